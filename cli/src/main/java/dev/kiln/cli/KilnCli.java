@@ -1,0 +1,180 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import dev.kiln.engine.api.Database;
+import dev.kiln.engine.api.Kiln;
+import dev.kiln.engine.config.KilnConfig;
+import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
+import dev.kiln.protocol.KilnException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The {@code kiln} command line: a thin layer over the Java facade. */
+@Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
+    description = "Kiln, an embedded content-addressed document database.",
+    subcommands = {
+        KilnCli.Put.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, KilnCli.Changes.class,
+        KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class})
+public final class KilnCli implements Runnable {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "name a command, e.g. 'kiln repro' or 'kiln --help'");
+  }
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new KilnCli());
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (t instanceof KilnException k) {
+        commandLine.getErr().println("kiln: " + k.code() + ": " + k.getMessage());
+      } else {
+        commandLine.getErr().println("kiln: " + t);
+      }
+      return 1;
+    });
+    int status = cli.execute(args);
+    System.exit(status);
+  }
+
+  /** Options every command that opens a database shares. */
+  static class DataDir {
+    @Option(names = "--data-dir", description = "where databases live (default: ${DEFAULT-VALUE})", defaultValue = "./kiln-data")
+    Path dataDir;
+
+    Config config() {
+      Config overrides = ConfigFactory.empty()
+          .withValue("kiln.data-dir", ConfigValueFactory.fromAnyRef(dataDir.toAbsolutePath().toString()));
+      return KilnConfig.withDefaults(overrides.withFallback(ConfigFactory.defaultApplication()));
+    }
+  }
+
+  /** Opens Kiln, runs one call on one database, prints its answer as JSON, closes everything. */
+  abstract static class DatabaseCommand implements Callable<Integer> {
+    @CommandLine.Mixin
+    DataDir dataDir = new DataDir();
+
+    @Parameters(index = "0", paramLabel = "DB", description = "database name")
+    String db;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    abstract CompletionStage<?> call(Database database);
+
+    @Override
+    public Integer call() throws Exception {
+      try (Kiln kiln = Kiln.start(dataDir.config())) {
+        Object answer = call(kiln.open(db)).toCompletableFuture().join();
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "put", description = "Store a JSON document; prints its id, sequence and clock.")
+  static final class Put extends DatabaseCommand {
+    @Parameters(index = "1", paramLabel = "JSON", description = "the document, a JSON object")
+    String json;
+
+    @Override
+    CompletionStage<?> call(Database database) {
+      JsonNode node;
+      try {
+        node = JSON.readTree(json);
+      } catch (Exception e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "JSON is not valid JSON: " + e.getMessage());
+      }
+      if (!(node instanceof ObjectNode)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "JSON must be an object, got "
+            + (node == null ? "nothing" : node.getNodeType()));
+      }
+      return database.put((ObjectNode) node);
+    }
+  }
+
+  @Command(name = "get", description = "Print a document.")
+  static final class Get extends DatabaseCommand {
+    @Parameters(index = "1", paramLabel = "ID")
+    String id;
+
+    @Override
+    CompletionStage<?> call(Database database) {
+      return database.get(id);
+    }
+  }
+
+  @Command(name = "del", description = "Delete a document.")
+  static final class Del extends DatabaseCommand {
+    @Parameters(index = "1", paramLabel = "ID")
+    String id;
+
+    @Override
+    CompletionStage<?> call(Database database) {
+      return database.delete(id);
+    }
+  }
+
+  @Command(name = "all-docs", description = "List documents in id order.")
+  static final class AllDocs extends DatabaseCommand {
+    @Option(names = "--prefix") String prefix;
+    @Option(names = "--start") String start;
+    @Option(names = "--end") String end;
+    @Option(names = "--limit", defaultValue = "0") int limit;
+    @Option(names = "--descending") boolean descending;
+    @Option(names = "--include-deleted") boolean includeDeleted;
+
+    @Override
+    CompletionStage<?> call(Database database) {
+      return database.allDocs(new AllDocsQuery(start, end, prefix, null, limit, descending, includeDeleted));
+    }
+  }
+
+  @Command(name = "changes", description = "List changes after a sequence number.")
+  static final class Changes extends DatabaseCommand {
+    @Option(names = "--since", defaultValue = "0") long since;
+    @Option(names = "--limit", defaultValue = "0") int limit;
+
+    @Override
+    CompletionStage<?> call(Database database) {
+      return database.changes(since, limit);
+    }
+  }
+
+  @Command(name = "compact", description = "Compact the CarLog into one CAR.")
+  static final class Compact extends DatabaseCommand {
+    @Override
+    CompletionStage<?> call(Database database) {
+      System.err.println("compacting " + db + " …");
+      return database.compact();
+    }
+  }
+
+  @Command(name = "stats", description = "CarLog length, CAR files and bytes, documents, generation, compactions.")
+  static final class Stats extends DatabaseCommand {
+    @Override
+    CompletionStage<?> call(Database database) {
+      return database.stats();
+    }
+  }
+
+}

@@ -1,0 +1,842 @@
+package dev.kiln.engine.actor;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import dev.kiln.engine.actor.Events.CarAppended;
+import dev.kiln.engine.actor.Events.Compacted;
+import dev.kiln.engine.actor.Events.Event;
+import dev.kiln.engine.actor.Events.State;
+import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.CarIndex;
+import dev.kiln.engine.car.CarStore;
+import dev.kiln.engine.doc.CommitBuilder;
+import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.doc.DocumentReads;
+import dev.kiln.engine.storage.CarLogBlocks;
+import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.DatabaseProtocol;
+import dev.kiln.protocol.DatabaseProtocol.AllDocs;
+import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
+import dev.kiln.protocol.DatabaseProtocol.BulkResult;
+import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;
+import dev.kiln.protocol.DatabaseProtocol.Changes;
+import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
+import dev.kiln.protocol.DatabaseProtocol.Close;
+import dev.kiln.protocol.DatabaseProtocol.Command;
+import dev.kiln.protocol.DatabaseProtocol.Compact;
+import dev.kiln.protocol.DatabaseProtocol.CompactResult;
+import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
+import dev.kiln.protocol.DatabaseProtocol.Delete;
+import dev.kiln.protocol.DatabaseProtocol.Destroy;
+import dev.kiln.protocol.DatabaseProtocol.DocResult;
+import dev.kiln.protocol.DatabaseProtocol.Get;
+import dev.kiln.protocol.DatabaseProtocol.Put;
+import dev.kiln.protocol.DatabaseProtocol.PutAll;
+import dev.kiln.protocol.DatabaseProtocol.Stats;
+import dev.kiln.protocol.DatabaseProtocol.Subscribe;
+import dev.kiln.protocol.DatabaseProtocol.Unsubscribe;
+import dev.kiln.protocol.DatabaseProtocol.WriteResult;
+import dev.kiln.protocol.ErrorCode;
+import dev.kiln.protocol.KilnException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One database. The only place where the CarLog, the head commit and the generation change: every
+ * change is an event in the journal ({@link CarAppended}, {@link Compacted}), and this actor
+ * handles one message at a time, so compaction and commits cannot race.
+ *
+ * <ul>
+ *   <li>Writes go to the {@link CommitActor}; a writer is answered only after its CAR is fsynced and
+ *       its {@code CarAppended} is persisted (invariant 1).
+ *   <li>Compaction waits until the CommitActor reports {@link Idle} for the newest write sent; a
+ *       stale Idle does not count (2). A request waiting longer than
+ *       {@code kiln.compaction.max-wait} holds new writes back until the queue drains (3). The
+ *       install keeps every CAR appended after the snapshot (4); one runs at a time and further
+ *       requests join it (5).
+ *   <li>Reads run on the blocking dispatcher against a leased snapshot; a replaced CAR is deleted
+ *       only after {@code Compacted} is persisted and no older lease remains (7).
+ *   <li>When persisting fails, every write in flight fails and the actor recovers from the
+ *       journal; the CommitActor starts again from what the journal holds (11).
+ * </ul>
+ */
+public final class DatabaseActor extends EventSourcedBehavior<Command, Event, State> {
+
+  // ------------------------------------------------------------------ internal protocol
+
+  /** The CommitActor wrote a CAR (or found nothing to commit: {@code car} is null). */
+  record Committed(long epoch, CommitBuilder.Result result, CarIndex car) implements Command {}
+
+  /** A batch failed before anything was appended (a storage error); none of it was stored. */
+  record CommitFailed(long epoch, List<Long> writeIds, Throwable error) implements Command {}
+
+  /** Nothing is queued or in flight in the CommitActor; the last write it was given is {@code lastWriteId}. */
+  record Idle(long epoch, long lastWriteId) implements Command {}
+
+  record ReleaseLease(long epoch, long generation) implements Command {}
+
+  record CompactionDone(long epoch, Snapshot snapshot, CarIndex car) implements Command {}
+
+  record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Command {}
+
+  private record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Throwable error) implements Command {}
+
+  private record MaxWaitElapsed(long epoch, long request) implements Command {}
+
+  private record DeletionDone(long epoch, List<Cid> cars, Throwable error) implements Command {}
+
+  private record SubscriberGone(ActorRef<ChangeBatch> subscriber) implements Command {}
+
+  private record CloseCheck() implements Command {}
+
+  private record DestroyDone(long epoch, Throwable error) implements Command {}
+
+  /** How to answer one write request once its fate is known. */
+  private interface Replier {
+    void ok(List<CommitBuilder.Applied> applied, String clock);
+
+    void fail(KilnException error);
+  }
+
+  private record HeldWrite(List<CommitBuilder.Op> ops, Replier replier) {}
+
+  private record PendingDeletion(long generation, List<Cid> cars) {}
+
+  // ------------------------------------------------------------------ wiring
+
+  private final String name;
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final CarStore store;
+  private final Cache<Cid, Block> cache;
+  private final Executor blocking;
+  private final DatabaseSettings settings;
+  private final ActorRef<CommitActor.Command> commitActor;
+  private final ActorRef<CompactorActor.Command> compactor;
+
+  // ------------------------------------------------------------------ transient state (actor thread only)
+
+  /** Bumped when the actor restarts from the journal: messages of older epochs are ignored. */
+  private long epoch;
+  private boolean ready;
+  private KilnException loadError;
+  private final Map<Cid, CarIndex> indexes = new HashMap<>();
+  private CommitRoots roots = CommitRoots.empty();
+  private Snapshot snapshot;
+
+  private long lastSentWriteId;
+  private long lastIdleWriteId;
+  private final Map<Long, Replier> pending = new HashMap<>();
+  private final ArrayDeque<HeldWrite> held = new ArrayDeque<>();
+  private boolean holdingWrites;
+
+  private boolean compactionRequested;
+  private long compactionRequest;
+  private Snapshot compactionRunning;
+  private final List<ActorRef<StatusReply<CompactResult>>> compactionWaiters = new ArrayList<>();
+
+  private final Leases leases = new Leases();
+  private final List<PendingDeletion> pendingDeletions = new ArrayList<>();
+  private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
+  private ActorRef<StatusReply<Done>> closing;
+  private boolean destroying;
+
+  public static PersistenceId persistenceId(String name) {
+    return PersistenceId.of("KilnDatabase", name);
+  }
+
+  public static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new DatabaseActor(name, ctx, timers, store, cache, settings)));
+  }
+
+  private DatabaseActor(String name, ActorContext<Command> context, TimerScheduler<Command> timers, CarStore store,
+      Cache<Cid, Block> cache, DatabaseSettings settings) {
+    super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    this.name = name;
+    this.context = context;
+    this.timers = timers;
+    this.store = store;
+    this.cache = cache;
+    this.settings = settings;
+    this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("kiln.blocking-dispatcher"));
+    this.commitActor = context.spawn(CommitActor.create(context.getSelf(), store, cache, blocking, settings), "commit");
+    this.compactor = context.spawn(CompactorActor.create(context.getSelf(), store, cache, blocking), "compactor");
+  }
+
+  @Override
+  public State emptyState() {
+    return State.empty();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  /** Larger than every bound of our own, so Pekko's stash never drops a write we accepted. */
+  @Override
+  public java.util.Optional<Integer> stashCapacity() {
+    return java.util.Optional.of(settings.maxPendingWrites() * 2 + settings.maxHeldWrites() + 4096);
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.class, (state, signal) -> startLoading(state))
+        .onSignal(PreRestart.class, (state, signal) -> restartFromJournal())
+        .build();
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(Loaded.class, this::onLoaded)
+        .onCommand(this::notReady, this::whileLoading)
+        .onCommand(Put.class, this::onPut)
+        .onCommand(PutAll.class, this::onPutAll)
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(Get.class, this::onGet)
+        .onCommand(AllDocs.class, this::onAllDocs)
+        .onCommand(Changes.class, this::onChanges)
+        .onCommand(Subscribe.class, this::onSubscribe)
+        .onCommand(Unsubscribe.class, this::onUnsubscribe)
+        .onCommand(SubscriberGone.class, this::onSubscriberGone)
+        .onCommand(Compact.class, this::onCompact)
+        .onCommand(Stats.class, this::onStats)
+        .onCommand(Close.class, this::onClose)
+        .onCommand(Destroy.class, this::onDestroy)
+        .onCommand(CloseCheck.class, this::onCloseCheck)
+        .onCommand(DestroyDone.class, this::onDestroyDone)
+        .onCommand(Committed.class, this::onCommitted)
+        .onCommand(CommitFailed.class, this::onCommitFailed)
+        .onCommand(Idle.class, this::onIdle)
+        .onCommand(ReleaseLease.class, this::onReleaseLease)
+        .onCommand(CompactionDone.class, this::onCompactionDone)
+        .onCommand(CompactionFailed.class, this::onCompactionFailed)
+        .onCommand(MaxWaitElapsed.class, this::onMaxWaitElapsed)
+        .onCommand(DeletionDone.class, this::onDeletionDone)
+        .build();
+  }
+
+  // ------------------------------------------------------------------ start-up
+
+  /** Opens every CAR the CarLog names (verifying each), reads the head, removes orphans (invariant 9). */
+  private void startLoading(State state) {
+    long loadEpoch = epoch;
+    List<Cid> log = state.carLog();
+    Cid head = state.head();
+    CompletableFuture<Loaded> load = CompletableFuture.supplyAsync(() -> {
+      store.removeTempFiles();
+      Map<Cid, CarIndex> opened = new LinkedHashMap<>();
+      for (Cid car : log) {
+        opened.put(car, store.open(car));
+      }
+      CommitRoots headRoots = CommitRoots.empty();
+      if (head != null) {
+        Snapshot s = new Snapshot(0, new ArrayList<>(opened.values()), head, null);
+        headRoots = CommitRoots.fromBlock(new CarLogBlocks(store, s, cache, true).get(head));
+      }
+      Set<Cid> named = new HashSet<>(log);
+      for (Cid car : store.list()) {
+        if (!named.contains(car)) {
+          store.delete(car);
+        }
+      }
+      return new Loaded(loadEpoch, opened, headRoots, null);
+    }, blocking);
+    context.pipeToSelf(load, (ok, error) -> error == null ? ok : new Loaded(loadEpoch, Map.of(), null, error));
+  }
+
+  private boolean notReady(Command command) {
+    return !ready && loadError == null;
+  }
+
+  private Effect<Event, State> whileLoading(State state, Command command) {
+    if (isExternal(command)) {
+      return Effect().stash();
+    }
+    return Effect().none(); // internal messages of an older incarnation
+  }
+
+  private Effect<Event, State> onLoaded(State state, Loaded m) {
+    if (m.epoch() != epoch) {
+      return Effect().none();
+    }
+    if (m.error() != null) {
+      loadError = new KilnException(ErrorCode.CORRUPT, "database " + name + " cannot be opened: "
+          + Errors.toKiln(m.error()).getMessage(), m.error());
+      context.getLog().error("database {} cannot be opened", name, m.error());
+      return Effect().unstashAll();
+    }
+    indexes.clear();
+    indexes.putAll(m.indexes());
+    roots = m.roots();
+    snapshot = null;
+    ready = true;
+    commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
+    autoCompactIfDue(state);
+    return Effect().unstashAll();
+  }
+
+  /** Persisting failed and the behavior restarts from the journal: fail what was in flight. */
+  private void restartFromJournal() {
+    KilnException failure = new KilnException(ErrorCode.JOURNAL,
+        "the journal failed while database " + name + " was committing; this write was not acknowledged");
+    for (Replier r : pending.values()) {
+      r.fail(failure);
+    }
+    pending.clear();
+    for (HeldWrite h : held) {
+      h.replier().fail(failure);
+    }
+    held.clear();
+    for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
+      w.tell(StatusReply.error(failure));
+    }
+    compactionWaiters.clear();
+    epoch++;
+    ready = false;
+    loadError = null;
+    indexes.clear();
+    snapshot = null;
+    leases.clear();
+    pendingDeletions.clear();
+    holdingWrites = false;
+    compactionRequested = false;
+    compactionRunning = null;
+    lastIdleWriteId = lastSentWriteId;
+    commitActor.tell(new CommitActor.Reset(epoch, lastSentWriteId));
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  private Effect<Event, State> onPut(State state, Put cmd) {
+    return write(List.of(new CommitBuilder.Put(cmd.doc())), single(cmd.replyTo()));
+  }
+
+  private Effect<Event, State> onDelete(State state, Delete cmd) {
+    return write(List.of(new CommitBuilder.Delete(cmd.id())), single(cmd.replyTo()));
+  }
+
+  private Effect<Event, State> onPutAll(State state, PutAll cmd) {
+    if (cmd.docs() == null || cmd.docs().isEmpty()) {
+      cmd.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.INVALID_DOCUMENT, "a bulk write needs at least one document")));
+      return Effect().none();
+    }
+    List<CommitBuilder.Op> ops = new ArrayList<>(cmd.docs().size());
+    for (var doc : cmd.docs()) {
+      ops.add(new CommitBuilder.Put(doc));
+    }
+    ActorRef<StatusReply<BulkResult>> replyTo = cmd.replyTo();
+    return write(ops, new Replier() {
+      @Override
+      public void ok(List<CommitBuilder.Applied> applied, String clock) {
+        List<WriteResult> results = new ArrayList<>(applied.size());
+        for (CommitBuilder.Applied a : applied) {
+          results.add(new WriteResult(a.id(), a.seq(), clock));
+        }
+        replyTo.tell(StatusReply.success(new BulkResult(results, clock)));
+      }
+
+      @Override
+      public void fail(KilnException error) {
+        replyTo.tell(StatusReply.error(error));
+      }
+    });
+  }
+
+  private static Replier single(ActorRef<StatusReply<WriteResult>> replyTo) {
+    return new Replier() {
+      @Override
+      public void ok(List<CommitBuilder.Applied> applied, String clock) {
+        CommitBuilder.Applied a = applied.get(0);
+        replyTo.tell(StatusReply.success(new WriteResult(a.id(), a.seq(), clock)));
+      }
+
+      @Override
+      public void fail(KilnException error) {
+        replyTo.tell(StatusReply.error(error));
+      }
+    };
+  }
+
+  private Effect<Event, State> write(List<CommitBuilder.Op> ops, Replier replier) {
+    if (refuseWhenClosed(replier)) {
+      return Effect().none();
+    }
+    if (pending.size() >= settings.maxPendingWrites()) {
+      replier.fail(overloaded(pending.size() + " writes are already waiting for their commit"));
+    } else if (holdingWrites) {
+      if (held.size() >= settings.maxHeldWrites()) {
+        replier.fail(overloaded(held.size() + " writes are held while a compaction takes its snapshot"));
+      } else {
+        held.add(new HeldWrite(ops, replier));
+      }
+    } else {
+      submit(ops, replier);
+    }
+    return Effect().none();
+  }
+
+  private void submit(List<CommitBuilder.Op> ops, Replier replier) {
+    long id = ++lastSentWriteId;
+    pending.put(id, replier);
+    commitActor.tell(new CommitActor.Submit(epoch, new CommitBuilder.Unit(id, ops)));
+  }
+
+  private KilnException overloaded(String why) {
+    return new KilnException(ErrorCode.OVERLOADED, "database " + name + " is overloaded: " + why
+        + "; nothing of this write was stored, retry later");
+  }
+
+  private Effect<Event, State> onCommitted(State state, Committed m) {
+    if (m.epoch() != epoch) {
+      return Effect().none();
+    }
+    for (CommitBuilder.Outcome o : m.result().outcomes()) {
+      if (o.failed()) {
+        Replier r = pending.remove(o.writeId());
+        if (r != null) {
+          r.fail(o.error());
+        }
+      }
+    }
+    if (!m.result().hasCommit()) {
+      afterWritesSettled(state);
+      return Effect().none();
+    }
+    indexes.put(m.car().car(), m.car());
+    CommitBuilder.Result result = m.result();
+    return Effect()
+        .persist(new CarAppended(m.car().car(), result.commit().cid(), result.roots().seq()))
+        .thenRun(newState -> {
+          roots = result.roots();
+          snapshot = null;
+          String clock = newState.head().toString();
+          for (CommitBuilder.Outcome o : result.outcomes()) {
+            if (!o.failed()) {
+              Replier r = pending.remove(o.writeId());
+              if (r != null) {
+                r.ok(o.applied(), clock);
+              }
+            }
+          }
+          ChangeBatch batch = new ChangeBatch(result.changes(), clock);
+          for (ActorRef<ChangeBatch> s : subscribers) {
+            s.tell(batch);
+          }
+          commitActor.tell(new CommitActor.Appended(epoch, leasedSnapshot(newState)));
+          autoCompactIfDue(newState);
+          afterWritesSettled(newState);
+        });
+  }
+
+  private Effect<Event, State> onCommitFailed(State state, CommitFailed m) {
+    if (m.epoch() != epoch) {
+      return Effect().none();
+    }
+    KilnException error = Errors.toKiln(m.error());
+    context.getLog().warn("database {}: a commit failed, {} writes not stored: {}", name, m.writeIds().size(), error.getMessage());
+    for (long id : m.writeIds()) {
+      Replier r = pending.remove(id);
+      if (r != null) {
+        r.fail(error);
+      }
+    }
+    afterWritesSettled(state);
+    return Effect().none();
+  }
+
+  private void afterWritesSettled(State state) {
+    if (closing != null && pending.isEmpty()) {
+      context.getSelf().tell(new CloseCheck());
+    }
+  }
+
+  // ------------------------------------------------------------------ compaction
+
+  private Effect<Event, State> onCompact(State state, Compact cmd) {
+    if (closing != null) {
+      cmd.replyTo().tell(StatusReply.error(closed()));
+      return Effect().none();
+    }
+    compactionWaiters.add(cmd.replyTo());
+    requestCompaction(state);
+    return Effect().none();
+  }
+
+  private void autoCompactIfDue(State state) {
+    if (settings.autoCompact() > 0 && state.carLog().size() > settings.autoCompact()) {
+      requestCompaction(state);
+    }
+  }
+
+  private void requestCompaction(State state) {
+    if (compactionRunning != null || compactionRequested) {
+      return; // joins the one running or waiting (invariant 5)
+    }
+    if (state.carLog().size() <= 1) {
+      answerCompactionWaiters(state, state.carLog().size(), 0, 0);
+      return;
+    }
+    compactionRequested = true;
+    compactionRequest++;
+    timers.startSingleTimer(new MaxWaitElapsed(epoch, compactionRequest), settings.compactionMaxWait());
+    startCompactionIfIdle(state);
+  }
+
+  private Effect<Event, State> onIdle(State state, Idle m) {
+    if (m.epoch() != epoch) {
+      return Effect().none();
+    }
+    lastIdleWriteId = Math.max(lastIdleWriteId, m.lastWriteId());
+    startCompactionIfIdle(state);
+    return Effect().none();
+  }
+
+  /** Invariant 2: only an Idle for the newest write sent means the commit queue is empty. */
+  private void startCompactionIfIdle(State state) {
+    if (!compactionRequested || compactionRunning != null || !ready || lastIdleWriteId != lastSentWriteId) {
+      return;
+    }
+    compactionRequested = false;
+    timers.cancel(new MaxWaitElapsed(epoch, compactionRequest));
+    compactionRunning = leasedSnapshot(state);
+    compactor.tell(new CompactorActor.Compact(epoch, compactionRunning));
+    if (holdingWrites) {
+      holdingWrites = false; // the snapshot is taken: held writes flow again, in order
+      while (!held.isEmpty()) {
+        HeldWrite h = held.poll();
+        submit(h.ops(), h.replier());
+      }
+    }
+  }
+
+  private Effect<Event, State> onMaxWaitElapsed(State state, MaxWaitElapsed m) {
+    if (m.epoch() == epoch && m.request() == compactionRequest && compactionRequested && compactionRunning == null) {
+      holdingWrites = true; // invariant 3: let the queue drain so compaction can take its snapshot
+      context.getLog().debug("database {}: compaction waited {}, holding new writes", name, settings.compactionMaxWait());
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onCompactionDone(State state, CompactionDone m) {
+    if (m.epoch() != epoch) {
+      return Effect().none(); // its CAR is an orphan now; removed at the next start
+    }
+    Snapshot snap = m.snapshot();
+    leases.release(snap.generation());
+    compactionRunning = null;
+    List<Cid> replaced = new ArrayList<>();
+    for (CarIndex c : snap.carLog()) {
+      replaced.add(c.car());
+    }
+    int kept = state.carLog().size() - replaced.size();
+    if (kept < 0 || !state.carLog().subList(kept, state.carLog().size()).equals(replaced)) {
+      KilnException bug = new KilnException(ErrorCode.INTERNAL, "bug: the CarLog changed under a compaction in a way "
+          + "other than appends; compaction not installed");
+      failCompactionWaiters(bug);
+      return Effect().none();
+    }
+    Cid compacted = m.car().car();
+    if (replaced.size() == 1 && replaced.get(0).equals(compacted)) {
+      answerCompactionWaiters(state, state.carLog().size(), snap.carBytes(), snap.carBytes());
+      return Effect().none();
+    }
+    indexes.put(compacted, m.car());
+    long bytesBefore = snap.carBytes();
+    int logBefore = state.carLog().size();
+    return Effect()
+        .persist(new Compacted(compacted, kept))
+        .thenRun(newState -> {
+          snapshot = null;
+          Set<Cid> live = new HashSet<>(newState.carLog());
+          List<Cid> dead = new ArrayList<>();
+          for (Cid c : replaced) {
+            if (!live.contains(c)) {
+              dead.add(c);
+              indexes.remove(c);
+            }
+          }
+          pendingDeletions.add(new PendingDeletion(newState.generation(), dead));
+          deleteReplacedCarsWhenUnleased();
+          answerCompactionWaiters(newState, logBefore, bytesBefore, m.car().byteSize());
+          commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(newState)));
+          autoCompactIfDue(newState);
+        });
+  }
+
+  private Effect<Event, State> onCompactionFailed(State state, CompactionFailed m) {
+    if (m.epoch() != epoch) {
+      return Effect().none();
+    }
+    leases.release(m.snapshot().generation());
+    compactionRunning = null;
+    KilnException error = Errors.toKiln(m.error());
+    context.getLog().error("database {}: compaction failed: {}", name, error.getMessage());
+    failCompactionWaiters(error);
+    return Effect().none();
+  }
+
+  private void answerCompactionWaiters(State state, int logBefore, long bytesBefore, long bytesAfter) {
+    CompactResult r = new CompactResult(logBefore, state.carLog().size(), state.generation(), bytesBefore, bytesAfter);
+    for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
+      w.tell(StatusReply.success(r));
+    }
+    compactionWaiters.clear();
+  }
+
+  private void failCompactionWaiters(KilnException error) {
+    for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
+      w.tell(StatusReply.error(error));
+    }
+    compactionWaiters.clear();
+  }
+
+  // ------------------------------------------------------------------ leases and deletion
+
+  /** The current snapshot with a lease taken on it; the receiver must send {@link ReleaseLease}. */
+  private Snapshot leasedSnapshot(State state) {
+    Snapshot s = currentSnapshot(state);
+    leases.acquire(s.generation());
+    return s;
+  }
+
+  private Snapshot currentSnapshot(State state) {
+    if (snapshot == null || snapshot.generation() != state.generation()) {
+      List<CarIndex> log = new ArrayList<>(state.carLog().size());
+      for (Cid car : state.carLog()) {
+        CarIndex index = indexes.get(car);
+        if (index == null) {
+          throw new IllegalStateException("bug: no index for CAR " + car + " of the CarLog");
+        }
+        log.add(index);
+      }
+      snapshot = new Snapshot(state.generation(), log, state.head(), roots);
+    }
+    return snapshot;
+  }
+
+  private Effect<Event, State> onReleaseLease(State state, ReleaseLease m) {
+    if (m.epoch() == epoch) {
+      leases.release(m.generation());
+      deleteReplacedCarsWhenUnleased();
+    }
+    return Effect().none();
+  }
+
+  /** Invariant 7: a replaced CAR goes only when no lease on an older generation can reach it. */
+  private void deleteReplacedCarsWhenUnleased() {
+    Iterator<PendingDeletion> it = pendingDeletions.iterator();
+    while (it.hasNext()) {
+      PendingDeletion d = it.next();
+      if (leases.anyOlderThan(d.generation())) {
+        continue;
+      }
+      it.remove();
+      long e = epoch;
+      CompletableFuture<Void> work = CompletableFuture.runAsync(() -> {
+        for (Cid car : d.cars()) {
+          store.delete(car);
+        }
+      }, blocking);
+      context.pipeToSelf(work, (ok, error) -> new DeletionDone(e, d.cars(), error));
+    }
+  }
+
+  private Effect<Event, State> onDeletionDone(State state, DeletionDone m) {
+    if (m.error() != null) {
+      // The files stay behind as orphans; start-up removes them.
+      context.getLog().warn("database {}: could not delete replaced CARs {}: {}", name, m.cars(), m.error().toString());
+    }
+    return Effect().none();
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  private Effect<Event, State> onGet(State state, Get cmd) {
+    return read(state, cmd.replyTo(), (snap, src) ->
+        new DocResult(cmd.id(), DocumentReads.get(src, snap.roots(), cmd.id()), snap.clock()));
+  }
+
+  private Effect<Event, State> onAllDocs(State state, AllDocs cmd) {
+    return read(state, cmd.replyTo(), (snap, src) ->
+        new AllDocsResult(DocumentReads.allDocs(src, snap.roots(), cmd.query()), snap.clock()));
+  }
+
+  private Effect<Event, State> onChanges(State state, Changes cmd) {
+    return read(state, cmd.replyTo(), (snap, src) -> {
+      var changes = DocumentReads.changes(src, snap.roots(), cmd.since(), cmd.limit());
+      long last = changes.isEmpty() ? Math.max(cmd.since(), 0) : changes.get(changes.size() - 1).seq();
+      return new ChangesResult(changes, last, snap.clock());
+    });
+  }
+
+  private Effect<Event, State> onStats(State state, Stats cmd) {
+    return read(state, cmd.replyTo(), (snap, src) -> {
+      List<Cid> files = store.list();
+      long bytes = 0;
+      for (Cid f : files) {
+        bytes += store.size(f);
+      }
+      return new DatabaseStats(name, snap.carLog().size(), files.size(), bytes, snap.roots().docCount(),
+          snap.generation(), state.compactions(), snap.roots().seq(), snap.clock());
+    });
+  }
+
+  private interface ReadBody<T> {
+    T run(Snapshot snapshot, CarLogBlocks source);
+  }
+
+  /** Runs a read on the blocking dispatcher against a leased snapshot; the lease ends with the read. */
+  private <T> Effect<Event, State> read(State state, ActorRef<StatusReply<T>> replyTo, ReadBody<T> body) {
+    if (closing != null || loadError != null) {
+      replyTo.tell(StatusReply.error(closing != null ? closed() : loadError));
+      return Effect().none();
+    }
+    Snapshot snap = leasedSnapshot(state);
+    long e = epoch;
+    CompletableFuture<T> work = CompletableFuture
+        .supplyAsync(() -> body.run(snap, new CarLogBlocks(store, snap, cache, true)), blocking)
+        .orTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    work.whenComplete((value, error) ->
+        replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error))));
+    context.pipeToSelf(work, (value, error) -> new ReleaseLease(e, snap.generation()));
+    return Effect().none();
+  }
+
+  // ------------------------------------------------------------------ subscriptions
+
+  private Effect<Event, State> onSubscribe(State state, Subscribe cmd) {
+    if (subscribers.add(cmd.subscriber())) {
+      context.watchWith(cmd.subscriber(), new SubscriberGone(cmd.subscriber()));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onUnsubscribe(State state, Unsubscribe cmd) {
+    if (subscribers.remove(cmd.subscriber())) {
+      context.unwatch(cmd.subscriber());
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onSubscriberGone(State state, SubscriberGone m) {
+    subscribers.remove(m.subscriber());
+    return Effect().none();
+  }
+
+  // ------------------------------------------------------------------ close and destroy
+
+  private Effect<Event, State> onClose(State state, Close cmd) {
+    if (closing != null) {
+      cmd.replyTo().tell(StatusReply.error(closed()));
+      return Effect().none();
+    }
+    closing = cmd.replyTo();
+    context.getSelf().tell(new CloseCheck());
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onDestroy(State state, Destroy cmd) {
+    if (closing != null) {
+      cmd.replyTo().tell(StatusReply.error(closed()));
+      return Effect().none();
+    }
+    closing = cmd.replyTo();
+    destroying = true;
+    context.getSelf().tell(new CloseCheck());
+    return Effect().none();
+  }
+
+  /** Stops once every write sent has its answer (held writes are sent when compaction starts). */
+  private Effect<Event, State> onCloseCheck(State state, CloseCheck m) {
+    if (closing == null || !pending.isEmpty() || !held.isEmpty()) {
+      return Effect().none();
+    }
+    failCompactionWaiters(closed());
+    if (!destroying) {
+      ActorRef<StatusReply<Done>> replyTo = closing;
+      return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.ack()));
+    }
+    long e = epoch;
+    return Effect().persist(new Events.Destroyed()).thenRun(s -> {
+      CompletableFuture<Void> work = CompletableFuture.runAsync(() -> {
+        for (Cid car : store.list()) {
+          store.delete(car);
+        }
+      }, blocking);
+      context.pipeToSelf(work, (ok, error) -> new DestroyDone(e, error));
+    });
+  }
+
+  private Effect<Event, State> onDestroyDone(State state, DestroyDone m) {
+    ActorRef<StatusReply<Done>> replyTo = closing;
+    if (m.error() != null) {
+      return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.error(Errors.toKiln(m.error()))));
+    }
+    return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.ack()));
+  }
+
+  private boolean refuseWhenClosed(Replier replier) {
+    if (closing != null) {
+      replier.fail(closed());
+      return true;
+    }
+    if (loadError != null) {
+      replier.fail(loadError);
+      return true;
+    }
+    return false;
+  }
+
+  private KilnException closed() {
+    return new KilnException(ErrorCode.CLOSED, "database " + name + " is closed");
+  }
+
+  private static boolean isExternal(Command command) {
+    return command.getClass().getEnclosingClass() == DatabaseProtocol.class;
+  }
+
+  /** For tests and stats: how many leases are held now. */
+  int leaseCount() {
+    return leases.count();
+  }
+
+}

@@ -1,0 +1,36 @@
+package dev.kiln.engine.actor;
+
+import dev.kiln.engine.block.CorruptBlockException;
+import dev.kiln.engine.block.DagCborException;
+import dev.kiln.engine.block.MissingBlockException;
+import dev.kiln.protocol.ErrorCode;
+import dev.kiln.protocol.KilnException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.TimeoutException;
+
+/** Maps whatever failed inside the engine to the typed error a caller sees. */
+public final class Errors {
+  private Errors() {}
+
+  public static KilnException toKiln(Throwable t) {
+    t = CommitActor.unwrap(t);
+    if (t instanceof KilnException k) {
+      return k;
+    }
+    String name = t.getClass().getSimpleName();
+    if (t instanceof MissingBlockException) {
+      return new KilnException(ErrorCode.INTERNAL, "bug: " + t.getMessage(), t);
+    }
+    if (t instanceof CorruptBlockException || t instanceof DagCborException || name.equals("CarFormatException")) {
+      return new KilnException(ErrorCode.CORRUPT, t.getMessage(), t);
+    }
+    if (t instanceof IOException || t instanceof UncheckedIOException || name.equals("CarStoreException")) {
+      return new KilnException(ErrorCode.STORAGE, "storage failed: " + t.getMessage(), t);
+    }
+    if (t instanceof TimeoutException) {
+      return new KilnException(ErrorCode.TIMEOUT, "the read did not finish in time", t);
+    }
+    return new KilnException(ErrorCode.INTERNAL, "unexpected " + name + ": " + t.getMessage(), t);
+  }
+}

@@ -1,0 +1,235 @@
+package dev.kiln.engine.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.protocol.DatabaseProtocol;
+import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
+import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
+import dev.kiln.protocol.DatabaseProtocol.BulkResult;
+import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;
+import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
+import dev.kiln.protocol.DatabaseProtocol.CompactResult;
+import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
+import dev.kiln.protocol.DatabaseProtocol.WriteResult;
+import dev.kiln.protocol.ErrorCode;
+import dev.kiln.protocol.KilnException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSource;
+
+/**
+ * One open database. Every method returns at once; the stage completes with the answer, or fails
+ * with a {@link KilnException} whose {@link ErrorCode} says what went wrong.
+ */
+public final class Database {
+  private final String name;
+  private final ActorRef<DatabaseProtocol.Command> ref;
+  private final CompletableFuture<Void> terminated;
+  private final ActorSystem<?> system;
+  private final Duration timeout;
+  private final ObjectMapper mapper;
+  private volatile boolean closed;
+
+  Database(String name, ActorRef<DatabaseProtocol.Command> ref, CompletableFuture<Void> terminated,
+      ActorSystem<?> system, Duration timeout, ObjectMapper mapper) {
+    this.name = name;
+    this.ref = ref;
+    this.terminated = terminated;
+    this.system = system;
+    this.timeout = timeout;
+    this.mapper = mapper;
+    terminated.thenRun(() -> closed = true);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** The DatabaseActor, for sending the protocol directly with ask. */
+  public ActorRef<DatabaseProtocol.Command> ref() {
+    return ref;
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  CompletableFuture<Void> terminated() {
+    return terminated;
+  }
+
+  // ------------------------------------------------------------------ documents
+
+  public CompletionStage<WriteResult> put(ObjectNode doc) {
+    return ask(r -> new DatabaseProtocol.Put(doc, r));
+  }
+
+  /** Stores a record or POJO, mapped to JSON with Jackson. */
+  public CompletionStage<WriteResult> put(Object value) {
+    return toObject(value).thenCompose(this::put);
+  }
+
+  public CompletionStage<BulkResult> putAll(List<?> docs) {
+    List<ObjectNode> nodes = new ArrayList<>(docs.size());
+    for (Object d : docs) {
+      CompletableFuture<ObjectNode> node = toObject(d).toCompletableFuture();
+      if (node.isCompletedExceptionally()) {
+        return node.thenApply(n -> null);
+      }
+      nodes.add(node.join());
+    }
+    return ask(r -> new DatabaseProtocol.PutAll(nodes, r));
+  }
+
+  public CompletionStage<ObjectNode> get(String id) {
+    return this.<DatabaseProtocol.DocResult>ask(r -> new DatabaseProtocol.Get(id, r)).thenApply(DatabaseProtocol.DocResult::doc);
+  }
+
+  /** The document mapped to {@code type} with Jackson (unknown fields such as {@code _id} are the type's business). */
+  public <T> CompletionStage<T> get(String id, Class<T> type) {
+    return get(id).thenApply(doc -> convert(doc, type));
+  }
+
+  public CompletionStage<WriteResult> delete(String id) {
+    return ask(r -> new DatabaseProtocol.Delete(id, r));
+  }
+
+  public CompletionStage<AllDocsResult> allDocs(AllDocsQuery query) {
+    return ask(r -> new DatabaseProtocol.AllDocs(query, r));
+  }
+
+  public CompletionStage<AllDocsResult> allDocs() {
+    return allDocs(AllDocsQuery.all());
+  }
+
+  /** The live documents of an all-docs scan, mapped to {@code type}. */
+  public <T> CompletionStage<List<T>> allDocs(AllDocsQuery query, Class<T> type) {
+    return allDocs(query).thenApply(result -> {
+      List<T> out = new ArrayList<>(result.rows().size());
+      for (DatabaseProtocol.DocRow row : result.rows()) {
+        if (!row.deleted()) {
+          out.add(convert(row.doc(), type));
+        }
+      }
+      return out;
+    });
+  }
+
+  public CompletionStage<ChangesResult> changes(long since, int limit) {
+    return ask(r -> new DatabaseProtocol.Changes(since, limit, r));
+  }
+
+  /**
+   * Every commit from now on, as it is acknowledged. The source buffers {@code bufferSize} batches
+   * and then fails (a subscriber too slow to keep up learns it rather than missing changes silently);
+   * read {@link #changes} from the last sequence seen to catch up.
+   */
+  public Source<ChangeBatch, NotUsed> liveChanges(int bufferSize) {
+    return ActorSource.<ChangeBatch>actorRef(
+            m -> false, m -> java.util.Optional.empty(), bufferSize, OverflowStrategy.fail())
+        .mapMaterializedValue(subscriber -> {
+          ref.tell(new DatabaseProtocol.Subscribe(subscriber));
+          return NotUsed.getInstance();
+        });
+  }
+
+  // ------------------------------------------------------------------ maintenance
+
+  public CompletionStage<CompactResult> compact() {
+    return ask(r -> new DatabaseProtocol.Compact(r));
+  }
+
+  public CompletionStage<DatabaseStats> stats() {
+    return ask(r -> new DatabaseProtocol.Stats(r));
+  }
+
+  /** Answers every write already sent, then stops; completes when the database is fully stopped. */
+  public CompletionStage<Done> close() {
+    if (closed) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    CompletionStage<Done> reply = ask(r -> new DatabaseProtocol.Close(r));
+    closed = true;
+    return reply.thenCombine(terminated, (done, t) -> done);
+  }
+
+  /** Closes the database and removes its CARs; opening the name again starts empty. */
+  public CompletionStage<Done> destroy() {
+    if (closed) {
+      return failed(new KilnException(ErrorCode.CLOSED, "database " + name + " is closed; open it to destroy it"));
+    }
+    CompletionStage<Done> reply = ask(r -> new DatabaseProtocol.Destroy(r));
+    closed = true;
+    return reply.thenCombine(terminated, (done, t) -> done);
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private <T> CompletionStage<T> ask(Function<ActorRef<StatusReply<T>>, DatabaseProtocol.Command> message) {
+    if (closed) {
+      return failed(new KilnException(ErrorCode.CLOSED, "database " + name + " is closed"));
+    }
+    return AskPattern.askWithStatus(ref, message::apply, timeout, system.scheduler())
+        .exceptionallyCompose(Database::typed);
+  }
+
+  private static <T> CompletionStage<T> typed(Throwable error) {
+    Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (t instanceof KilnException) {
+      return failed((KilnException) t);
+    }
+    if (t instanceof TimeoutException) {
+      return failed(new KilnException(ErrorCode.TIMEOUT, "no answer in time: " + t.getMessage(), t));
+    }
+    if (t instanceof StatusReply.ErrorMessage) {
+      return failed(new KilnException(ErrorCode.INTERNAL, t.getMessage(), t));
+    }
+    return failed(new KilnException(ErrorCode.INTERNAL, t.toString(), t));
+  }
+
+  private CompletionStage<ObjectNode> toObject(Object value) {
+    if (value instanceof ObjectNode o) {
+      return CompletableFuture.completedFuture(o);
+    }
+    JsonNode node;
+    try {
+      node = mapper.valueToTree(value);
+    } catch (IllegalArgumentException e) {
+      return failed(new KilnException(ErrorCode.INVALID_DOCUMENT, "cannot map " + value.getClass().getName()
+          + " to JSON: " + e.getMessage(), e));
+    }
+    if (node == null || !node.isObject()) {
+      return failed(new KilnException(ErrorCode.INVALID_DOCUMENT, "a document must be a JSON object, "
+          + (value == null ? "got null" : value.getClass().getName() + " maps to " + node.getNodeType())));
+    }
+    return CompletableFuture.completedFuture((ObjectNode) node);
+  }
+
+  private <T> T convert(ObjectNode doc, Class<T> type) {
+    try {
+      return mapper.treeToValue(doc, type);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException | IllegalArgumentException e) {
+      throw new KilnException(ErrorCode.INVALID_DOCUMENT, "document " + doc.path("_id").asText() + " does not map to "
+          + type.getName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static <T> CompletionStage<T> failed(KilnException e) {
+    return CompletableFuture.failedFuture(e);
+  }
+}

@@ -1,0 +1,131 @@
+package dev.kiln.protocol;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * The public protocol of one Kiln database, as its DatabaseActor receives it. Send these with
+ * {@code AskPattern.askWithStatus}: a failure arrives as a {@link KilnException} whose
+ * {@link ErrorCode} says what went wrong. Replies carry a clock token: the text CID of the commit
+ * the answer reflects.
+ */
+public final class DatabaseProtocol {
+  private DatabaseProtocol() {}
+
+  /** Everything a database accepts. Not sealed: the engine adds its own private messages. */
+  public interface Command extends KilnSerializable {}
+
+  // ------------------------------------------------------------------ writes
+
+  /** Stores a JSON object; its {@code _id} is generated (time-ordered) when missing. */
+  public record Put(ObjectNode doc, ActorRef<StatusReply<WriteResult>> replyTo) implements Command {}
+
+  /** Stores several documents in one commit: all of them, or none when any is invalid. */
+  public record PutAll(List<ObjectNode> docs, ActorRef<StatusReply<BulkResult>> replyTo) implements Command {}
+
+  /** Deletes a document by writing a tombstone, which the changes feed reports. */
+  public record Delete(String id, ActorRef<StatusReply<WriteResult>> replyTo) implements Command {}
+
+  // ------------------------------------------------------------------ reads
+
+  /** The live document with this id; {@link ErrorCode#NOT_FOUND} for absent or deleted ones. */
+  public record Get(String id, ActorRef<StatusReply<DocResult>> replyTo) implements Command {}
+
+  /** An ordered scan of documents by id. */
+  public record AllDocs(AllDocsQuery query, ActorRef<StatusReply<AllDocsResult>> replyTo) implements Command {}
+
+  /** Every document changed after sequence {@code since}, oldest first, at most {@code limit} (0: all). */
+  public record Changes(long since, int limit, ActorRef<StatusReply<ChangesResult>> replyTo) implements Command {}
+
+  /** Sends {@code subscriber} a {@link ChangeBatch} after every commit, until it stops or unsubscribes. */
+  public record Subscribe(ActorRef<ChangeBatch> subscriber) implements Command {}
+
+  public record Unsubscribe(ActorRef<ChangeBatch> subscriber) implements Command {}
+
+  // ------------------------------------------------------------------ maintenance
+
+  /** Compacts the CarLog into one CAR; replies once the compaction is installed. */
+  public record Compact(ActorRef<StatusReply<CompactResult>> replyTo) implements Command {}
+
+  public record Stats(ActorRef<StatusReply<DatabaseStats>> replyTo) implements Command {}
+
+  /** Finishes acknowledged work and stops the database; later calls fail with {@link ErrorCode#CLOSED}. */
+  public record Close(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** Closes the database and removes everything it stored; opening the name again starts empty. */
+  public record Destroy(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  // ------------------------------------------------------------------ queries and replies
+
+  /**
+   * Options of an all-docs scan. {@code start}/{@code end} bound the ids (inclusive; with
+   * {@code descending}, {@code start} is the high end as in CouchDB), {@code prefix} keeps ids that
+   * start with it, {@code keys} asks for exactly these ids in this order, {@code limit} 0 means no
+   * limit. Deleted documents are left out unless {@code includeDeleted}.
+   */
+  public record AllDocsQuery(
+      String start, String end, String prefix, List<String> keys, int limit, boolean descending,
+      boolean includeDeleted) implements KilnSerializable {
+    public static AllDocsQuery all() {
+      return new AllDocsQuery(null, null, null, null, 0, false, false);
+    }
+
+    public AllDocsQuery withStart(String s) {
+      return new AllDocsQuery(s, end, prefix, keys, limit, descending, includeDeleted);
+    }
+
+    public AllDocsQuery withEnd(String e) {
+      return new AllDocsQuery(start, e, prefix, keys, limit, descending, includeDeleted);
+    }
+
+    public AllDocsQuery withPrefix(String p) {
+      return new AllDocsQuery(start, end, p, keys, limit, descending, includeDeleted);
+    }
+
+    public AllDocsQuery withKeys(List<String> k) {
+      return new AllDocsQuery(start, end, prefix, k, limit, descending, includeDeleted);
+    }
+
+    public AllDocsQuery withLimit(int l) {
+      return new AllDocsQuery(start, end, prefix, keys, l, descending, includeDeleted);
+    }
+
+    public AllDocsQuery withDescending(boolean d) {
+      return new AllDocsQuery(start, end, prefix, keys, limit, d, includeDeleted);
+    }
+
+    public AllDocsQuery withIncludeDeleted(boolean i) {
+      return new AllDocsQuery(start, end, prefix, keys, limit, descending, i);
+    }
+  }
+
+  /** One acknowledged write: durable when this reply is sent. */
+  public record WriteResult(String id, long seq, String clock) implements KilnSerializable {}
+
+  public record BulkResult(List<WriteResult> results, String clock) implements KilnSerializable {}
+
+  public record DocResult(String id, ObjectNode doc, String clock) implements KilnSerializable {}
+
+  /** A row of all-docs; {@code doc} is null for a deleted document. */
+  public record DocRow(String id, boolean deleted, ObjectNode doc) implements KilnSerializable {}
+
+  public record AllDocsResult(List<DocRow> rows, String clock) implements KilnSerializable {}
+
+  /** One entry of the changes feed: the document's latest sequence and state. */
+  public record Change(long seq, String id, boolean deleted, ObjectNode doc) implements KilnSerializable {}
+
+  public record ChangesResult(List<Change> changes, long lastSeq, String clock) implements KilnSerializable {}
+
+  /** What one commit changed, for subscribers. */
+  public record ChangeBatch(List<Change> changes, String clock) implements KilnSerializable {}
+
+  public record CompactResult(int carLogBefore, int carLogAfter, long generation, long bytesBefore, long bytesAfter)
+      implements KilnSerializable {}
+
+  public record DatabaseStats(
+      String name, int carLogLength, int carFiles, long carBytes, long documents, long generation,
+      long compactions, long lastSeq, String clock) implements KilnSerializable {}
+}
