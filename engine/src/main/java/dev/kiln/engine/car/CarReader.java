@@ -117,7 +117,7 @@ public final class CarReader {
     }
 
     private List<Cid> header() {
-      long length = varint("header length", null);
+      long length = varint("header length");
       if (length == 0) {
         throw format(0, null, "header length is 0; a CAR starts with a DAG-CBOR header");
       }
@@ -125,7 +125,7 @@ public final class CarReader {
         throw format(0, null, "header length " + length + " is over the limit of " + MAX_HEADER_BYTES + " bytes");
       }
       long start = in.offset();
-      byte[] bytes = bytes((int) length, 0, null, "header");
+      byte[] bytes = bytes((int) length, 0, "header");
       Object value;
       try {
         value = DagCbor.decode(bytes);
@@ -156,7 +156,7 @@ public final class CarReader {
 
     private void section(CarIndex.Builder blocks) {
       long start = in.offset();
-      long length = varint("section length", null);
+      long length = varint("section length");
       if (length == 0) {
         throw format(start, null, "section length is 0; a section holds at least a CID");
       }
@@ -164,7 +164,7 @@ public final class CarReader {
         throw format(start, null, "section length " + length + " is over the limit of " + MAX_SECTION_BYTES + " bytes");
       }
       long body = in.offset();
-      byte[] section = bytes((int) length, start, null, "section");
+      byte[] section = bytes((int) length, start, "section");
       ByteBuffer buffer = ByteBuffer.wrap(section);
       Cid cid;
       try {
@@ -186,11 +186,11 @@ public final class CarReader {
     }
 
     /** Exactly {@code length} bytes, allocating only as they arrive when the file size is unknown. */
-    private byte[] bytes(int length, long frameStart, Cid cid, String what) {
+    private byte[] bytes(int length, long frameStart, String what) {
       long at = in.offset();
       if (knownSize >= 0 && length > knownSize - at) {
-        throw format(frameStart, cid, what + " of " + length + " bytes (from offset " + at + ") runs past the end of the file ("
-            + Math.max(0, knownSize - at) + " bytes remain of " + knownSize + ")");
+        throw format(frameStart, null, what + " of " + length + " bytes (from offset " + at + ") runs past the end of the file, "
+            + Math.max(0, knownSize - at) + " bytes remain of " + knownSize + ": the file is truncated, or the length damaged");
       }
       byte[] buffer = new byte[knownSize >= 0 ? length : Math.min(length, FIRST_CHUNK)];
       int filled = 0;
@@ -202,30 +202,30 @@ public final class CarReader {
         buffer = Arrays.copyOf(buffer, (int) Math.min(length, 2L * buffer.length));
       }
       if (filled < length) {
-        throw format(frameStart, cid, "file is truncated: " + what + " of " + length + " bytes from offset " + at
+        throw format(frameStart, null, "file is truncated: " + what + " of " + length + " bytes from offset " + at
             + " ends after " + filled + " bytes, at the end of the input (offset " + in.offset() + ")");
       }
       return buffer;
     }
 
     /** An unsigned LEB128 varint, minimal and at most 9 bytes, as multiformats requires. */
-    private long varint(String what, Cid cid) {
+    private long varint(String what) {
       long start = in.offset();
       long value = 0;
       for (int i = 0; i < 9; i++) {
         int b = in.read();
         if (b < 0) {
-          throw format(start, cid, "file is truncated: " + what + " varint ends after " + i + " byte(s), at the end of the input");
+          throw format(start, null, "file is truncated: " + what + " varint ends after " + i + " byte(s), at the end of the input");
         }
         value |= (long) (b & 0x7F) << (7 * i);
         if ((b & 0x80) == 0) {
           if (b == 0 && i > 0) {
-            throw format(start, cid, what + " varint is not minimally encoded");
+            throw format(start, null, what + " varint is not minimally encoded");
           }
           return value;
         }
       }
-      throw format(start, cid, what + " varint is longer than 9 bytes");
+      throw format(start, null, what + " varint is longer than 9 bytes");
     }
 
     private CarFormatException format(long offset, Cid cid, String problem) {
