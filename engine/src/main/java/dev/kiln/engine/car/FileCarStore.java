@@ -37,13 +37,13 @@ import java.util.stream.Stream;
  *
  * <p>Reads are positional reads on a cached {@link FileChannel} per CAR, safe from many threads.
  * A channel that closes under a reader (evicted from the cache, or closed because another reader
- * was interrupted, which closes a FileChannel for everyone) is reopened and the read retried.
+ * was interrupted, which closes a FileChannel for everyone) is dropped from the cache and the read
+ * retried once on a channel of the reader's own.
  */
 public final class FileCarStore implements CarStore {
   static final String CAR_SUFFIX = ".car";
   static final String TEMP_SUFFIX = ".car.tmp";
   private static final int DEFAULT_MAX_OPEN_CHANNELS = 256;
-  private static final int READ_ATTEMPTS = 4;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Path dir;
@@ -151,28 +151,42 @@ public final class FileCarStore implements CarStore {
     checkOpen();
     Path path = pathOf(car);
     byte[] bytes = new byte[at.length()];
-    for (int attempt = 1; ; attempt++) {
-      FileChannel channel = channel(car);
-      try {
-        readFully(channel, bytes, at.offset(), path, block);
-        break;
-      } catch (ClosedByInterruptException e) {
-        // This thread's interrupt closed the shared channel: drop it so other readers reopen it.
-        channels.remove(car, channel);
-        Thread.currentThread().interrupt();
-        throw new CarStoreException(path.toString(), at.offset(), block, "read interrupted", e);
-      } catch (ClosedChannelException e) {
-        channels.remove(car, channel);
-        checkOpen();
-        if (attempt == READ_ATTEMPTS) {
-          throw new CarStoreException(path.toString(), at.offset(), block,
-              "cannot read block: the file channel closed " + attempt + " times", e);
-        }
-      } catch (IOException e) {
-        throw new CarStoreException(path.toString(), at.offset(), block, "cannot read block", e);
-      }
+    FileChannel channel = channel(car);
+    try {
+      readFully(channel, bytes, at.offset(), path, block);
+    } catch (ClosedByInterruptException e) {
+      throw interrupted(car, channel, path, at, block, e);
+    } catch (ClosedChannelException e) {
+      // Evicted, or closed by another reader's interrupt, while in use: read once more on a
+      // channel of our own, which nothing else can close, so the retry always makes progress.
+      channels.remove(car, channel);
+      checkOpen();
+      readUncached(car, bytes, path, at, block);
+    } catch (IOException e) {
+      throw new CarStoreException(path.toString(), at.offset(), block, "cannot read block", e);
     }
     return Block.verified(block, bytes, "CAR file " + path + ", block bytes at offset " + at.offset());
+  }
+
+  private void readUncached(Cid car, byte[] bytes, Path path, BlockLocation at, Cid block) {
+    try (FileChannel own = FileChannel.open(path, StandardOpenOption.READ)) {
+      readFully(own, bytes, at.offset(), path, block);
+    } catch (NoSuchFileException e) {
+      throw new CarNotFoundException(car, path.toString());
+    } catch (ClosedByInterruptException e) {
+      throw interrupted(car, null, path, at, block, e);
+    } catch (IOException e) {
+      throw new CarStoreException(path.toString(), at.offset(), block, "cannot read block", e);
+    }
+  }
+
+  /** This thread's interrupt closed the channel: drop it so other readers reopen, keep the flag. */
+  private CarStoreException interrupted(Cid car, FileChannel channel, Path path, BlockLocation at, Cid block, IOException e) {
+    if (channel != null) {
+      channels.remove(car, channel);
+    }
+    Thread.currentThread().interrupt();
+    return new CarStoreException(path.toString(), at.offset(), block, "read interrupted", e);
   }
 
   @Override
