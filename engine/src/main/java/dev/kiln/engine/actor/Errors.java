@@ -3,6 +3,8 @@ package dev.kiln.engine.actor;
 import dev.kiln.engine.block.CorruptBlockException;
 import dev.kiln.engine.block.DagCborException;
 import dev.kiln.engine.block.MissingBlockException;
+import dev.kiln.engine.car.CarFormatException;
+import dev.kiln.engine.car.CarStoreException;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.io.IOException;
@@ -22,10 +24,10 @@ public final class Errors {
     if (t instanceof MissingBlockException) {
       return new KilnException(ErrorCode.INTERNAL, "bug: " + t.getMessage(), t);
     }
-    if (t instanceof CorruptBlockException || t instanceof DagCborException || name.equals("CarFormatException")) {
+    if (t instanceof CorruptBlockException || t instanceof DagCborException || t instanceof CarFormatException) {
       return new KilnException(ErrorCode.CORRUPT, t.getMessage(), t);
     }
-    if (t instanceof IOException || t instanceof UncheckedIOException || name.equals("CarStoreException")) {
+    if (t instanceof IOException || t instanceof UncheckedIOException || t instanceof CarStoreException) {
       return new KilnException(ErrorCode.STORAGE, "storage failed: " + t.getMessage(), t);
     }
     if (t instanceof TimeoutException) {

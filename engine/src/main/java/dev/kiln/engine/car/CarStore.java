@@ -39,6 +39,14 @@ public interface CarStore extends AutoCloseable {
   /** The CAR's size in bytes. */
   long size(Cid car);
 
+  /**
+   * Removes what writes that never finished left behind (a crash mid-write); called at start-up
+   * before anything else uses the store. Returns how many it removed.
+   */
+  default int removeTempFiles() {
+    return 0;
+  }
+
   @Override
   void close();
 }

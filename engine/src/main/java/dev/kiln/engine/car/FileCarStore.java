@@ -252,6 +252,7 @@ public final class FileCarStore implements CarStore {
    *
    * @return how many were deleted
    */
+  @Override
   public int removeTempFiles() {
     checkOpen();
     int removed = 0;
