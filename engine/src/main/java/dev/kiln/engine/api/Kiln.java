@@ -9,7 +9,6 @@ import dev.kiln.engine.actor.DatabaseSettings;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.FileCarStore;
 import dev.kiln.engine.config.KilnConfig;
-import dev.kiln.engine.persist.Journal;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.ErrorCode;
@@ -65,7 +64,7 @@ public final class Kiln implements AutoCloseable {
         .maximumWeight(config.getBytes("kiln.block-cache-bytes"))
         .<Cid, Block>weigher((cid, block) -> block.size() + 96)
         .build();
-    Journal.ensureSchema(system);
+    ensureJournalSchema(system);
   }
 
   /** Kiln on an ActorSystem the application owns; it must have been created with Kiln's defaults. */
@@ -148,6 +147,12 @@ public final class Kiln implements AutoCloseable {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();
     }
+  }
+
+  // Replaced by the persist package's Journal once it lands.
+  private static void ensureJournalSchema(ActorSystem<?> system) {
+    org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils.createIfNotExists(system)
+        .toCompletableFuture().join();
   }
 
   static void validateName(String name) {
