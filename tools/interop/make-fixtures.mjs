@@ -14,7 +14,6 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import * as cborg from 'cborg'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CarWriter, CarIndexer } from '@ipld/car'
 import { CID } from 'multiformats/cid'
@@ -24,6 +23,7 @@ import { base58btc } from 'multiformats/bases/base58'
 import { base32 } from 'multiformats/bases/base32'
 import * as raw from 'multiformats/codecs/raw'
 import * as Digest from 'multiformats/hashes/digest'
+import { IpldFloat, encodeTyped, decodeTyped } from './typed-floats.mjs'
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const hex = (bytes) => Buffer.from(bytes).toString('hex')
@@ -129,23 +129,9 @@ const V = {
 }
 
 // JavaScript has one number type, so dagCbor.encode(0.0) writes the integer 0. To encode the IPLD
-// float kind for integral values the vectors wrap floats and hand them to cborg (the CBOR layer
-// that @ipld/dag-cbor is built on) as a float token, with dag-cbor's own encode options
-// (float64: true, so always 0xfb + 8 bytes). For every value that plain JS can express the result
-// is checked against dagCbor.encode below.
-class IpldFloat {
-  constructor (value) { this.value = value }
-}
-const referenceEncodeOptions = {
-  ...dagCbor.encodeOptions,
-  typeEncoders: {
-    ...dagCbor.encodeOptions.typeEncoders,
-    Object: (obj, ...rest) => obj instanceof IpldFloat
-      ? [new cborg.Token(cborg.Type.float, obj.value)]
-      : dagCbor.encodeOptions.typeEncoders.Object(obj, ...rest)
-  }
-}
-
+// float kind for integral values the vectors go through typed-floats.mjs (cborg with dag-cbor's
+// own options, floats carried as IpldFloat). For every value plain JS can express, the result is
+// checked against dagCbor.encode below.
 function toJs (desc, floats) {
   if ('null' in desc) return null
   if ('bool' in desc) return desc.bool
@@ -221,7 +207,8 @@ async function dagCborVectors () {
 
   const vectors = []
   for (const [name, value] of cases) {
-    const bytes = cborg.encode(toJs(value, 'typed'), referenceEncodeOptions)
+    const bytes = encodeTyped(toJs(value, 'typed'))
+    if (hex(encodeTyped(decodeTyped(bytes))) !== hex(bytes)) throw new Error(`${name}: typed decode does not re-encode`)
     const entry = { name, value, hex: hex(bytes), cid: (await cidOf(dagCbor.code, bytes)).toString() }
     // The reference decoder must accept every vector, and plain dagCbor.encode must agree with it
     // wherever a JS number can say what the value is.
@@ -404,6 +391,8 @@ async function cars () {
   const files = [
     // a commit-shaped CAR: root first, then the tree below it, one raw block
     await writeCar('js-written.car', [commit.cid], [commit, node, docA, docB, rawData]),
+    // the same blocks in the order Kiln's CarWriter uses (roots last): Kiln must write these bytes
+    await writeCar('js-roots-last.car', [commit.cid], [node, docA, docB, rawData, commit]),
     // several roots, and a block that no root reaches
     await writeCar('js-multi-root.car', [docA.cid, docB.cid], [docA, docB, rawData]),
     // no roots at all (the JS implementation allows it; the CARv1 spec leaves it open)
