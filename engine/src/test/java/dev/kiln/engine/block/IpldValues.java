@@ -19,7 +19,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.Tuple;
 
 /** Test helpers for IPLD values: fixture descriptions, deep comparison, jqwik generators. */
-final class IpldValues {
+public final class IpldValues {
   static final HexFormat HEX = HexFormat.of();
   private static final BigInteger TWO_63 = BigInteger.ONE.shiftLeft(63);
   private static final BigInteger TWO_64 = BigInteger.ONE.shiftLeft(64);
@@ -27,7 +27,7 @@ final class IpldValues {
   private IpldValues() {}
 
   /** Reads a JSON resource from the test classpath; the fixtures are made by tools/interop. */
-  static JsonNode fixture(String resource) {
+  public static JsonNode fixture(String resource) {
     try (InputStream in = IpldValues.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException(resource + " is missing; see tools/interop/README.md");
@@ -44,7 +44,7 @@ final class IpldValues {
    * {link}}. Integers in the long range become Long, others BigInteger, as DagCbor decodes them.
    * Maps keep the fixture's key order, which is not the canonical one, so encoding must sort.
    */
-  static Object fromDescription(JsonNode d) {
+  public static Object fromDescription(JsonNode d) {
     if (d.has("null")) {
       return null;
     } else if (d.has("bool")) {
