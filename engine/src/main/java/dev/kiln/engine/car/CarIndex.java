@@ -1,0 +1,262 @@
+package dev.kiln.engine.car;
+
+import dev.kiln.protocol.Cid;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BiConsumer;
+
+/**
+ * Which blocks one CAR file holds and where their bytes sit. Immutable.
+ *
+ * <p>Kept compact because the engine holds one per live CAR: each block costs a 33-byte key (the
+ * CID's codec byte followed by its 32-byte sha2-256 digest; every other CID byte is fixed for the
+ * CIDs Kiln accepts), an 8-byte offset and a 4-byte length, 45 bytes in three primitive arrays
+ * sorted by key. Lookups are a binary search. The key order is the order of {@link Cid#compareTo},
+ * so {@link #forEachBlock} visits blocks in ascending CID order.
+ */
+public final class CarIndex {
+  static final int KEY_BYTES = 1 + Cid.SHA2_256_LENGTH;
+  /** A Kiln CID: version, codec, hash code and digest length, one byte each, then the digest. */
+  private static final int CID_BYTES = 4 + Cid.SHA2_256_LENGTH;
+
+  private final Cid car;
+  private final List<Cid> roots;
+  private final long byteSize;
+  private final byte[] keys;
+  private final long[] offsets;
+  private final int[] lengths;
+
+  private CarIndex(Cid car, List<Cid> roots, long byteSize, byte[] keys, long[] offsets, int[] lengths) {
+    this.car = car;
+    this.roots = List.copyOf(roots);
+    this.byteSize = byteSize;
+    this.keys = keys;
+    this.offsets = offsets;
+    this.lengths = lengths;
+  }
+
+  /** The CAR's own CID: raw codec, sha2-256 of the whole file's bytes. */
+  public Cid car() {
+    return car;
+  }
+
+  public List<Cid> roots() {
+    return roots;
+  }
+
+  /** Distinct blocks in the file (a CID written twice counts once). */
+  public int blockCount() {
+    return offsets.length;
+  }
+
+  /** Size of the whole CAR file in bytes. */
+  public long byteSize() {
+    return byteSize;
+  }
+
+  /** Where the block's bytes are, or null when this CAR does not hold it. */
+  public BlockLocation find(Cid block) {
+    int i = indexOf(block);
+    return i < 0 ? null : new BlockLocation(offsets[i], lengths[i]);
+  }
+
+  public boolean contains(Cid block) {
+    return indexOf(block) >= 0;
+  }
+
+  /** Visits every block in ascending CID order (the index's order, not the file's). */
+  public void forEachBlock(BiConsumer<Cid, BlockLocation> f) {
+    for (int i = 0; i < offsets.length; i++) {
+      f.accept(cidAt(i), new BlockLocation(offsets[i], lengths[i]));
+    }
+  }
+
+  /**
+   * Heap this index takes, counting its arrays and object headers but not its roots (a handful of
+   * CIDs). Lets tests and the engine check the per-block budget.
+   */
+  public long approximateHeapBytes() {
+    long arrayHeader = 16;
+    return 48 + 3 * arrayHeader + keys.length + 8L * offsets.length + 4L * lengths.length;
+  }
+
+  private Cid cidAt(int i) {
+    int at = i * KEY_BYTES;
+    return Cid.fromDigest(keys[at] & 0xFF, Arrays.copyOfRange(keys, at + 1, at + KEY_BYTES));
+  }
+
+  private int indexOf(Cid block) {
+    byte[] key = key(block);
+    int lo = 0;
+    int hi = offsets.length - 1;
+    while (lo <= hi) {
+      int mid = (lo + hi) >>> 1;
+      int c = Arrays.compareUnsigned(keys, mid * KEY_BYTES, (mid + 1) * KEY_BYTES, key, 0, KEY_BYTES);
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
+    }
+    return -1;
+  }
+
+  static byte[] key(Cid cid) {
+    byte[] bytes = cid.toBytes();
+    if (bytes.length != CID_BYTES) {
+      // Cid only admits CIDv1 + dag-cbor/raw + sha2-256, all of whose prefix varints are one byte.
+      throw new IllegalStateException("unexpected CID length " + bytes.length + ": " + cid);
+    }
+    byte[] key = new byte[KEY_BYTES];
+    key[0] = bytes[1];
+    System.arraycopy(bytes, 4, key, 1, Cid.SHA2_256_LENGTH);
+    return key;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CarIndex other
+        && byteSize == other.byteSize
+        && car.equals(other.car)
+        && roots.equals(other.roots)
+        && Arrays.equals(keys, other.keys)
+        && Arrays.equals(offsets, other.offsets)
+        && Arrays.equals(lengths, other.lengths);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(car, byteSize);
+  }
+
+  @Override
+  public String toString() {
+    return "CarIndex[" + car + ", " + blockCount() + " blocks, " + byteSize + " bytes, roots " + roots + "]";
+  }
+
+  /**
+   * Collects blocks as a CAR is written or read, in file order, refusing a second copy of a CID,
+   * then sorts them into a {@link CarIndex}. Its duplicate check is an open-addressing table of ints
+   * over the collected keys, so collecting costs about 53 bytes per block, not a HashSet's ~150.
+   */
+  static final class Builder {
+    private byte[] keys = new byte[16 * KEY_BYTES];
+    private long[] offsets = new long[16];
+    private int[] lengths = new int[16];
+    private int count;
+    /** Slot holds (entry index + 1); 0 is empty. Kept at most half full. */
+    private int[] table = new int[32];
+
+    /** Records a block; false (and nothing recorded) when this CID is already recorded. */
+    boolean add(Cid cid, long offset, int length) {
+      byte[] key = key(cid);
+      int slot = find(key);
+      if (table[slot] != 0) {
+        return false;
+      }
+      if (count == offsets.length) {
+        int n = count * 2;
+        keys = Arrays.copyOf(keys, n * KEY_BYTES);
+        offsets = Arrays.copyOf(offsets, n);
+        lengths = Arrays.copyOf(lengths, n);
+      }
+      System.arraycopy(key, 0, keys, count * KEY_BYTES, KEY_BYTES);
+      offsets[count] = offset;
+      lengths[count] = length;
+      count++;
+      table[slot] = count;
+      if (count * 2 > table.length) {
+        rehash();
+      }
+      return true;
+    }
+
+    boolean contains(Cid cid) {
+      return table[find(key(cid))] != 0;
+    }
+
+    int count() {
+      return count;
+    }
+
+    CarIndex build(Cid car, List<Cid> roots, long byteSize) {
+      int[] order = new int[count];
+      for (int i = 0; i < count; i++) {
+        order[i] = i;
+      }
+      sort(order, new int[count], 0, count);
+      byte[] k = new byte[count * KEY_BYTES];
+      long[] o = new long[count];
+      int[] l = new int[count];
+      for (int i = 0; i < count; i++) {
+        int from = order[i];
+        System.arraycopy(keys, from * KEY_BYTES, k, i * KEY_BYTES, KEY_BYTES);
+        o[i] = offsets[from];
+        l[i] = lengths[from];
+      }
+      return new CarIndex(car, roots, byteSize, k, o, l);
+    }
+
+    /** The slot holding this key, or the empty slot where it would go (linear probing). */
+    private int find(byte[] key) {
+      int mask = table.length - 1;
+      int slot = hash(key, 0) & mask;
+      while (true) {
+        int entry = table[slot];
+        if (entry == 0 || Arrays.equals(keys, (entry - 1) * KEY_BYTES, entry * KEY_BYTES, key, 0, KEY_BYTES)) {
+          return slot;
+        }
+        slot = (slot + 1) & mask;
+      }
+    }
+
+    private void rehash() {
+      int[] bigger = new int[table.length * 2];
+      int mask = bigger.length - 1;
+      for (int i = 0; i < count; i++) {
+        int slot = hash(keys, i * KEY_BYTES) & mask;
+        while (bigger[slot] != 0) {
+          slot = (slot + 1) & mask;
+        }
+        bigger[slot] = i + 1;
+      }
+      table = bigger;
+    }
+
+    /** Digest bytes are uniformly random already; mix in the codec so raw and dag-cbor twins differ. */
+    private static int hash(byte[] k, int at) {
+      int digestPrefix = (k[at + 1] & 0xFF) << 24 | (k[at + 2] & 0xFF) << 16 | (k[at + 3] & 0xFF) << 8 | (k[at + 4] & 0xFF);
+      return digestPrefix ^ ((k[at] & 0xFF) * 0x9E3779B9);
+    }
+
+    /** Merge sort of entry numbers by key; int[] cannot take a Comparator. */
+    private void sort(int[] a, int[] tmp, int from, int to) {
+      if (to - from < 2) {
+        return;
+      }
+      int mid = (from + to) >>> 1;
+      sort(a, tmp, from, mid);
+      sort(a, tmp, mid, to);
+      if (compare(a[mid - 1], a[mid]) <= 0) {
+        return;
+      }
+      System.arraycopy(a, from, tmp, from, to - from);
+      int i = from;
+      int j = mid;
+      for (int k = from; k < to; k++) {
+        if (j >= to || (i < mid && compare(tmp[i], tmp[j]) <= 0)) {
+          a[k] = tmp[i++];
+        } else {
+          a[k] = tmp[j++];
+        }
+      }
+    }
+
+    private int compare(int x, int y) {
+      return Arrays.compareUnsigned(keys, x * KEY_BYTES, (x + 1) * KEY_BYTES, keys, y * KEY_BYTES, (y + 1) * KEY_BYTES);
+    }
+  }
+}

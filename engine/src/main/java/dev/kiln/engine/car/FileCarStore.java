@@ -1,0 +1,389 @@
+package dev.kiln.engine.car;
+
+import dev.kiln.engine.block.Block;
+import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.InvalidCidException;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * CAR files in one directory, each named {@code <car-cid>.car}.
+ *
+ * <p>A write streams the CAR to a temp file in the same directory ({@code .<random>.car.tmp}; its
+ * CID is known only once every byte is hashed), fsyncs it, renames it atomically to its final
+ * name and fsyncs the directory. A write that fails is cleaned up; one cut short by a crash leaves
+ * only a temp file, which {@link #list} ignores and {@link #removeTempFiles} deletes at start-up.
+ * So a file under a CAR's name is always complete.
+ *
+ * <p>Reads are positional reads on a cached {@link FileChannel} per CAR, safe from many threads.
+ * A channel that closes under a reader (evicted from the cache, or closed because another reader
+ * was interrupted, which closes a FileChannel for everyone) is dropped from the cache and the read
+ * retried once on a channel of the reader's own.
+ */
+public final class FileCarStore implements CarStore {
+  static final String CAR_SUFFIX = ".car";
+  static final String TEMP_SUFFIX = ".car.tmp";
+  private static final int DEFAULT_MAX_OPEN_CHANNELS = 256;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final Path dir;
+  private final boolean fsync;
+  private final WriteHooks hooks;
+  private final int maxOpenChannels;
+  private final ConcurrentHashMap<Cid, FileChannel> channels = new ConcurrentHashMap<>();
+  private final Set<Path> writesInFlight = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+
+  /**
+   * @param dir created if missing
+   * @param fsync fsync files and the directory on write (off only for tests)
+   */
+  public FileCarStore(Path dir, boolean fsync) {
+    this(dir, fsync, WriteHooks.NONE, DEFAULT_MAX_OPEN_CHANNELS);
+  }
+
+  FileCarStore(Path dir, boolean fsync, WriteHooks hooks, int maxOpenChannels) {
+    this.dir = dir.toAbsolutePath();
+    this.fsync = fsync;
+    this.hooks = hooks;
+    this.maxOpenChannels = maxOpenChannels;
+    try {
+      Files.createDirectories(this.dir);
+    } catch (IOException e) {
+      throw new CarStoreException(this.dir.toString(), "cannot create the CAR directory", e);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The file that holds (or would hold) this CAR. */
+  public Path pathOf(Cid car) {
+    return dir.resolve(car + CAR_SUFFIX);
+  }
+
+  @Override
+  public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
+    checkOpen();
+    Path temp = dir.resolve("." + HexFormat.of().formatHex(randomBytes()) + TEMP_SUFFIX);
+    writesInFlight.add(temp);
+    boolean done = false;
+    String step = "cannot write the temp file for a new CAR";
+    Path file = temp;
+    try {
+      CarIndex index;
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        OutputStream out = new BufferedOutputStream(hooks.tempOpened(temp, Channels.newOutputStream(channel)), 1 << 16);
+        index = CarWriter.write(roots, blocks, out);
+        out.flush();
+        if (fsync) {
+          step = "cannot fsync the temp file for a new CAR";
+          channel.force(true);
+        }
+      }
+      Path target = pathOf(index.car());
+      step = "cannot rename " + temp.getFileName() + " to its CAR name";
+      file = target;
+      hooks.beforeMove(temp, target);
+      if (Files.exists(target)) {
+        // Same name, same content: the CAR is already here.
+        Files.delete(temp);
+      } else {
+        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+      if (fsync) {
+        step = "cannot fsync the CAR directory after writing " + target.getFileName();
+        file = dir;
+        fsyncDirectory();
+      }
+      done = true;
+      return index;
+    } catch (IOException e) {
+      if (e instanceof ClosedByInterruptException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new CarStoreException(file.toString(), step, e);
+    } finally {
+      if (!done) {
+        deleteQuietly(temp);
+      }
+      writesInFlight.remove(temp);
+    }
+  }
+
+  @Override
+  public CarIndex open(Cid car) {
+    checkOpen();
+    Path path = pathOf(car);
+    try (InputStream in = Files.newInputStream(path)) {
+      long size = Files.size(path);
+      return CarReader.index(path.toString(), in, size, car);
+    } catch (NoSuchFileException e) {
+      throw new CarNotFoundException(car, path.toString());
+    } catch (IOException e) {
+      throw new CarStoreException(path.toString(), "cannot read CAR " + car, e);
+    }
+  }
+
+  @Override
+  public Block read(Cid car, Cid block, BlockLocation at) {
+    checkOpen();
+    Path path = pathOf(car);
+    byte[] bytes = new byte[at.length()];
+    FileChannel channel = channel(car);
+    try {
+      readFully(channel, bytes, at.offset(), path, block);
+    } catch (ClosedByInterruptException e) {
+      throw interrupted(car, channel, path, at, block, e);
+    } catch (ClosedChannelException e) {
+      // Evicted, or closed by another reader's interrupt, while in use: read once more on a
+      // channel of our own, which nothing else can close, so the retry always makes progress.
+      channels.remove(car, channel);
+      checkOpen();
+      readUncached(car, bytes, path, at, block);
+    } catch (IOException e) {
+      throw new CarStoreException(path.toString(), at.offset(), block, "cannot read block", e);
+    }
+    return Block.verified(block, bytes, "CAR file " + path + ", block bytes at offset " + at.offset());
+  }
+
+  private void readUncached(Cid car, byte[] bytes, Path path, BlockLocation at, Cid block) {
+    try (FileChannel own = FileChannel.open(path, StandardOpenOption.READ)) {
+      readFully(own, bytes, at.offset(), path, block);
+    } catch (NoSuchFileException e) {
+      throw new CarNotFoundException(car, path.toString());
+    } catch (ClosedByInterruptException e) {
+      throw interrupted(car, null, path, at, block, e);
+    } catch (IOException e) {
+      throw new CarStoreException(path.toString(), at.offset(), block, "cannot read block", e);
+    }
+  }
+
+  /** This thread's interrupt closed the channel: drop it so other readers reopen, keep the flag. */
+  private CarStoreException interrupted(Cid car, FileChannel channel, Path path, BlockLocation at, Cid block, IOException e) {
+    if (channel != null) {
+      channels.remove(car, channel);
+    }
+    Thread.currentThread().interrupt();
+    return new CarStoreException(path.toString(), at.offset(), block, "read interrupted", e);
+  }
+
+  @Override
+  public boolean exists(Cid car) {
+    checkOpen();
+    return Files.isRegularFile(pathOf(car));
+  }
+
+  @Override
+  public List<Cid> list() {
+    checkOpen();
+    List<Cid> cars = new ArrayList<>();
+    for (Path file : files()) {
+      String name = file.getFileName().toString();
+      if (name.endsWith(CAR_SUFFIX) && !name.startsWith(".")) {
+        try {
+          cars.add(Cid.parse(name.substring(0, name.length() - CAR_SUFFIX.length())));
+        } catch (InvalidCidException e) {
+          // Not a file this store wrote; leave it alone.
+        }
+      }
+    }
+    cars.sort(null);
+    return cars;
+  }
+
+  @Override
+  public void delete(Cid car) {
+    checkOpen();
+    Path path = pathOf(car);
+    try {
+      // Under the map's lock for this key, so no reader can reopen the file between the two steps.
+      channels.compute(car, (k, channel) -> {
+        closeQuietly(channel);
+        try {
+          Files.deleteIfExists(path);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        return null;
+      });
+    } catch (UncheckedIOException e) {
+      throw new CarStoreException(path.toString(), "cannot delete CAR " + car, e.getCause());
+    }
+  }
+
+  @Override
+  public long size(Cid car) {
+    checkOpen();
+    Path path = pathOf(car);
+    try {
+      return Files.size(path);
+    } catch (NoSuchFileException e) {
+      throw new CarNotFoundException(car, path.toString());
+    } catch (IOException e) {
+      throw new CarStoreException(path.toString(), "cannot read the size of CAR " + car, e);
+    }
+  }
+
+  /**
+   * Deletes the temp files of writes that never finished (a crash mid-write); call at start-up.
+   * Temp files of writes still running in this store are kept.
+   *
+   * @return how many were deleted
+   */
+  public int removeTempFiles() {
+    checkOpen();
+    int removed = 0;
+    for (Path file : files()) {
+      String name = file.getFileName().toString();
+      if (name.startsWith(".") && name.endsWith(TEMP_SUFFIX) && !writesInFlight.contains(file)) {
+        try {
+          if (Files.deleteIfExists(file)) {
+            removed++;
+          }
+        } catch (IOException e) {
+          throw new CarStoreException(file.toString(), "cannot delete a leftover temp file", e);
+        }
+      }
+    }
+    return removed;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    for (Cid car : channels.keySet()) {
+      closeQuietly(channels.remove(car));
+    }
+  }
+
+  private FileChannel channel(Cid car) {
+    FileChannel channel = channels.get(car);
+    if (channel != null) {
+      return channel;
+    }
+    Path path = pathOf(car);
+    try {
+      channel = channels.computeIfAbsent(car, k -> {
+        try {
+          return FileChannel.open(path, StandardOpenOption.READ);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (UncheckedIOException e) {
+      if (e.getCause() instanceof NoSuchFileException) {
+        throw new CarNotFoundException(car, path.toString());
+      }
+      throw new CarStoreException(path.toString(), "cannot open CAR " + car, e.getCause());
+    }
+    if (closed) {
+      // close() may have swept the map before this channel went in.
+      closeQuietly(channels.remove(car));
+      checkOpen();
+    }
+    if (channels.size() > maxOpenChannels) {
+      evictOneExcept(car);
+    }
+    return channel;
+  }
+
+  /** Keeps open file handles bounded; a reader of the evicted channel reopens it. */
+  private void evictOneExcept(Cid keep) {
+    for (Cid car : channels.keySet()) {
+      if (!car.equals(keep)) {
+        closeQuietly(channels.remove(car));
+        return;
+      }
+    }
+  }
+
+  private static void readFully(FileChannel channel, byte[] into, long offset, Path path, Cid block) throws IOException {
+    ByteBuffer buffer = ByteBuffer.wrap(into);
+    while (buffer.hasRemaining()) {
+      int n = channel.read(buffer, offset + buffer.position());
+      if (n < 0) {
+        throw new CarFormatException(path.toString(), offset, block, "block of " + into.length
+            + " bytes runs past the end of the file (" + channel.size() + " bytes): the file is truncated");
+      }
+    }
+  }
+
+  private void fsyncDirectory() throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  private List<Path> files() {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.toList();
+    } catch (IOException e) {
+      throw new CarStoreException(dir.toString(), "cannot list the CAR directory", e);
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new CarStoreException(dir.toString(), "the store is closed", null);
+    }
+  }
+
+  private static byte[] randomBytes() {
+    byte[] bytes = new byte[12];
+    RANDOM.nextBytes(bytes);
+    return bytes;
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // Best effort: a leftover temp file is ignored by list() and removed at start-up.
+    }
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // A read-only channel has nothing left to lose on close.
+      }
+    }
+  }
+
+  /** Fault-injection points for tests. */
+  interface WriteHooks {
+    WriteHooks NONE = new WriteHooks() {};
+
+    /** May wrap the stream the CAR's bytes go to (e.g. to fail as a full disk would). */
+    default OutputStream tempOpened(Path temp, OutputStream out) throws IOException {
+      return out;
+    }
+
+    /** Runs after the temp file is complete (and fsynced) and before it takes its final name. */
+    default void beforeMove(Path temp, Path target) throws IOException {}
+  }
+}
