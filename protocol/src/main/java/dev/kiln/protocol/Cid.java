@@ -118,8 +118,11 @@ public final class Cid implements Comparable<Cid> {
     return new Cid(bytes, (int) codec);
   }
 
-  /** Parses the multibase text form; only base32 ({@code b…}) is accepted. */
-  @JsonCreator
+  /**
+   * Parses the multibase text form; only base32 ({@code b…}) is accepted. Delegating mode: with
+   * parameter names compiled in, Jackson would otherwise look for a property called "text".
+   */
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
   public static Cid parse(String text) {
     if (text == null || text.isEmpty()) {
       throw new InvalidCidException("CID text: empty");

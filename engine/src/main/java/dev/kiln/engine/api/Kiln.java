@@ -137,11 +137,10 @@ public final class Kiln implements AutoCloseable {
     }
     for (Database db : dbs) {
       try {
-        db.close().toCompletableFuture().join();
-      } catch (RuntimeException e) {
-        // already closed or failed: nothing more to finish
+        db.close().toCompletableFuture().get(askTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        // already closed, failed or stuck: the system's termination below ends it either way
       }
-      db.terminated().join();
     }
     if (ownsSystem) {
       system.terminate();
