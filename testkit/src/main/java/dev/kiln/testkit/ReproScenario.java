@@ -127,7 +127,7 @@ public final class ReproScenario {
       for (DocRow row : all.rows()) {
         got.add(row.id());
         ObjectNode expected = live.get(row.id());
-        if (expected == null || !expected.equals(row.doc())) {
+        if (expected == null || !sameJson(expected, row.doc())) {
           mismatch(iteration, "all-docs row " + row.id() + " is " + row.doc() + ", the model has " + expected);
         }
       }
@@ -183,6 +183,19 @@ public final class ReproScenario {
     if (problems.size() < 20) {
       problems.add("iteration " + iteration + ": " + what);
     }
+  }
+
+  /** Equal as JSON text means: numbers compare by value, whatever node type holds them. */
+  static boolean sameJson(ObjectNode a, ObjectNode b) {
+    return b != null && a.equals(new java.util.Comparator<com.fasterxml.jackson.databind.JsonNode>() {
+      @Override
+      public int compare(com.fasterxml.jackson.databind.JsonNode x, com.fasterxml.jackson.databind.JsonNode y) {
+        if (x.isNumber() && y.isNumber()) {
+          return x.decimalValue().compareTo(y.decimalValue());
+        }
+        return x.equals(y) ? 0 : 1;
+      }
+    }, b);
   }
 
   /** A document shaped like the seed's: a custom property definition with a creation time. */

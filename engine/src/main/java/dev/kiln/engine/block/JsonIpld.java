@@ -95,7 +95,8 @@ public final class JsonIpld {
     } else if (value instanceof Boolean b) {
       return NODES.booleanNode(b);
     } else if (value instanceof Long l) {
-      return NODES.numberNode(l);
+      // The node a JSON parser would make for the same text: int when it fits.
+      return l == l.intValue() ? NODES.numberNode(l.intValue()) : NODES.numberNode(l);
     } else if (value instanceof Integer i) {
       return NODES.numberNode(i);
     } else if (value instanceof BigInteger big) {
