@@ -176,11 +176,18 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   public static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new DatabaseActor(name, ctx, timers, store, cache, settings)));
+    return create(name, store, cache, settings, Wiring.children());
+  }
+
+  /** With other children than the real ones, e.g. probes in tests. */
+  public static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings,
+      Wiring wiring) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new DatabaseActor(name, ctx, timers, store, cache, settings, wiring)));
   }
 
   private DatabaseActor(String name, ActorContext<Command> context, TimerScheduler<Command> timers, CarStore store,
-      Cache<Cid, Block> cache, DatabaseSettings settings) {
+      Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring) {
     super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
     this.name = name;
     this.context = context;
@@ -189,8 +196,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.cache = cache;
     this.settings = settings;
     this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("kiln.blocking-dispatcher"));
-    this.commitActor = context.spawn(CommitActor.create(context.getSelf(), store, cache, blocking, settings), "commit");
-    this.compactor = context.spawn(CompactorActor.create(context.getSelf(), store, cache, blocking), "compactor");
+    Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
+    this.commitActor = wiring.commitActor(parts);
+    this.compactor = wiring.compactor(parts);
   }
 
   @Override

@@ -1,0 +1,41 @@
+package dev.kiln.engine.actor;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.CarStore;
+import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.DatabaseProtocol;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+
+/**
+ * How a DatabaseActor gets its CommitActor and CompactorActor. The real wiring spawns them as
+ * children; tests put probes in their place to deliver the children's messages in any order.
+ */
+public interface Wiring {
+  /** What a child needs: the database it reports to and the shared resources. */
+  record Parts(ActorContext<DatabaseProtocol.Command> context, CarStore store, Cache<Cid, Block> cache,
+      Executor blocking, DatabaseSettings settings) {}
+
+  ActorRef<CommitActor.Command> commitActor(Parts parts);
+
+  ActorRef<CompactorActor.Command> compactor(Parts parts);
+
+  /** Spawns the real children. */
+  static Wiring children() {
+    return new Wiring() {
+      @Override
+      public ActorRef<CommitActor.Command> commitActor(Parts p) {
+        return p.context().spawn(
+            CommitActor.create(p.context().getSelf(), p.store(), p.cache(), p.blocking(), p.settings()), "commit");
+      }
+
+      @Override
+      public ActorRef<CompactorActor.Command> compactor(Parts p) {
+        return p.context().spawn(
+            CompactorActor.create(p.context().getSelf(), p.store(), p.cache(), p.blocking()), "compactor");
+      }
+    };
+  }
+}
