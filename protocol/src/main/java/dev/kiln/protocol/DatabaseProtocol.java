@@ -45,6 +45,17 @@ public final class DatabaseProtocol {
 
   public record Unsubscribe(ActorRef<ChangeBatch> subscriber) implements Command {}
 
+  /**
+   * Opens a read view: a snapshot that stays readable, unchanged, until closed (or until it has
+   * been idle for {@code kiln.view-idle-timeout}), however many commits and compactions happen.
+   */
+  public record OpenView(ActorRef<StatusReply<ViewOpened>> replyTo) implements Command {}
+
+  /** Runs a {@link Get}, {@link AllDocs} or {@link Changes} against an open view. */
+  public record InView(long view, Command read) implements Command {}
+
+  public record CloseView(long view) implements Command {}
+
   // ------------------------------------------------------------------ maintenance
 
   /** Compacts the CarLog into one CAR; replies once the compaction is installed. */
@@ -101,6 +112,8 @@ public final class DatabaseProtocol {
       return new AllDocsQuery(start, end, prefix, keys, limit, descending, i);
     }
   }
+
+  public record ViewOpened(long view, String clock) implements KilnSerializable {}
 
   /** One acknowledged write: durable when this reply is sent. */
   public record WriteResult(String id, long seq, String clock) implements KilnSerializable {}

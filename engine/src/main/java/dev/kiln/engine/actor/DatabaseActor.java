@@ -119,6 +119,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private record CloseCheck() implements Command {}
 
+  private record ViewIdle(long epoch, long view) implements Command {}
+
   private record DestroyDone(long epoch, Throwable error) implements Command {}
 
   /** How to answer one write request once its fate is known. */
@@ -168,6 +170,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private final Leases leases = new Leases();
   private final List<PendingDeletion> pendingDeletions = new ArrayList<>();
   private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
+  private final Map<Long, Snapshot> views = new HashMap<>();
+  private long lastViewId;
   private ActorRef<StatusReply<Done>> closing;
   private boolean destroying;
 
@@ -242,6 +246,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(Get.class, this::onGet)
         .onCommand(AllDocs.class, this::onAllDocs)
         .onCommand(Changes.class, this::onChanges)
+        .onCommand(DatabaseProtocol.OpenView.class, this::onOpenView)
+        .onCommand(DatabaseProtocol.InView.class, this::onInView)
+        .onCommand(DatabaseProtocol.CloseView.class, this::onCloseView)
+        .onCommand(ViewIdle.class, this::onViewIdle)
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Unsubscribe.class, this::onUnsubscribe)
         .onCommand(SubscriberGone.class, this::onSubscriberGone)
@@ -345,6 +353,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     snapshot = null;
     leases.clear();
     pendingDeletions.clear();
+    views.clear(); // their leases went with the old incarnation; later reads in them get a clear error
     holdingWrites = false;
     compactionRequested = false;
     compactionRunning = null;
@@ -699,17 +708,21 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   // ------------------------------------------------------------------ reads
 
   private Effect<Event, State> onGet(State state, Get cmd) {
-    return read(state, cmd.replyTo(), (snap, src) ->
+    return read(state, null, cmd.replyTo(), (snap, src) ->
         new DocResult(cmd.id(), DocumentReads.get(src, snap.roots(), cmd.id()), snap.clock()));
   }
 
   private Effect<Event, State> onAllDocs(State state, AllDocs cmd) {
-    return read(state, cmd.replyTo(), (snap, src) ->
+    return read(state, null, cmd.replyTo(), (snap, src) ->
         new AllDocsResult(DocumentReads.allDocs(src, snap.roots(), cmd.query()), snap.clock()));
   }
 
   private Effect<Event, State> onChanges(State state, Changes cmd) {
-    return read(state, cmd.replyTo(), (snap, src) -> {
+    return changes(state, null, cmd);
+  }
+
+  private Effect<Event, State> changes(State state, Snapshot view, Changes cmd) {
+    return read(state, view, cmd.replyTo(), (snap, src) -> {
       var changes = DocumentReads.changes(src, snap.roots(), cmd.since(), cmd.limit());
       long last = changes.isEmpty() ? Math.max(cmd.since(), 0) : changes.get(changes.size() - 1).seq();
       return new ChangesResult(changes, last, snap.clock());
@@ -717,7 +730,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onStats(State state, Stats cmd) {
-    return read(state, cmd.replyTo(), (snap, src) -> {
+    return read(state, null, cmd.replyTo(), (snap, src) -> {
       List<Cid> files = store.list();
       long bytes = 0;
       for (Cid f : files) {
@@ -732,13 +745,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     T run(Snapshot snapshot, CarLogBlocks source);
   }
 
-  /** Runs a read on the blocking dispatcher against a leased snapshot; the lease ends with the read. */
-  private <T> Effect<Event, State> read(State state, ActorRef<StatusReply<T>> replyTo, ReadBody<T> body) {
+  /**
+   * Runs a read on the blocking dispatcher against a leased snapshot (the current one, or an open
+   * view's); the lease ends with the read.
+   */
+  private <T> Effect<Event, State> read(State state, Snapshot view, ActorRef<StatusReply<T>> replyTo, ReadBody<T> body) {
     if (closing != null || loadError != null) {
       replyTo.tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
-    Snapshot snap = leasedSnapshot(state);
+    Snapshot snap = view != null ? view : currentSnapshot(state);
+    leases.acquire(snap.generation());
     long e = epoch;
     CompletableFuture<T> work = CompletableFuture
         .supplyAsync(() -> body.run(snap, new CarLogBlocks(store, snap, cache, true)), blocking)
@@ -747,6 +764,83 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error))));
     context.pipeToSelf(work, (value, error) -> new ReleaseLease(e, snap.generation()));
     return Effect().none();
+  }
+
+  // ------------------------------------------------------------------ views
+
+  private Effect<Event, State> onOpenView(State state, DatabaseProtocol.OpenView cmd) {
+    if (closing != null || loadError != null) {
+      cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
+      return Effect().none();
+    }
+    long id = ++lastViewId;
+    Snapshot snap = leasedSnapshot(state); // held until the view closes
+    views.put(id, snap);
+    touchView(id);
+    cmd.replyTo().tell(StatusReply.success(new DatabaseProtocol.ViewOpened(id, snap.clock())));
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onInView(State state, DatabaseProtocol.InView cmd) {
+    Snapshot view = views.get(cmd.view());
+    Command read = cmd.read();
+    if (view == null) {
+      KilnException gone = new KilnException(ErrorCode.INVALID_QUERY, "view " + cmd.view()
+          + " is not open (closed, idle past kiln.view-idle-timeout, or from before a restart)");
+      replyError(read, gone);
+      return Effect().none();
+    }
+    touchView(cmd.view());
+    if (read instanceof Get g) {
+      return read(state, view, g.replyTo(), (snap, src) ->
+          new DocResult(g.id(), DocumentReads.get(src, snap.roots(), g.id()), snap.clock()));
+    } else if (read instanceof AllDocs a) {
+      return read(state, view, a.replyTo(), (snap, src) ->
+          new AllDocsResult(DocumentReads.allDocs(src, snap.roots(), a.query()), snap.clock()));
+    } else if (read instanceof Changes c) {
+      return changes(state, view, c);
+    }
+    replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs and changes run in a view, not "
+        + read.getClass().getSimpleName()));
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onCloseView(State state, DatabaseProtocol.CloseView cmd) {
+    closeView(cmd.view());
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onViewIdle(State state, ViewIdle m) {
+    if (m.epoch() == epoch) {
+      closeView(m.view());
+    }
+    return Effect().none();
+  }
+
+  private void touchView(long id) {
+    timers.startSingleTimer("view-" + id, new ViewIdle(epoch, id), settings.viewIdleTimeout());
+  }
+
+  private void closeView(long id) {
+    Snapshot snap = views.remove(id);
+    if (snap != null) {
+      timers.cancel("view-" + id);
+      leases.release(snap.generation());
+      deleteReplacedCarsWhenUnleased();
+    }
+  }
+
+  /** Answers a request of any kind with an error (for requests that arrive wrapped or too early). */
+  private static void replyError(Command command, KilnException error) {
+    if (command instanceof Get c) {
+      c.replyTo().tell(StatusReply.error(error));
+    } else if (command instanceof AllDocs c) {
+      c.replyTo().tell(StatusReply.error(error));
+    } else if (command instanceof Changes c) {
+      c.replyTo().tell(StatusReply.error(error));
+    } else if (command instanceof Stats c) {
+      c.replyTo().tell(StatusReply.error(error));
+    }
   }
 
   // ------------------------------------------------------------------ subscriptions

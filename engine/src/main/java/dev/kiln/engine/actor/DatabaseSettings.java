@@ -18,7 +18,8 @@ public record DatabaseSettings(
     int maxPendingWrites,
     int maxHeldWrites,
     int maxBatchWrites,
-    Duration readTimeout) {
+    Duration readTimeout,
+    Duration viewIdleTimeout) {
 
   public static DatabaseSettings from(Config config) {
     Config k = config.getConfig("kiln");
@@ -31,7 +32,8 @@ public record DatabaseSettings(
         k.getInt("commit.max-pending-writes"),
         k.getInt("compaction.max-held-writes"),
         k.getInt("commit.max-batch-writes"),
-        k.getDuration("read-timeout"));
+        k.getDuration("read-timeout"),
+        k.getDuration("view-idle-timeout"));
   }
 
   public DatabaseSettings withAutoCompact(int n) {
@@ -39,16 +41,16 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("auto-compact must be 0 (off) or more, got " + n);
     }
     return new DatabaseSettings(dataDir, fsync, n, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout);
   }
 
   public DatabaseSettings withDataDir(Path dir) {
     return new DatabaseSettings(dir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout);
   }
 
   public DatabaseSettings withCompactionMaxWait(Duration d) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, d, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout);
   }
 }

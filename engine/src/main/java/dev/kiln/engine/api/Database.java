@@ -148,6 +148,12 @@ public final class Database {
         });
   }
 
+  /** A consistent read view as of now; see {@link View}. */
+  public CompletionStage<View> openView() {
+    return this.<DatabaseProtocol.ViewOpened>ask(r -> new DatabaseProtocol.OpenView(r))
+        .thenApply(v -> new View(this, v.view(), v.clock()));
+  }
+
   // ------------------------------------------------------------------ maintenance
 
   public CompletionStage<CompactResult> compact() {
@@ -180,7 +186,7 @@ public final class Database {
 
   // ------------------------------------------------------------------ plumbing
 
-  private <T> CompletionStage<T> ask(Function<ActorRef<StatusReply<T>>, DatabaseProtocol.Command> message) {
+  <T> CompletionStage<T> ask(Function<ActorRef<StatusReply<T>>, DatabaseProtocol.Command> message) {
     if (closed) {
       return failed(new KilnException(ErrorCode.CLOSED, "database " + name + " is closed"));
     }
