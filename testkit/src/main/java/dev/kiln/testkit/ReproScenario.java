@@ -31,7 +31,8 @@ public final class ReproScenario {
   public static final int PUTS = 101;
 
   /** What one run found. */
-  public record Result(int iterations, long docs, long compactions, long errors, long missingBlocks, List<String> problems) {
+  public record Result(int iterations, long docs, long live, long compactions, long errors, long missingBlocks,
+      List<String> problems) {
     public boolean ok() {
       return errors == 0 && missingBlocks == 0;
     }
@@ -39,7 +40,7 @@ public final class ReproScenario {
     public Result plus(Result o) {
       List<String> p = new ArrayList<>(problems);
       p.addAll(o.problems);
-      return new Result(Math.max(iterations, o.iterations), docs + o.docs, compactions + o.compactions,
+      return new Result(Math.max(iterations, o.iterations), docs + o.docs, live + o.live, compactions + o.compactions,
           errors + o.errors, missingBlocks + o.missingBlocks, p);
     }
 
@@ -117,7 +118,7 @@ public final class ReproScenario {
       }
     }
     db.close().toCompletableFuture().join();
-    return new Result(iterations, docs, compactions, errors, missingBlocks, List.copyOf(problems));
+    return new Result(iterations, docs, live.size(), compactions, errors, missingBlocks, List.copyOf(problems));
   }
 
   private void check(Database db, int iteration, Map<String, ObjectNode> live, Map<String, Boolean> everWritten) {

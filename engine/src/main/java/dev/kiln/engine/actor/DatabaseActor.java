@@ -7,6 +7,7 @@ import dev.kiln.engine.actor.Events.Event;
 import dev.kiln.engine.actor.Events.State;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
+import dev.kiln.engine.car.CarNotFoundException;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.doc.CommitBuilder;
 import dev.kiln.engine.doc.CommitRoots;
@@ -731,12 +732,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private Effect<Event, State> onStats(State state, Stats cmd) {
     return read(state, null, cmd.replyTo(), (snap, src) -> {
-      List<Cid> files = store.list();
+      int files = 0;
       long bytes = 0;
-      for (Cid f : files) {
-        bytes += store.size(f);
+      for (Cid f : store.list()) {
+        try {
+          bytes += store.size(f);
+          files++;
+        } catch (CarNotFoundException e) {
+          // a replaced CAR deleted between the listing and now: it no longer counts
+        }
       }
-      return new DatabaseStats(name, snap.carLog().size(), files.size(), bytes, snap.roots().docCount(),
+      return new DatabaseStats(name, snap.carLog().size(), files, bytes, snap.roots().docCount(),
           snap.generation(), state.compactions(), snap.roots().seq(), snap.clock());
     });
   }
