@@ -40,6 +40,11 @@ public final class KilnCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line with Kiln's error handling: a failure says why on stderr and exits non-zero. */
+  public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new KilnCli());
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
@@ -48,10 +53,10 @@ public final class KilnCli implements Runnable {
       } else {
         commandLine.getErr().println("kiln: " + t);
       }
+      commandLine.getErr().flush();
       return 1;
     });
-    int status = cli.execute(args);
-    System.exit(status);
+    return cli;
   }
 
   /** Options every command that opens a database shares. */

@@ -1,0 +1,86 @@
+package dev.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The command line: answers as JSON on stdout; failures say why on stderr and exit non-zero. */
+class KilnCliTest {
+  @TempDir Path dir;
+
+  record Run(int status, String out, String err) {
+    JsonNode json() throws Exception {
+      return KilnCli.JSON.readTree(out);
+    }
+  }
+
+  Run kiln(String... args) {
+    CommandLine cli = KilnCli.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    String[] all = new String[args.length + 2];
+    System.arraycopy(args, 0, all, 0, args.length);
+    all[args.length] = "--data-dir";
+    all[args.length + 1] = dir.toString();
+    int status = cli.execute(all);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  @Test
+  void putGetDeleteAllDocsChangesCompactStats() throws Exception {
+    Run put = kiln("put", "notes", "{\"_id\":\"a\",\"title\":\"hello\"}");
+    assertThat(put.status()).as(put.err()).isZero();
+    assertThat(put.json().get("id").asText()).isEqualTo("a");
+    assertThat(kiln("put", "notes", "{\"_id\":\"b\",\"title\":\"bye\"}").status()).isZero();
+
+    Run get = kiln("get", "notes", "a");
+    assertThat(get.json().get("title").asText()).isEqualTo("hello");
+
+    Run all = kiln("all-docs", "notes", "--descending", "--limit", "1");
+    assertThat(all.json().get("rows")).hasSize(1);
+    assertThat(all.json().get("rows").get(0).get("id").asText()).isEqualTo("b");
+
+    assertThat(kiln("del", "notes", "a").status()).isZero();
+    Run changes = kiln("changes", "notes", "--since", "1");
+    assertThat(changes.json().get("changes")).hasSize(2);
+
+    Run compact = kiln("compact", "notes");
+    assertThat(compact.status()).as(compact.err()).isZero();
+    assertThat(compact.json().get("carLogAfter").asInt()).isEqualTo(1);
+
+    Run stats = kiln("stats", "notes");
+    assertThat(stats.json().get("documents").asLong()).isEqualTo(1);
+    assertThat(stats.json().get("compactions").asLong()).isEqualTo(1);
+    assertThat(stats.json().get("carFiles").asInt()).isEqualTo(1);
+  }
+
+  @Test
+  void failuresSayWhyOnStderrAndExitNonZero() {
+    Run missing = kiln("get", "notes", "nope");
+    assertThat(missing.status()).isEqualTo(1);
+    assertThat(missing.err()).contains("NOT_FOUND").contains("nope");
+
+    Run notJson = kiln("put", "notes", "{oops");
+    assertThat(notJson.status()).isNotZero();
+    assertThat(notJson.err()).contains("not valid JSON");
+
+    Run notObject = kiln("put", "notes", "[1,2]");
+    assertThat(notObject.status()).isNotZero();
+    assertThat(notObject.err()).contains("must be an object");
+
+    Run badName = kiln("stats", "../x");
+    assertThat(badName.status()).isEqualTo(1);
+    assertThat(badName.err()).contains("INVALID_NAME");
+
+    Run unknown = kiln("frobnicate");
+    assertThat(unknown.status()).isNotZero();
+  }
+}
