@@ -199,10 +199,10 @@ class EfficiencyTest {
     Map<Integer, List<Node>> levels = new TreeMap<>();
     ProllyTree.walkNodes(src, root, n -> levels.computeIfAbsent(n.level, l -> new ArrayList<>()).add(n));
     // Ranges wholly below the tree's first key: the root alone says so.
-    byte[] first = levels.get(0).get(0).keys[0];
+    byte[] treeFirst = levels.get(0).get(0).keys[0];
     List<ScanOptions> fixed = List.of(
-        ScanOptions.all().end(first, false),
-        ScanOptions.all().descending(true).start(first, false));
+        ScanOptions.all().end(treeFirst, false),
+        ScanOptions.all().descending(true).start(treeFirst, false));
     for (ScanOptions opts : fixed) {
       assertThat(src.readsDuring(() -> assertThat(ProllyTree.scan(src, root, opts)).isExhausted())).isEqualTo(1);
     }
