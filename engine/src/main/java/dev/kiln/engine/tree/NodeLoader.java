@@ -2,6 +2,7 @@ package dev.kiln.engine.tree;
 
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockSource;
+import dev.kiln.engine.block.CorruptBlockException;
 import dev.kiln.engine.block.MissingBlockException;
 import dev.kiln.protocol.Cid;
 import java.util.Arrays;
@@ -11,7 +12,8 @@ import java.util.Map;
 /**
  * Reads nodes from a {@link BlockSource} and checks that each child fits where its parent put it:
  * one level down, not empty, starting with the key the parent holds for it. With {@code memo} it
- * also keeps every node it decoded, so one operation never reads the same block twice.
+ * also keeps every node it decoded, so one operation never reads the same block twice. A source
+ * that is also a {@link DecodedNodeCache} is asked for decoded nodes first.
  */
 final class NodeLoader {
   private final BlockSource src;
@@ -61,13 +63,27 @@ final class NodeLoader {
         return known;
       }
     }
+    DecodedNodeCache cache = src instanceof DecodedNodeCache c ? c : null;
+    if (cache != null && cache.cachedNode(cid) instanceof Node cached) {
+      return remembered(cached);
+    }
     Block block = src.get(cid);
     if (block == null) {
       throw new MissingBlockException(cid, where + ": the BlockSource returned null");
     }
+    if (!block.cid().equals(cid)) {
+      throw new CorruptBlockException(cid, where + ": the BlockSource returned block " + block.cid() + " instead");
+    }
     Node node = Node.decode(block, where);
+    if (cache != null) {
+      cache.cacheNode(cid, node, block.size());
+    }
+    return remembered(node);
+  }
+
+  private Node remembered(Node node) {
     if (memo != null) {
-      memo.put(cid, node);
+      memo.put(node.cid(), node);
     }
     return node;
   }

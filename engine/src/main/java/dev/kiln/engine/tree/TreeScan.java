@@ -149,6 +149,9 @@ final class TreeScan implements Iterator<Entry> {
     startAt(loader.root(rootCid));
     for (int l = top; l > 0; l--) {
       index[l] = lo == null ? 0 : path[l].childFor(lo);
+      if (!belowHigh(path[l].keys[index[l]])) {
+        return false; // the whole range is below the tree's first key
+      }
       path[l - 1] = loader.child(path[l], index[l]);
     }
     index[0] = lo == null ? 0 : loInclusive ? path[0].firstAtOrAbove(lo) : path[0].firstAbove(lo);

@@ -63,6 +63,12 @@
  *   <li>{@code walk} and {@code count} read every node.
  * </ul>
  *
+ * <h2>Caching</h2>
+ *
+ * Every read decodes the nodes it reads. A {@link dev.kiln.engine.block.BlockSource} that also
+ * implements {@link dev.kiln.engine.tree.DecodedNodeCache} is asked for decoded nodes first and
+ * offered each node it decodes; nothing requires one.
+ *
  * <h2>Scans</h2>
  *
  * {@link dev.kiln.engine.tree.ScanOptions} follows CouchDB: {@code start} is where the scan begins,

@@ -6,6 +6,7 @@ import dev.kiln.protocol.Cid;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -176,5 +177,71 @@ class EfficiencyTest {
     System.out.printf("efficiency: diff of 2 changes: %d reads (height %d)%n", reads, height);
     // Two roots, then at most the two differing paths below them on each side.
     assertThat(reads).isLessThanOrEqualTo(2 + 2L * 2 * (height - 1));
+  }
+
+  /**
+   * A range scan reads the root and exactly the nodes whose key range, from their first key up to
+   * the next node's first key at their level, meets the scanned range: it never reads a node it
+   * could have known to be outside from its parent's keys.
+   */
+  @Test
+  void aRangeScanReadsExactlyTheNodesWhoseKeyRangesMeetTheRange() {
+    Random r = new Random(99);
+    MemoryBlocks small = new MemoryBlocks();
+    TreeMap<byte[], Object> model = TreeFixtures.randomModel(r, 3000);
+    model.remove(new byte[0]); // so that there is a range below the first key
+    Cid deep = small.store(ProllyTree.build(TreeFixtures.SMALL, TreeFixtures.entries(model)));
+    checkRangeScanReads(store, root, r);
+    checkRangeScanReads(small, deep, r);
+  }
+
+  private static void checkRangeScanReads(MemoryBlocks src, Cid root, Random r) {
+    Map<Integer, List<Node>> levels = new TreeMap<>();
+    ProllyTree.walkNodes(src, root, n -> levels.computeIfAbsent(n.level, l -> new ArrayList<>()).add(n));
+    // Ranges wholly below the tree's first key: the root alone says so.
+    byte[] treeFirst = levels.get(0).get(0).keys[0];
+    List<ScanOptions> fixed = List.of(
+        ScanOptions.all().end(treeFirst, false),
+        ScanOptions.all().descending(true).start(treeFirst, false));
+    for (ScanOptions opts : fixed) {
+      assertThat(src.readsDuring(() -> assertThat(ProllyTree.scan(src, root, opts)).isExhausted())).isEqualTo(1);
+    }
+    int checked = 0;
+    while (checked < 120) {
+      byte[] lo = r.nextInt(5) == 0 ? null : TreeFixtures.randomKey(r, 1 + r.nextInt(3));
+      byte[] hi;
+      if (lo != null && r.nextInt(4) > 0) {
+        hi = java.util.Arrays.copyOf(lo, lo.length + 1); // mostly narrow ranges, to stay quick
+        hi[lo.length - 1] += (byte) (1 + r.nextInt(2));
+      } else {
+        hi = r.nextInt(5) == 0 ? null : TreeFixtures.randomKey(r, 1 + r.nextInt(3));
+      }
+      boolean loInc = r.nextBoolean();
+      boolean hiInc = r.nextBoolean();
+      if (lo != null && hi != null && ProllyTree.KEY_ORDER.compare(lo, hi) >= 0) {
+        continue;
+      }
+      boolean descending = r.nextBoolean();
+      ScanOptions opts = descending
+          ? ScanOptions.all().descending(true).start(hi, hiInc).end(lo, loInc)
+          : ScanOptions.all().start(lo, loInc).end(hi, hiInc);
+      long expected = 0;
+      for (List<Node> level : levels.values()) {
+        for (int i = 0; i < level.size(); i++) {
+          byte[] first = level.get(i).keys[0];
+          boolean isRoot = level.size() == 1;
+          int c = hi == null ? -1 : ProllyTree.KEY_ORDER.compare(first, hi);
+          boolean startsInRange = c < 0 || (c == 0 && hiInc);
+          boolean endsPastLow = lo == null || i == level.size() - 1
+              || ProllyTree.KEY_ORDER.compare(level.get(i + 1).keys[0], lo) > 0;
+          if (isRoot || (startsInRange && endsPastLow)) {
+            expected++;
+          }
+        }
+      }
+      long reads = src.readsDuring(() -> TreeFixtures.list(ProllyTree.scan(src, root, opts)));
+      assertThat(reads).as("%s", opts).isEqualTo(expected);
+      checked++;
+    }
   }
 }

@@ -112,6 +112,8 @@ class ModelTest {
       assertThat(TreeFixtures.cids(write.newBlocks())).as("newBlocks = new tree minus old tree").isEqualTo(fresh);
       assertThat(write.newBlocks()).as("no block twice").hasSize(fresh.size());
 
+      assertThat(root).as("root after apply vs a build of the same entries")
+          .isEqualTo(ProllyTree.build(shape, TreeFixtures.entries(model)).root());
       assertThat(TreeFixtures.list(ProllyTree.scan(store, root, ScanOptions.all())))
           .containsExactlyElementsOf(TreeFixtures.entries(model));
       assertThat(TreeFixtures.list(ProllyTree.diff(store, oldRoot, root)))

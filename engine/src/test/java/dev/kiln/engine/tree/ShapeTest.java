@@ -116,6 +116,11 @@ class ShapeTest {
           batch.put(keys.get(i), Mutation.delete());
         }
         root = store.store(ProllyTree.apply(shape, store, root, batch));
+        for (byte[] k : batch.keySet()) {
+          model.remove(k);
+        }
+        // As the tree shrinks its levels must go too, exactly as a build would have them.
+        assertThat(root).isEqualTo(ProllyTree.build(shape, TreeFixtures.entries(model)).root());
       }
       assertThat(root).isEqualTo(ProllyTree.emptyRoot());
     }
@@ -157,5 +162,59 @@ class ShapeTest {
       assertThat(visits.keySet()).isEqualTo(TreeFixtures.cids(built.newBlocks()));
       assertThat(visited).first().extracting(Block::cid).isEqualTo(root);
     }
+  }
+
+  @Test
+  void keysThatAvoidEveryBoundaryAreCutByTheCapOf1024() {
+    // Keys chosen so that no hash boundary falls at level 0, as a hostile writer might.
+    Random r = new Random(12);
+    TreeMap<byte[], Object> model = TreeFixtures.newModel();
+    List<byte[]> later = new ArrayList<>();
+    while (model.size() < 3000 || later.size() < 300) {
+      byte[] k = TreeFixtures.randomKey(r, 12);
+      if (!Chunking.DEFAULT.isHashBoundary(0, k)) {
+        if (model.size() < 3000) {
+          model.put(k, 1L);
+        } else {
+          later.add(k);
+        }
+      }
+    }
+    MemoryBlocks store = new MemoryBlocks();
+    Cid root = store.store(ProllyTree.build(model));
+    List<Integer> leaves = new ArrayList<>();
+    ProllyTree.walkNodes(store, root, n -> {
+      if (n.isLeaf()) {
+        leaves.add(n.size());
+      }
+    });
+    assertThat(leaves).containsExactly(1024, 1024, 952);
+    // Inserting more such keys one batch at a time shifts the cap cuts, as a rebuild would.
+    for (int i = 0; i < later.size(); i += 50) {
+      TreeMap<byte[], Mutation> batch = new TreeMap<>(ProllyTree.KEY_ORDER);
+      for (byte[] k : later.subList(i, i + 50)) {
+        batch.put(k, Mutation.put(2L));
+        model.put(k, 2L);
+      }
+      root = store.store(ProllyTree.apply(store, root, batch));
+      assertThat(root).isEqualTo(ProllyTree.build(model).root());
+    }
+  }
+
+  @Test
+  void whenNoHashBoundaryFiresEveryNodeButTheLastHoldsExactlyTheCap() {
+    Chunking capOnly = new Chunking(1 << 30, 6);
+    TreeMap<byte[], Object> model = TreeFixtures.randomModel(new Random(13), 500);
+    MemoryBlocks store = new MemoryBlocks();
+    Cid root = store.store(ProllyTree.build(capOnly, TreeFixtures.entries(model)));
+    Map<Integer, List<Integer>> sizesByLevel = new TreeMap<>();
+    ProllyTree.walkNodes(store, root, n -> sizesByLevel.computeIfAbsent(n.level, l -> new ArrayList<>()).add(n.size()));
+    // 500 entries: 84 leaves (83 full), 14 level-1 nodes, 3 level-2 nodes, one root of 3.
+    assertThat(sizesByLevel.keySet()).containsExactly(0, 1, 2, 3);
+    sizesByLevel.forEach((level, sizes) -> {
+      assertThat(sizes.subList(0, sizes.size() - 1)).as("level %d", level).allMatch(s -> s == 6);
+      assertThat(sizes.get(sizes.size() - 1)).isBetween(1, 6);
+    });
+    assertThat(sizesByLevel.get(0)).hasSize(84);
   }
 }
