@@ -689,8 +689,14 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       }
       it.remove();
       long e = epoch;
+      List<Cid> cars = new ArrayList<>();
+      for (Cid car : d.cars()) {
+        if (!indexes.containsKey(car)) { // never a CAR the current CarLog names (invariant 9)
+          cars.add(car);
+        }
+      }
       CompletableFuture<Void> work = CompletableFuture.runAsync(() -> {
-        for (Cid car : d.cars()) {
+        for (Cid car : cars) {
           store.delete(car);
         }
       }, blocking);
