@@ -1,0 +1,59 @@
+package dev.kiln.engine.actor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.typesafe.config.ConfigFactory;
+import dev.kiln.engine.config.KilnConfig;
+import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.DatabaseProtocol;
+import dev.kiln.protocol.KilnSerializable;
+import java.util.List;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Every protocol message and journal event goes through jackson-cbor and comes back equal. */
+class ProtocolSerializationTest {
+  static final ActorTestKit testKit = ActorTestKit.create(KilnConfig.withDefaults(ConfigFactory.parseString(
+      "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
+          + "pekko.persistence.snapshot-store.plugin = \"\"")));
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private static Object roundTrip(Object message) {
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+    var serializer = serialization.findSerializerFor(message);
+    assertThat(serializer.getClass().getSimpleName()).isEqualTo("JacksonCborSerializer");
+    byte[] bytes = serialization.serialize(message).get();
+    String manifest = Serializers.manifestFor(serializer, message);
+    return serialization.deserialize(bytes, serializer.identifier(), manifest).get();
+  }
+
+  @Test
+  void commandsRepliesAndEventsCrossTheWireUnchanged() {
+    ActorRef<StatusReply<DatabaseProtocol.WriteResult>> writeReply = testKit.<StatusReply<DatabaseProtocol.WriteResult>>createTestProbe().getRef();
+    ActorRef<StatusReply<DatabaseProtocol.AllDocsResult>> allReply = testKit.<StatusReply<DatabaseProtocol.AllDocsResult>>createTestProbe().getRef();
+    Cid cid = Cid.dagCbor(new byte[] {(byte) 0xa0});
+    List<KilnSerializable> messages = List.of(
+        new DatabaseProtocol.Put(JsonNodeFactory.instance.objectNode().put("_id", "a").put("n", 1), writeReply),
+        new DatabaseProtocol.Delete("a", writeReply),
+        new DatabaseProtocol.AllDocs(DatabaseProtocol.AllDocsQuery.all().withPrefix("p").withLimit(3), allReply),
+        new DatabaseProtocol.WriteResult("a", 7, cid.toString()),
+        new Events.CarAppended(cid, cid, 7),
+        new Events.Compacted(cid, 2),
+        new Events.State(List.of(cid, cid), cid, 7, 3, 1));
+    for (KilnSerializable m : messages) {
+      assertThat(roundTrip(m)).as(m.getClass().getSimpleName()).isEqualTo(m);
+    }
+  }
+}
