@@ -55,9 +55,21 @@ public final class Block {
     return bytes.length;
   }
 
-  /** The IPLD value in this block: decoded DAG-CBOR, or the bytes themselves for raw blocks. */
+  /**
+   * The IPLD value in this block: decoded DAG-CBOR, or the bytes themselves for raw blocks.
+   *
+   * @throws DagCborException if a dag-cbor block's bytes are not valid DAG-CBOR; the message names
+   *     this block's CID and the offset within the block
+   */
   public Object decode() {
-    return cid.codec() == Cid.DAG_CBOR ? DagCbor.decode(bytes) : bytes.clone();
+    if (cid.codec() != Cid.DAG_CBOR) {
+      return bytes.clone();
+    }
+    try {
+      return DagCbor.decode(bytes);
+    } catch (DagCborException e) {
+      throw new DagCborException("block " + cid + ": " + e.getMessage(), e);
+    }
   }
 
   @Override

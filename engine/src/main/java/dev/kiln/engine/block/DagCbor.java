@@ -274,6 +274,9 @@ public final class DagCbor {
           return null;
         case 23:
           throw errorAt(start, "undefined is not allowed");
+        case 24:
+          // name the simple value itself, not the additional information that introduces it
+          throw errorAt(start, "simple value " + u8() + " is not allowed");
         case 25:
         case 26:
           throw errorAt(start, "floats must be 64-bit in DAG-CBOR, found a " + (info == 25 ? 16 : 32) + "-bit float");
@@ -284,6 +287,10 @@ public final class DagCbor {
           }
           return d;
         }
+        case 28:
+        case 29:
+        case 30:
+          throw errorAt(start, "reserved additional information " + info);
         case 31:
           throw errorAt(start, "indefinite-length 'break' is not allowed");
         default:
