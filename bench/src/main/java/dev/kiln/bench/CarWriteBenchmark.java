@@ -11,10 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -68,19 +65,8 @@ public class CarWriteBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() {
-    SplittableRandom random = new SplittableRandom(42);
-    carBlocks = new ArrayList<>(blocks + 1);
-    // A DAG-CBOR map with a little structure and a payload, like a small document.
-    int payload = Math.max(0, blockBytes - 20);
-    for (int i = 0; i < blocks; i++) {
-      byte[] data = new byte[payload];
-      random.nextBytes(data);
-      carBlocks.add(Block.encode(Map.of("n", (long) i, "data", data)));
-    }
-    // A Kiln CAR holds its root block; a small commit-like one, written last by CarWriter.
-    Block root = Block.encode(Map.of("count", (long) blocks, "first", carBlocks.get(0).cid()));
-    carBlocks.add(root);
-    roots = List.of(root.cid());
+    carBlocks = CarBlocks.generate(blocks, blockBytes);
+    roots = List.of(carBlocks.get(carBlocks.size() - 1).cid());
     carBytes = CarWriter.encode(roots, carBlocks).bytes();
 
     dir = BenchFiles.newScratchDir("kiln-car-bench-");
