@@ -145,6 +145,11 @@ public class CarWriteBenchmark {
     }
   }
 
+  /** Bytes of the CAR each write produces. */
+  long carSize() {
+    return carBytes.length;
+  }
+
   @TearDown(Level.Trial)
   public void tearDown() {
     store.close();
