@@ -183,11 +183,7 @@ public final class CarIndex {
     }
 
     CarIndex build(Cid car, List<Cid> roots, long byteSize) {
-      int[] order = new int[count];
-      for (int i = 0; i < count; i++) {
-        order[i] = i;
-      }
-      sort(order, new int[count], 0, count);
+      int[] order = sortedOrder();
       byte[] k = new byte[count * KEY_BYTES];
       long[] o = new long[count];
       int[] l = new int[count];
@@ -232,7 +228,43 @@ public final class CarIndex {
       return digestPrefix ^ ((k[at] & 0xFF) * 0x9E3779B9);
     }
 
-    /** Merge sort of entry numbers by key; int[] cannot take a Comparator. */
+    /**
+     * Entry numbers in key order. Each entry is packed into a long, its key's first four bytes
+     * above its number, so one primitive sort with no comparator orders nearly everything (the
+     * digests are uniformly random); entries whose keys share those four bytes are then ordered
+     * by their whole keys.
+     */
+    private int[] sortedOrder() {
+      long[] packed = new long[count];
+      for (int i = 0; i < count; i++) {
+        // Flipping the sign bit makes the signed order of the prefixes their unsigned order.
+        packed[i] = (long) (prefix(i) ^ Integer.MIN_VALUE) << 32 | i;
+      }
+      Arrays.sort(packed);
+      int[] order = new int[count];
+      for (int i = 0; i < count; i++) {
+        order[i] = (int) packed[i];
+      }
+      int[] tmp = null;
+      int runStart = 0;
+      for (int i = 1; i <= count; i++) {
+        if (i == count || packed[i] >>> 32 != packed[runStart] >>> 32) {
+          if (i - runStart > 1) {
+            tmp = tmp == null ? new int[count] : tmp;
+            sort(order, tmp, runStart, i);
+          }
+          runStart = i;
+        }
+      }
+      return order;
+    }
+
+    private int prefix(int entry) {
+      int at = entry * KEY_BYTES;
+      return (keys[at] & 0xFF) << 24 | (keys[at + 1] & 0xFF) << 16 | (keys[at + 2] & 0xFF) << 8 | (keys[at + 3] & 0xFF);
+    }
+
+    /** Merge sort of entry numbers by whole key; int[] cannot take a Comparator. */
     private void sort(int[] a, int[] tmp, int from, int to) {
       if (to - from < 2) {
         return;

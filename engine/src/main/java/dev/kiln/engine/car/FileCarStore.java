@@ -3,7 +3,6 @@ package dev.kiln.engine.car;
 import dev.kiln.engine.block.Block;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.InvalidCidException;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -94,7 +93,8 @@ public final class FileCarStore implements CarStore {
     try {
       CarIndex index;
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        OutputStream out = new BufferedOutputStream(hooks.tempOpened(temp, Channels.newOutputStream(channel)), 1 << 16);
+        // CarWriter buffers and writes in large pieces: another buffer here would only copy.
+        OutputStream out = hooks.tempOpened(temp, Channels.newOutputStream(channel));
         index = CarWriter.write(roots, blocks, out);
         out.flush();
         if (fsync) {
