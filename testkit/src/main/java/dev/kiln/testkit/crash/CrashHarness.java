@@ -134,12 +134,14 @@ public final class CrashHarness {
       System.err.println(e.getMessage());
       System.exit(1);
     }
+    System.exit(0);
   }
 
   /**
    * Runs every cycle.
    *
    * @throws CrashCheckFailed when a restarted database broke a promise, or a child did not die by SIGKILL
+   * @throws IllegalArgumentException when the data directory is not empty (the check must know every write)
    */
   public CrashReport run() {
     if (isNonEmptyDirectory(dataDir)) {
@@ -164,13 +166,13 @@ public final class CrashHarness {
       long childMillis = (System.nanoTime() - t0) / 1_000_000;
 
       List<String> problems = new ArrayList<>(child.problems());
+      if (!problems.isEmpty()) {
+        throw new CrashCheckFailed(seed, cycle, where + ", child log " + logFile, problems);
+      }
       for (CrashLine line : child.lines) {
         ledger.record(line, where);
       }
       int filesAfterKill = DatabaseImage.filesIn(dataDir, db);
-      if (!problems.isEmpty()) {
-        throw new CrashCheckFailed(seed, cycle, where + ", child log " + logFile, problems);
-      }
 
       long t1 = System.nanoTime();
       DatabaseImage image;
@@ -334,6 +336,11 @@ public final class CrashHarness {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while the crash child ran", e);
     }
+    try {
+      child.process.getOutputStream().close(); // the child's stdin: it only ever waited for its end
+    } catch (IOException e) {
+      // the pipe's other end is gone with the child; nothing to release
+    }
     Optional<ProcessHandle> still = ProcessHandle.of(child.process.pid());
     if (still.isPresent() && still.get().isAlive()) {
       child.notes.add("the child (pid " + child.process.pid() + ") is still alive after the kill");
@@ -425,7 +432,11 @@ public final class CrashHarness {
       return this;
     }
 
-    /** A Kiln setting for the child and for the restart, e.g. {@code kiln.auto-compact = 2}. */
+    /**
+     * A Kiln setting for the child and for the restart, e.g. {@code kiln.auto-compact = 2} (the
+     * restart that reads the database always runs with auto-compaction off). The default has one:
+     * {@code kiln.compaction.max-wait = 200ms}, so compactions start soon even while writers never pause.
+     */
     public Builder setting(String key, Object value) {
       this.settings.put(key, value);
       return this;

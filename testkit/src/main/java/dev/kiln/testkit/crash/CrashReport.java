@@ -2,7 +2,10 @@ package dev.kiln.testkit.crash;
 
 import java.util.List;
 
-/** What a {@link CrashHarness} run did: one entry per kill-restart-verify cycle. */
+/**
+ * What a {@link CrashHarness} run did: one entry per kill-restart-verify cycle. A report exists only
+ * for a run in which every check passed (a broken promise throws {@link CrashCheckFailed}).
+ */
 public record CrashReport(long seed, List<Cycle> cycles) {
 
   public CrashReport {

@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +44,15 @@ public record DatabaseImage(
     List<String> carFiles,
     List<String> tempFiles,
     List<String> otherFiles) {
+
+  public DatabaseImage {
+    rows = Collections.unmodifiableMap(rows);
+    gets = Collections.unmodifiableMap(gets); // null values: NOT_FOUND
+    changes = List.copyOf(changes);
+    carFiles = List.copyOf(carFiles);
+    tempFiles = List.copyOf(tempFiles);
+    otherFiles = List.copyOf(otherFiles);
+  }
 
   /** How many gets run at once while reading. */
   private static final int GET_WINDOW = 128;
