@@ -14,6 +14,9 @@ import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.jackson.JacksonCborSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +36,17 @@ class JournalTest {
     assertThat(config.getString("pekko.persistence.snapshot-store.plugin")).isEqualTo("jdbc-snapshot-store");
     assertThat(config.getString("pekko.actor.serialization-bindings.\"dev.kiln.protocol.KilnSerializable\""))
         .isEqualTo("jackson-cbor");
+  }
+
+  @Test
+  void eventsMarkedKilnSerializableAreStoredAsJacksonCbor() {
+    ActorTestKit kit = ActorTestKit.create("journal-serialization", kilnConfig(temp.resolve("data")));
+    try {
+      Serializer serializer = SerializationExtension.get(kit.system()).findSerializerFor(new SequenceLog.Appended(1));
+      assertThat(serializer).isInstanceOf(JacksonCborSerializer.class);
+    } finally {
+      kit.shutdownTestKit();
+    }
   }
 
   @Test
