@@ -21,6 +21,7 @@ final class ProbeProcess implements AutoCloseable {
   /** The longest the test waits for the next line before it calls the child stuck. */
   private static final long LINE_DEADLINE_SECONDS = 60;
   private static final String END = "\u0000end-of-output";
+  private static final String READ_FAILED = "\u0000read-failed ";
 
   private final Process process;
   private final Path stderr;
@@ -59,7 +60,7 @@ final class ProbeProcess implements AutoCloseable {
         lines.add(line);
       }
     } catch (IOException e) {
-      lines.add("PUMP-FAILED " + e);
+      lines.add(READ_FAILED + e);
     } finally {
       lines.add(END);
     }
@@ -70,6 +71,9 @@ final class ProbeProcess implements AutoCloseable {
     String line = lines.poll(LINE_DEADLINE_SECONDS, TimeUnit.SECONDS);
     if (line == null) {
       throw new AssertionError("the probe printed nothing for " + LINE_DEADLINE_SECONDS + " s\n" + stderrText());
+    }
+    if (line.startsWith(READ_FAILED)) {
+      throw new AssertionError("could not read the probe's output: " + line);
     }
     return line.equals(END) ? Optional.empty() : Optional.of(line);
   }
@@ -99,7 +103,9 @@ final class ProbeProcess implements AutoCloseable {
         seen++;
       }
     }
-    process.destroyForcibly();
+    // SIGKILL through the process handle: Process.destroyForcibly would also close our end of the
+    // pipe, losing ACK lines the writer printed just before it died.
+    process.toHandle().destroyForcibly();
     int status = process.waitFor();
     if (status != 128 + 9) {
       throw new AssertionError("the writer was to die of SIGKILL (exit status 137) but exited with " + status);
