@@ -2,10 +2,12 @@ package dev.kiln.engine.persist;
 
 import com.typesafe.config.Config;
 import java.sql.Connection;
-import java.sql.DatabaseMetaData;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -68,18 +70,34 @@ public final class Journal {
     String url = url(config);
     String journalPlugin = config.getString(JOURNAL_PLUGIN);
     Executor blocking = system.classicSystem().dispatchers().lookup(Dispatchers.DefaultBlockingDispatcherId());
-    CompletionStage<Done> schema;
-    try {
-      schema = SchemaUtils.createIfNotExists(journalPlugin, system);
-    } catch (RuntimeException e) {
-      schema = CompletableFuture.failedFuture(e);
-    }
-    return schema
-        // The schema script ignores statements that fail, so read the tables to know it worked.
-        .thenApplyAsync(done -> verify(system, config, url), blocking)
+    // Run the schema script only when a table is missing: on an existing schema its CREATE INDEX
+    // statements fail (and H2 logs each failure), although the script ignores those failures.
+    return CompletableFuture.supplyAsync(() -> checkTables(system, config, url), blocking)
+        .thenCompose(before -> {
+          if (before.allReadable()) {
+            return CompletableFuture.completedFuture(Done.getInstance());
+          }
+          return createSchema(journalPlugin, system).thenApplyAsync(done -> {
+            // The script swallows failing statements, so only reading the tables tells if it worked.
+            TableCheck after = checkTables(system, config, url);
+            if (!after.allReadable()) {
+              throw new JournalUnavailableException(
+                  url, "table(s) " + after.unreadable() + " cannot be read after creating the schema", after.firstError());
+            }
+            return Done.getInstance();
+          }, blocking);
+        })
         .exceptionally(failure -> {
           throw unavailable(url, failure);
         });
+  }
+
+  private static CompletionStage<Done> createSchema(String journalPlugin, ClassicActorSystemProvider system) {
+    try {
+      return SchemaUtils.createIfNotExists(journalPlugin, system);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   /** The JDBC URL of the configured journal plugin's database, or a note saying it has none. */
@@ -94,20 +112,45 @@ public final class Journal {
     return "(journal plugin " + config.getString(JOURNAL_PLUGIN) + " has no JDBC url)";
   }
 
-  private static Done verify(ClassicActorSystemProvider system, Config config, String url) {
+  /** Which journal tables cannot be read, and the first reason why. */
+  private record TableCheck(List<String> unreadable, SQLException firstError) {
+    boolean allReadable() {
+      return unreadable.isEmpty();
+    }
+  }
+
+  /** Connects (failing if the database cannot be opened or is read-only) and reads each table. */
+  private static TableCheck checkTables(ClassicActorSystemProvider system, Config config, String url) {
     String journalPlugin = config.getString(JOURNAL_PLUGIN);
     SlickExtensionImpl slick = (SlickExtensionImpl) SlickExtension.get(system);
     SlickDatabase database = slick.database(config.getConfig(journalPlugin));
     try (Connection connection = database.database().source().createConnection()) {
-      DatabaseMetaData meta = connection.getMetaData();
-      if (meta.isReadOnly()) {
+      if (connection.getMetaData().isReadOnly()) {
         throw new JournalUnavailableException(url, "the database opened read-only, so no event could be persisted", null);
       }
-      checkReadable(connection, url, tableConfig(config, journalPlugin, "event_journal"));
+      List<Config> tables = new ArrayList<>();
+      tables.add(tableConfig(config, journalPlugin, "event_journal"));
       String snapshotPlugin = config.hasPath(SNAPSHOT_PLUGIN) ? config.getString(SNAPSHOT_PLUGIN) : "";
       if (!snapshotPlugin.isEmpty() && sameDatabase(config, journalPlugin, snapshotPlugin)) {
-        checkReadable(connection, url, tableConfig(config, snapshotPlugin, "snapshot"));
+        tables.add(tableConfig(config, snapshotPlugin, "snapshot"));
       }
+      List<String> unreadable = new ArrayList<>();
+      SQLException firstError = null;
+      for (Config table : tables) {
+        String name = qualifiedName(connection, table);
+        // Ask the catalogue first: a query on a missing table is an error H2 would log.
+        if (!exists(connection, table)) {
+          unreadable.add(name);
+          continue;
+        }
+        try (Statement statement = connection.createStatement()) {
+          statement.executeQuery("SELECT COUNT(*) FROM " + name + " WHERE 1 = 0").close();
+        } catch (SQLException e) {
+          unreadable.add(name);
+          firstError = firstError == null ? e : firstError;
+        }
+      }
+      return new TableCheck(unreadable, firstError);
     } catch (SQLException e) {
       throw new JournalUnavailableException(url, "cannot connect", e);
     } finally {
@@ -116,10 +159,17 @@ public final class Journal {
         database.database().close();
       }
     }
-    return Done.getInstance();
   }
 
-  private static void checkReadable(Connection connection, String url, Config table) {
+  private static boolean exists(Connection connection, Config table) throws SQLException {
+    String schema = table.hasPath("schemaName") ? table.getString("schemaName") : "";
+    try (ResultSet found = connection.getMetaData().getTables(
+        null, schema.isEmpty() ? null : schema, table.getString("tableName"), null)) {
+      return found.next();
+    }
+  }
+
+  private static String qualifiedName(Connection connection, Config table) {
     String quote = "\"";
     try {
       quote = connection.getMetaData().getIdentifierQuoteString().trim();
@@ -128,12 +178,7 @@ public final class Journal {
     }
     String schema = table.hasPath("schemaName") ? table.getString("schemaName") : "";
     String name = table.getString("tableName");
-    String qualified = (schema.isEmpty() ? "" : quote + schema + quote + ".") + quote + name + quote;
-    try (Statement statement = connection.createStatement()) {
-      statement.executeQuery("SELECT COUNT(*) FROM " + qualified + " WHERE 1 = 0").close();
-    } catch (SQLException e) {
-      throw new JournalUnavailableException(url, "table " + qualified + " cannot be read; the schema was not created", e);
-    }
+    return (schema.isEmpty() ? "" : quote + schema + quote + ".") + quote + name + quote;
   }
 
   private static Config tableConfig(Config config, String plugin, String table) {
