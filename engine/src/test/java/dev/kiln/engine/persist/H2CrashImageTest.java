@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code RETENTION_TIME=0} makes H2 reuse space from the start, as a journal does after 45 s.
  */
 class H2CrashImageTest {
-  private static final int COMMITS = 60;
+  private static final int COMMITS = 40;
 
   @TempDir Path temp;
 

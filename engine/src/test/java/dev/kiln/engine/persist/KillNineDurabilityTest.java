@@ -20,7 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
  * acknowledgements, and the next run (after the last cycle, an actor system in the test's JVM) must
  * recover every acknowledged n, in order, and at most the one write that was in flight at the kill.
  *
- * <p>{@code -Dkiln.crash.seeds=1,2,3,…} runs other or more cycles. {@link H2CrashImageTest} checks
+ * <p>{@code -Dkiln.crash.seeds=1,2,3,…} runs other or more cycles; {@code
+ * -Dkiln.crash.url-suffix=;RETENTION_TIME=0} appends H2 settings to the writers' journal URL
+ * (experiments only; the default run uses Kiln's URL as shipped). {@link H2CrashImageTest} checks
  * the same promise for the state a long-running journal reaches, where H2 reuses file space.
  */
 class KillNineDurabilityTest {
@@ -32,7 +34,11 @@ class KillNineDurabilityTest {
   @Test
   void everyAcknowledgedEventSurvivesKillNine() throws Exception {
     Path dataDir = temp.resolve("data");
-    long acknowledged = killRepeatedly(dataDir, List.of());
+    String suffix = System.getProperty("kiln.crash.url-suffix", "");
+    List<String> options = suffix.isEmpty()
+        ? List.of()
+        : List.of("-Dkiln.journal.url=" + Journal.url(JournalTest.kilnConfig(dataDir)) + suffix);
+    long acknowledged = killRepeatedly(dataDir, options);
     assertEverythingAcknowledgedIsBack(recoverInThisJvm(dataDir), acknowledged, "after the last kill");
   }
 
