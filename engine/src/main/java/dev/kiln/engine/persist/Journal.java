@@ -25,7 +25,8 @@ import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 
 /**
  * Gets the persistence journal ready before any persistent actor starts: creates its schema when
- * it is absent and checks that the journal and snapshot tables can be read and written.
+ * a table is missing and checks that the journal and snapshot tables can be read from a database
+ * that is open for writing.
  *
  * <p>Call {@link #prepare} (or {@link #prepareAsync}) once per {@code ActorSystem}, before spawning
  * an {@code EventSourcedBehavior}. Both are idempotent: on a journal that already has its schema

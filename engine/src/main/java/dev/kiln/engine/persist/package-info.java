@@ -38,8 +38,10 @@
  *       the page cache held. The {@code fsync:} layer follows every write of the database file with
  *       {@code fdatasync} (and fsyncs a directory after creating a file in it), so a commit is on
  *       the device when {@code commit()} returns, provided the device honours flushes. It costs one
- *       {@code fdatasync} per chunk write, roughly one or two per commit; write {@code file:}
- *       instead of {@code fsync:} to trade power-loss safety for speed (kill -9 safety stays).
+ *       {@code fdatasync} per chunk write, about 1.5 per commit: on the development VM a lone
+ *       sequential event took about 3.5 ms instead of 1.1 ms (one commit per write batch keeps that
+ *       cost per batch, not per document). Write {@code file:} instead of {@code fsync:} to trade
+ *       power-loss safety for speed; kill -9 safety stays.
  *   <li><b>{@code DB_CLOSE_ON_EXIT=FALSE}</b>. By default H2 closes the database from its own JVM
  *       shutdown hook, which races with Pekko's coordinated shutdown (also a shutdown hook): actors
  *       still persisting would hit a closed database. The shared Slick database closes its pool when
