@@ -30,7 +30,8 @@ import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
  *
  * <p>Call {@link #prepare} (or {@link #prepareAsync}) once per {@code ActorSystem}, before spawning
  * an {@code EventSourcedBehavior}. Both are idempotent: on a journal that already has its schema
- * they create nothing and change no data. When the journal cannot be used they fail with a
+ * they create nothing and change no data. When the configured journal plugin is not the JDBC one
+ * (the persistence testkit's in-memory journal, say) there is nothing to prepare and they succeed. When the journal cannot be used they fail with a
  * {@link JournalUnavailableException} that names the JDBC URL, instead of leaving persistent actors
  * to fail one by one at recovery.
  */
@@ -38,6 +39,7 @@ public final class Journal {
   private static final String JOURNAL_PLUGIN = "pekko.persistence.journal.plugin";
   private static final String SNAPSHOT_PLUGIN = "pekko.persistence.snapshot-store.plugin";
   private static final String SHARED_DATABASES = "pekko-persistence-jdbc.shared-databases";
+  private static final String JDBC_JOURNAL_CLASS = "org.apache.pekko.persistence.jdbc.journal.JdbcAsyncWriteJournal";
 
   private Journal() {}
 
@@ -70,6 +72,10 @@ public final class Journal {
     Config config = system.classicSystem().settings().config();
     String url = url(config);
     String journalPlugin = config.getString(JOURNAL_PLUGIN);
+    if (!usesJdbcJournal(config, journalPlugin)) {
+      // Another journal (for instance the persistence testkit's, in tests) has no schema to create.
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
     Executor blocking = system.classicSystem().dispatchers().lookup(Dispatchers.DefaultBlockingDispatcherId());
     // Run the schema script only when a table is missing: on an existing schema its CREATE INDEX
     // statements fail (and H2 logs each failure), although the script ignores those failures.
@@ -91,6 +97,11 @@ public final class Journal {
         .exceptionally(failure -> {
           throw unavailable(url, failure);
         });
+  }
+
+  private static boolean usesJdbcJournal(Config config, String journalPlugin) {
+    String classPath = journalPlugin + ".class";
+    return !journalPlugin.isEmpty() && config.hasPath(classPath) && JDBC_JOURNAL_CLASS.equals(config.getString(classPath));
   }
 
   private static CompletionStage<Done> createSchema(String journalPlugin, ClassicActorSystemProvider system) {

@@ -14,6 +14,8 @@ import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
+import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializer;
 import org.apache.pekko.serialization.jackson.JacksonCborSerializer;
@@ -75,6 +77,23 @@ class JournalTest {
       assertThat(SequenceLog.recover(second, TIMEOUT)).isEqualTo(new SequenceLog.State(3, 3, 0));
     } finally {
       second.shutdownTestKit();
+    }
+  }
+
+  @Test
+  void withAnotherJournalPluginThereIsNothingToPrepare() throws Exception {
+    Path notADirectory = Files.writeString(temp.resolve("plain-file"), "not a directory");
+    Config inMemoryJournal = PersistenceTestKitPlugin.getInstance().config()
+        .withFallback(PersistenceTestKitSnapshotPlugin.config())
+        .withFallback(kilnConfig(notADirectory));
+
+    ActorTestKit kit = ActorTestKit.create("journal-in-memory", inMemoryJournal);
+    try {
+      // The data dir is unusable, so this passes only if the H2 journal is never opened.
+      Journal.prepare(kit.system(), TIMEOUT);
+      assertThat(SequenceLog.recover(kit, TIMEOUT)).isEqualTo(new SequenceLog.State(0, 0, 0));
+    } finally {
+      kit.shutdownTestKit();
     }
   }
 
