@@ -1,7 +1,8 @@
 package dev.kiln.protocol;
 
 /**
- * Marker for every message and event that may cross a node or reach the journal; bound to
- * Pekko's {@code jackson-cbor} serializer in {@code conf/application.conf}.
+ * Marks a message or event that Pekko serializes with Jackson CBOR ({@code jackson-cbor}), the
+ * binding Kiln's defaults declare for this interface: journal events and messages that cross nodes.
+ * Java records implementing it need no annotations; {@code ActorRef} fields serialize too.
  */
 public interface KilnSerializable {}

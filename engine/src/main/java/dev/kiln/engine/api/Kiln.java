@@ -9,6 +9,7 @@ import dev.kiln.engine.actor.DatabaseSettings;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.FileCarStore;
 import dev.kiln.engine.config.KilnConfig;
+import dev.kiln.engine.persist.Journal;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.ErrorCode;
@@ -64,7 +65,7 @@ public final class Kiln implements AutoCloseable {
         .maximumWeight(config.getBytes("kiln.block-cache-bytes"))
         .<Cid, Block>weigher((cid, block) -> block.size() + 96)
         .build();
-    ensureJournalSchema(system);
+    Journal.prepare(system, askTimeout); // schema before any persistent actor; a clear error if unreachable
   }
 
   /** Kiln on an ActorSystem the application owns; it must have been created with Kiln's defaults. */
@@ -146,12 +147,6 @@ public final class Kiln implements AutoCloseable {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();
     }
-  }
-
-  // Replaced by the persist package's Journal once it lands.
-  private static void ensureJournalSchema(ActorSystem<?> system) {
-    org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils.createIfNotExists(system)
-        .toCompletableFuture().join();
   }
 
   static void validateName(String name) {
