@@ -500,8 +500,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   // ------------------------------------------------------------------ compaction
 
   private Effect<Event, State> onCompact(State state, Compact cmd) {
-    if (closing != null) {
-      cmd.replyTo().tell(StatusReply.error(closed()));
+    if (closing != null || loadError != null) {
+      // A database that could not be opened never becomes idle: answer now, or the caller waits forever.
+      cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
     compactionWaiters.add(cmd.replyTo());
