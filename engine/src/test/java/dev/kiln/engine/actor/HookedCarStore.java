@@ -5,11 +5,14 @@ import dev.kiln.engine.car.BlockLocation;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.protocol.Cid;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * A CarStore in front of another that lets a test see and hold its operations: every finished
@@ -25,8 +28,25 @@ final class HookedCarStore implements CarStore {
   /** Threads that reached a closed gate, one token each. */
   final BlockingQueue<String> waiting = new LinkedBlockingQueue<>();
 
-  private volatile CountDownLatch writeGate;
+  private final List<Gate> writeGates = new CopyOnWriteArrayList<>();
+  private volatile Gate allWrites;
   private volatile CountDownLatch readGate;
+
+  /** Holds the writes it matches until {@link #open}; a held write reports {@code label} on {@link #waiting}. */
+  static final class Gate {
+    private final String label;
+    private final Predicate<List<Block>> which;
+    private final CountDownLatch latch = new CountDownLatch(1);
+
+    private Gate(String label, Predicate<List<Block>> which) {
+      this.label = label;
+      this.which = which;
+    }
+
+    void open() {
+      latch.countDown();
+    }
+  }
 
   HookedCarStore(CarStore inner) {
     this.inner = inner;
@@ -34,15 +54,28 @@ final class HookedCarStore implements CarStore {
 
   /** From now on writes wait (before anything is written) until {@link #openWrites}. */
   void holdWrites() {
-    writeGate = new CountDownLatch(1);
+    allWrites = holdWrites("write", blocks -> true);
   }
 
   void openWrites() {
-    CountDownLatch g = writeGate;
-    writeGate = null;
+    Gate g = allWrites;
+    allWrites = null;
     if (g != null) {
-      g.countDown();
+      writeGates.remove(g);
+      g.open();
     }
+  }
+
+  /** From now on the writes whose blocks match {@code which} wait until the gate opens. */
+  Gate holdWrites(String label, Predicate<List<Block>> which) {
+    Gate g = new Gate(label, which);
+    writeGates.add(g);
+    return g;
+  }
+
+  /** Holds the writes that include this block. */
+  Gate holdWritesWith(String label, Cid block) {
+    return holdWrites(label, blocks -> blocks.stream().anyMatch(b -> b.cid().equals(block)));
   }
 
   /** From now on block reads wait until {@link #openReads}. */
@@ -59,7 +92,7 @@ final class HookedCarStore implements CarStore {
   }
 
   private void pass(CountDownLatch gate, String what) {
-    if (gate == null) {
+    if (gate == null || gate.getCount() == 0) {
       return;
     }
     waiting.add(what);
@@ -75,8 +108,14 @@ final class HookedCarStore implements CarStore {
 
   @Override
   public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
-    pass(writeGate, "write");
-    CarIndex car = inner.write(roots, blocks);
+    List<Block> all = new ArrayList<>();
+    blocks.forEach(all::add);
+    for (Gate g : writeGates) {
+      if (g.which.test(all)) {
+        pass(g.latch, g.label);
+      }
+    }
+    CarIndex car = inner.write(roots, all);
     written.add(car.car());
     return car;
   }
