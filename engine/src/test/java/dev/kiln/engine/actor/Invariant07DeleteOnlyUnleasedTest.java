@@ -134,7 +134,8 @@ class Invariant07DeleteOnlyUnleasedTest {
   @Test
   void invariant7_concurrentReadersNeverMissABlockWhileCompactionsDeleteCars() throws Exception {
     String name = InvariantKit.uniqueName("readers");
-    // No block cache: every read goes to the CARs; a memory store's delete takes effect at once.
+    // No block cache: every read goes to the CARs. A memory store, because its delete takes effect at
+    // once (a file store's open channels would keep reading a deleted file and hide the error).
     ActorRef<DatabaseProtocol.Command> ref = kit.spawn(DatabaseActor.create(name, new MemoryCarStore(),
         InvariantKit.noCache(),
         InvariantKit.settings(kit).withAutoCompact(3).withCompactionMaxWait(Duration.ofMillis(50))), name);
