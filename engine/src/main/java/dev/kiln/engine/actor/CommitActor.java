@@ -137,6 +137,9 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
     base = null;
     pendingRebase = null;
     awaitingAppend = false;
+    // A batch still running belongs to the old epoch: its BatchDone is ignored when it comes, so it
+    // must not keep this actor busy (a Compacted persist can fail while a commit is in flight).
+    inFlight = false;
     return this;
   }
 

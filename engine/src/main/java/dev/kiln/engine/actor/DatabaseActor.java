@@ -193,7 +193,11 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private DatabaseActor(String name, ActorContext<Command> context, TimerScheduler<Command> timers, CarStore store,
       Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring) {
-    super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
+    // The children are spawned once, here, outside the journal-failure restart, and survive it:
+    // the CommitActor is told to start again with Reset. Pekko's default would stop them on restart,
+    // leaving this actor sending to dead refs and never committing again (invariant 11).
+    super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
+        .withStopChildren(false));
     this.name = name;
     this.context = context;
     this.timers = timers;
@@ -510,8 +514,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   // ------------------------------------------------------------------ compaction
 
   private Effect<Event, State> onCompact(State state, Compact cmd) {
-    if (closing != null) {
-      cmd.replyTo().tell(StatusReply.error(closed()));
+    if (closing != null || loadError != null) {
+      // A database that could not be opened never becomes idle: answer now, or the caller waits forever.
+      cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
     compactionWaiters.add(cmd.replyTo());

@@ -1,0 +1,164 @@
+package dev.kiln.engine.actor;
+
+import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.BlockLocation;
+import dev.kiln.engine.car.CarIndex;
+import dev.kiln.engine.car.CarStore;
+import dev.kiln.protocol.Cid;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A CarStore in front of another that lets a test see and hold its operations: every finished
+ * write and every delete is reported on a queue, and writes or block reads can be made to wait at
+ * a gate until the test opens it.
+ */
+final class HookedCarStore implements CarStore {
+  private final CarStore inner;
+  /** CARs whose write finished (durable), in order. */
+  final BlockingQueue<Cid> written = new LinkedBlockingQueue<>();
+  /** CARs deleted, in order. */
+  final BlockingQueue<Cid> deleted = new LinkedBlockingQueue<>();
+  /** Threads that reached a closed gate, one token each. */
+  final BlockingQueue<String> waiting = new LinkedBlockingQueue<>();
+
+  private final List<Gate> writeGates = new CopyOnWriteArrayList<>();
+  private volatile Gate allWrites;
+  private volatile CountDownLatch readGate;
+
+  /** Holds the writes it matches until {@link #open}; a held write reports {@code label} on {@link #waiting}. */
+  static final class Gate {
+    private final String label;
+    private final Predicate<List<Block>> which;
+    private final CountDownLatch latch = new CountDownLatch(1);
+
+    private Gate(String label, Predicate<List<Block>> which) {
+      this.label = label;
+      this.which = which;
+    }
+
+    void open() {
+      latch.countDown();
+    }
+  }
+
+  HookedCarStore(CarStore inner) {
+    this.inner = inner;
+  }
+
+  /** From now on writes wait (before anything is written) until {@link #openWrites}. */
+  void holdWrites() {
+    allWrites = holdWrites("write", blocks -> true);
+  }
+
+  void openWrites() {
+    Gate g = allWrites;
+    allWrites = null;
+    if (g != null) {
+      writeGates.remove(g);
+      g.open();
+    }
+  }
+
+  /** From now on the writes whose blocks match {@code which} wait until the gate opens. */
+  Gate holdWrites(String label, Predicate<List<Block>> which) {
+    Gate g = new Gate(label, which);
+    writeGates.add(g);
+    return g;
+  }
+
+  /** Holds the writes that include this block. */
+  Gate holdWritesWith(String label, Cid block) {
+    return holdWrites(label, blocks -> blocks.stream().anyMatch(b -> b.cid().equals(block)));
+  }
+
+  /** From now on block reads wait until {@link #openReads}. */
+  void holdReads() {
+    readGate = new CountDownLatch(1);
+  }
+
+  void openReads() {
+    CountDownLatch g = readGate;
+    readGate = null;
+    if (g != null) {
+      g.countDown();
+    }
+  }
+
+  private void pass(CountDownLatch gate, String what) {
+    if (gate == null || gate.getCount() == 0) {
+      return;
+    }
+    waiting.add(what);
+    try {
+      if (!gate.await(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("test gate for " + what + " never opened");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
+    List<Block> all = new ArrayList<>();
+    blocks.forEach(all::add);
+    for (Gate g : writeGates) {
+      if (g.which.test(all)) {
+        pass(g.latch, g.label);
+      }
+    }
+    CarIndex car = inner.write(roots, all);
+    written.add(car.car());
+    return car;
+  }
+
+  @Override
+  public CarIndex open(Cid car) {
+    return inner.open(car);
+  }
+
+  @Override
+  public Block read(Cid car, Cid block, BlockLocation at) {
+    pass(readGate, "read");
+    return inner.read(car, block, at);
+  }
+
+  @Override
+  public boolean exists(Cid car) {
+    return inner.exists(car);
+  }
+
+  @Override
+  public List<Cid> list() {
+    return inner.list();
+  }
+
+  @Override
+  public void delete(Cid car) {
+    inner.delete(car);
+    deleted.add(car);
+  }
+
+  @Override
+  public long size(Cid car) {
+    return inner.size(car);
+  }
+
+  @Override
+  public int removeTempFiles() {
+    return inner.removeTempFiles();
+  }
+
+  @Override
+  public void close() {
+    inner.close();
+  }
+}

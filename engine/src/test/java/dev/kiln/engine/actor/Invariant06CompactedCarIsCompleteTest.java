@@ -1,0 +1,134 @@
+package dev.kiln.engine.actor;
+
+import static dev.kiln.engine.actor.InvariantKit.WAIT;
+import static dev.kiln.engine.actor.InvariantKit.await;
+import static dev.kiln.engine.actor.InvariantKit.doc;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.CarIndex;
+import dev.kiln.engine.car.MemoryCarStore;
+import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.doc.DocumentReads;
+import dev.kiln.engine.storage.CarLogBlocks;
+import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.tree.Entry;
+import dev.kiln.engine.tree.ProllyTree;
+import dev.kiln.engine.tree.ScanOptions;
+import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.DatabaseProtocol;
+import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
+import dev.kiln.protocol.DatabaseProtocol.Change;
+import dev.kiln.protocol.DatabaseProtocol.DocRow;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Invariant 6: the compacted CAR holds every block reachable from the snapshot's commit block:
+ * the document tree, the sequence tree, the by-sequence tree and every document (there are no index
+ * trees yet), so reads work with that CAR alone.
+ */
+class Invariant06CompactedCarIsCompleteTest {
+  @TempDir static Path dir;
+  static ActorTestKit kit;
+  static PersistenceTestKit journal;
+
+  @BeforeAll
+  static void start() {
+    kit = InvariantKit.testKit("inv06", dir);
+    journal = PersistenceTestKit.create(kit.system());
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  @Test
+  void invariant6_theCompactedCarAloneHoldsEveryReachableBlock() {
+    String name = InvariantKit.uniqueName("complete");
+    MemoryCarStore store = new MemoryCarStore();
+    Cache<Cid, Block> cache = InvariantKit.cache();
+    ActorRef<DatabaseProtocol.Command> ref = kit.spawn(
+        DatabaseActor.create(name, store, cache, InvariantKit.settings(kit)), name);
+    InvariantKit.Client db = new InvariantKit.Client(kit.system(), ref);
+
+    // Enough documents for multi-level trees, updated and deleted across many commits.
+    for (int batch = 0; batch < 6; batch++) {
+      List<com.fasterxml.jackson.databind.node.ObjectNode> docs = new ArrayList<>();
+      for (int i = 0; i < 80; i++) {
+        docs.add(doc(String.format("doc-%03d", (batch * 37 + i * 7) % 300), batch * 1000L + i));
+      }
+      await(db.putAll(docs));
+    }
+    List<java.util.concurrent.CompletableFuture<?>> deletes = new ArrayList<>();
+    for (int i = 0; i < 300; i += 11) {
+      // Some were never written: those fail with NOT_FOUND and change nothing.
+      deletes.add(db.delete(String.format("doc-%03d", i)).exceptionally(e -> null));
+    }
+    deletes.forEach(InvariantKit::await);
+    await(db.put(doc("last", 1)));
+    List<DocRow> expectedDocs = await(db.allDocs()).rows();
+    List<Change> expectedChanges = await(db.changes(0)).changes();
+    assertThat(await(db.compact()).carLogAfter()).isEqualTo(1);
+
+    List<Events.Compacted> compactions = InvariantKit.journal(journal, name, Events.Compacted.class);
+    assertThat(compactions).hasSize(1);
+    Cid compactedCar = compactions.get(0).car();
+    List<Events.CarAppended> appended = InvariantKit.journal(journal, name, Events.CarAppended.class);
+    Cid head = appended.get(appended.size() - 1).commit();
+
+    CarIndex compacted = store.open(compactedCar);
+    assertThat(compacted.roots()).containsExactly(head);
+    // Reads from this CAR alone, nothing cached: a block it lacks is a MissingBlockException.
+    CarLogBlocks only = new CarLogBlocks(store, new Snapshot(0, List.of(compacted), head, null),
+        InvariantKit.noCache(), false);
+
+    Set<Cid> reachable = new LinkedHashSet<>();
+    reachable.add(head);
+    CommitRoots roots = CommitRoots.fromBlock(only.get(head));
+    for (Cid tree : List.of(roots.docs(), roots.seqs(), roots.bySeq())) {
+      ProllyTree.walk(only, tree, block -> reachable.add(block.cid()));
+    }
+    for (Iterator<Entry> it = ProllyTree.scan(only, roots.docs(), ScanOptions.all()); it.hasNext(); ) {
+      reachable.add((Cid) it.next().value()); // every document block, tombstones included
+    }
+    for (Iterator<Entry> it = ProllyTree.scan(only, roots.bySeq(), ScanOptions.all()); it.hasNext(); ) {
+      reachable.add((Cid) ((Map<?, ?>) it.next().value()).get("doc"));
+    }
+    List<Cid> missing = new ArrayList<>();
+    for (Cid cid : reachable) {
+      if (!compacted.contains(cid)) {
+        missing.add(cid);
+      }
+    }
+    assertThat(missing).as("reachable blocks missing from the compacted CAR").isEmpty();
+    assertThat(compacted.blockCount()).as("and nothing else: the garbage is gone").isEqualTo(reachable.size());
+
+    assertThat(DocumentReads.allDocs(only, roots, AllDocsQuery.all().withIncludeDeleted(false)))
+        .isEqualTo(expectedDocs);
+    assertThat(DocumentReads.changes(only, roots, 0, 0)).isEqualTo(expectedChanges);
+
+    // Through the database too, once the replaced CARs are deleted and the cache is cold.
+    kit.createTestProbe().awaitAssert(WAIT, () -> {
+      assertThat(store.list()).containsExactly(compactedCar);
+      return null;
+    });
+    cache.invalidateAll();
+    assertThat(await(db.allDocs()).rows()).isEqualTo(expectedDocs);
+    assertThat(await(db.changes(0)).changes()).isEqualTo(expectedChanges);
+  }
+}

@@ -1,0 +1,99 @@
+package dev.kiln.engine.actor;
+
+import static dev.kiln.engine.actor.InvariantKit.await;
+import static dev.kiln.engine.actor.InvariantKit.doc;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.engine.car.BlockLocation;
+import dev.kiln.engine.car.MemoryCarStore;
+import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.DatabaseProtocol;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Invariant 12: the document tree is history independent. Two databases that end with the same
+ * documents have the same document-tree root, whatever the order and grouping of the writes and
+ * the intermediate values that got there.
+ */
+class Invariant12HistoryIndependenceTest {
+  @TempDir static Path dir;
+  static ActorTestKit kit;
+  static PersistenceTestKit journal;
+
+  @BeforeAll
+  static void start() {
+    kit = InvariantKit.testKit("inv12", dir);
+    journal = PersistenceTestKit.create(kit.system());
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  @Test
+  void invariant12_theSameDocumentsInAnotherOrderGiveTheSameDocsRoot() {
+    int n = 200; // several leaves, so node boundaries matter
+    List<ObjectNode> docs = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      docs.add(doc(String.format("doc-%04d", i), i * 7L));
+    }
+
+    // In id order, 20 per commit.
+    MemoryCarStore storeA = new MemoryCarStore();
+    String a = InvariantKit.uniqueName("order-a");
+    InvariantKit.Client dbA = open(a, storeA);
+    for (int i = 0; i < n; i += 20) {
+      await(dbA.putAll(docs.subList(i, i + 20)));
+    }
+
+    // Shuffled, in uneven groups, with some documents first written with other values.
+    MemoryCarStore storeB = new MemoryCarStore();
+    String b = InvariantKit.uniqueName("order-b");
+    InvariantKit.Client dbB = open(b, storeB);
+    for (int i = 0; i < n; i += 9) {
+      await(dbB.put(doc(String.format("doc-%04d", i), -1)));
+    }
+    List<ObjectNode> shuffled = new ArrayList<>(docs);
+    Collections.shuffle(shuffled, new Random(12));
+    for (int i = 0; i < n; ) {
+      int size = 1 + i % 13;
+      await(dbB.putAll(shuffled.subList(i, Math.min(n, i + size))));
+      i += size;
+    }
+
+    CommitRoots rootsA = headRoots(a, storeA);
+    CommitRoots rootsB = headRoots(b, storeB);
+    assertThat(rootsB.docCount()).isEqualTo(rootsA.docCount()).isEqualTo(n);
+    assertThat(rootsB.docs()).as("the document tree's root").isEqualTo(rootsA.docs());
+    assertThat(await(dbB.allDocs()).rows()).isEqualTo(await(dbA.allDocs()).rows());
+  }
+
+  private static InvariantKit.Client open(String name, MemoryCarStore store) {
+    ActorRef<DatabaseProtocol.Command> ref = kit.spawn(
+        DatabaseActor.create(name, store, InvariantKit.cache(), InvariantKit.settings(kit)), name);
+    return new InvariantKit.Client(kit.system(), ref);
+  }
+
+  /** The roots named by the newest commit block, read from the CAR the last CarAppended names. */
+  private static CommitRoots headRoots(String name, MemoryCarStore store) {
+    List<Events.CarAppended> appended = InvariantKit.journal(journal, name, Events.CarAppended.class);
+    Events.CarAppended last = appended.get(appended.size() - 1);
+    Cid car = last.car();
+    BlockLocation at = store.open(car).find(last.commit());
+    return CommitRoots.fromBlock(store.read(car, last.commit(), at));
+  }
+}
