@@ -67,7 +67,7 @@ class Invariant03NoStarvationTest {
   private static DatabaseSettings settings(ActorTestKit k, int maxHeldWrites) {
     DatabaseSettings s = InvariantKit.settings(k);
     return new DatabaseSettings(s.dataDir(), s.fsync(), 0, MAX_WAIT, s.maxDocBytes(), s.maxPendingWrites(),
-        maxHeldWrites, s.maxBatchWrites(), s.readTimeout());
+        maxHeldWrites, s.maxBatchWrites(), s.readTimeout(), s.viewIdleTimeout());
   }
 
   @Test
