@@ -311,8 +311,8 @@ public final class Workloads {
           .section("baseline raw sequential write+fsync of bytes_after").ms("time_median", median(raw) * 1000)
           .section("ratio").ratioAtMost("compaction/raw_write (median)", median(ratio), 2)
           .section("by hand, " + steps.blocks() + " blocks over " + steps.cars() + " CARs")
-          .ms("walk", steps.walk()).ms("lookups", steps.lookups()).ms("reads", steps.reads())
-          .ms("decode", steps.decode()).ms("write", steps.write());
+          .ms("walk", steps.walk()).ms("of_which_reads", steps.reads()).ms("decode", steps.decode())
+          .ms("lookups_etc", steps.lookups()).ms("write", steps.write());
     }
   }
 
