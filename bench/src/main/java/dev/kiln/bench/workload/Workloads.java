@@ -153,26 +153,43 @@ public final class Workloads {
     }
   }
 
-  /** One bulk of 10,000; baseline: writing the same CAR bytes to a file sequentially with fsync. */
+  /**
+   * One bulk of 10,000 into an empty database; baseline: writing the same CAR bytes to a file
+   * sequentially with fsync. The JVM's first bulk of that size is mostly JIT compilation, so it is
+   * reported apart ({@code first}) and the measured bulk follows three warm-up bulks.
+   */
   Line bulk() {
     String w = "bulk";
     int n = scaled(10_000);
     try (Fixture f = new Fixture(w, tmp, Map.of())) {
-      Database db = f.db();
-      // A small first bulk so the one measured is not also the JVM's first commit.
-      join(db.putAll(List.of(Docs.doc(0, 0).put("_id", "warm-up"))));
       List<ObjectNode> docs = Docs.range(0, n, 0);
-      long bytesBefore = join(db.stats()).carBytes();
+      double first = 0;
+      try (Progress p = Progress.start(w, "warm-up: 3 bulks of " + n + " into other databases", 3)) {
+        for (int r = 0; r < 3; r++) {
+          Database warm = f.db("warm-up-" + r);
+          long t0 = System.nanoTime();
+          join(warm.putAll(docs));
+          if (r == 0) {
+            first = (System.nanoTime() - t0) / 1e9;
+          }
+          p.add(1);
+        }
+      }
+      Database db = f.db();
       double seconds;
+      long cpu;
       try (Progress p = Progress.start(w, "one bulk of " + n + " documents", 0)) {
+        long c0 = Cpu.processNanos();
         long t0 = System.nanoTime();
         join(db.putAll(docs));
         seconds = (System.nanoTime() - t0) / 1e9;
+        cpu = Cpu.processNanos() - c0;
       }
-      long carBytes = join(db.stats()).carBytes() - bytesBefore;
+      long carBytes = join(db.stats()).carBytes();
       double raw = Baselines.rawSequentialWriteMedianSeconds(f.dir, carBytes, 3);
       return new Line(w)
-          .count("docs", n).seconds("time", seconds).rate("rate", n / seconds).bytes("car", carBytes)
+          .count("docs", n).seconds("time", seconds).ms("cpu", cpu / 1e6).rate("rate", n / seconds).bytes("car", carBytes)
+          .seconds("first_bulk_of_jvm", first)
           .section("baseline raw sequential write+fsync of the CAR's bytes").ms("time", raw * 1000)
           .section("ratio").ratio("bulk/raw_write", seconds / raw);
     }
@@ -192,6 +209,7 @@ public final class Workloads {
     try (Fixture f = new Fixture(w, tmp, Map.of())) {
       writeInBulks(w, f.db(), docs, 1_000);
       join(f.db("floor").put(Docs.doc(0, 0)));
+      timedGets(w + " warm-up", f.db(), new Random(8).longs(gets, 0, docs).toArray()); // JIT, not the cache
       f.restart();
       Database db = f.db();
       Database floorDb = f.db("floor");
@@ -224,6 +242,12 @@ public final class Workloads {
     int docs = scaled(10_000);
     try (Fixture f = new Fixture(w, tmp, Map.of())) {
       writeInBulks(w, f.db(), docs, 1_000);
+      try (Progress p = Progress.start(w, "warm-up: 3 all-docs before a restart (JIT, not the cache)", 3)) {
+        for (int r = 0; r < 3; r++) {
+          join(f.db().allDocs());
+          p.add(1);
+        }
+      }
       f.restart();
       Database db = f.db();
       double cold;
@@ -280,16 +304,27 @@ public final class Workloads {
       Database warm = f.db("warm-up");
       writeInBulks(w + " warm-up", warm, Math.min(docs, 1_000), Math.max(1, Math.min(docs, 1_000) / 10));
       join(warm.compact());
+      // Taking one apart by hand first also warms the JIT for the walk and the CAR writer.
+      CompactionBreakdown.Steps steps;
+      try (Progress p = Progress.start(w, "taking a compaction apart by hand (best of 5)", 0)) {
+        Database db = f.db("c" + rounds);
+        Cid head = Cid.parse(join(db.stats()).clock());
+        steps = CompactionBreakdown.measure(f.dir.resolve("c" + rounds).resolve("cars"), head,
+            f.dir.resolve("scratch"), 5);
+      }
       double[] seconds = new double[rounds];
+      double[] cpu = new double[rounds];
       double[] raw = new double[rounds];
       double[] ratio = new double[rounds];
       CompactResult last = null;
       for (int r = 0; r < rounds; r++) {
         Database db = f.db("c" + r);
         try (Progress p = Progress.start(w, "compacting db " + (r + 1) + "/" + rounds, 0)) {
+          long c0 = Cpu.processNanos();
           long t0 = System.nanoTime();
           last = join(db.compact());
           seconds[r] = (System.nanoTime() - t0) / 1e9;
+          cpu[r] = (Cpu.processNanos() - c0) / 1e9;
         }
         if (last.carLogAfter() != 1) {
           throw new IllegalStateException("compaction left " + last.carLogAfter() + " CARs: " + last);
@@ -297,20 +332,14 @@ public final class Workloads {
         raw[r] = Baselines.rawSequentialWriteMedianSeconds(f.dir, last.bytesAfter(), 3);
         ratio[r] = seconds[r] / raw[r];
       }
-      CompactionBreakdown.Steps steps;
-      try (Progress p = Progress.start(w, "taking a compaction apart by hand (best of 3)", 0)) {
-        Database db = f.db("c" + rounds);
-        Cid head = Cid.parse(join(db.stats()).clock());
-        steps = CompactionBreakdown.measure(f.dir.resolve("c" + rounds).resolve("cars"), head,
-            f.dir.resolve("scratch"), 3);
-      }
       return new Line(w)
           .count("docs", docs).count("dbs", rounds).ms("time_median", median(seconds) * 1000)
+          .ms("cpu_median", median(cpu) * 1000)
           .count("cars_before", last.carLogBefore()).bytes("bytes_before", last.bytesBefore())
           .bytes("bytes_after", last.bytesAfter())
           .section("baseline raw sequential write+fsync of bytes_after").ms("time_median", median(raw) * 1000)
           .section("ratio").ratioAtMost("compaction/raw_write (median)", median(ratio), 2)
-          .section("by hand, " + steps.blocks() + " blocks over " + steps.cars() + " CARs")
+          .section("by hand (best of 5), " + steps.blocks() + " blocks over " + steps.cars() + " CARs")
           .ms("walk", steps.walk()).ms("of_which_reads", steps.reads()).ms("decode", steps.decode())
           .ms("lookups_etc", steps.lookups()).ms("write", steps.write());
     }
@@ -335,11 +364,12 @@ public final class Workloads {
       Latencies busy = new Latencies(writers * perWriter * 2);
       AtomicInteger version = new AtomicInteger(1);
       Random rnd = new Random(11);
-      long[] targets = rnd.longs(writers * perWriter * 4L, 0, docs).toArray();
+      long[] targets = rnd.longs(writers * perWriter * 5L, 0, docs).toArray();
       AtomicInteger next = new AtomicInteger();
       Function<Integer, ObjectNode> update = i -> Docs.doc(targets[next.getAndIncrement()], version.incrementAndGet());
       int compactions = 0;
       List<Double> compactionMs = new ArrayList<>();
+      concurrentPuts(w + " warm-up", db, writers, perWriter, update); // JIT; not recorded
       for (int round = 0; round < 2; round++) {
         join(db.compact()); // each phase starts from a compacted database
         Timed q = concurrentPuts(w + " without compaction", db, writers, perWriter, update);
