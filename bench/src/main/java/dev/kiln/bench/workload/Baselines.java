@@ -44,6 +44,44 @@ final class Baselines {
   }
 
   /**
+   * Latency of what one file-per-commit store must do at the least: create a new file, write
+   * {@code bytes}, fsync it, rename it, fsync the directory. {@code n} times; the files are removed
+   * afterwards, outside the clock.
+   */
+  static Latencies rawNewFileCommit(Path dir, int n, int bytes) {
+    Path sub = dir.resolve("baseline-files");
+    Latencies l = new Latencies(n);
+    byte[] payload = new byte[bytes];
+    new Random(3).nextBytes(payload);
+    try {
+      Files.createDirectories(sub);
+      for (int i = 0; i < n; i++) {
+        long t0 = System.nanoTime();
+        Path temp = sub.resolve("." + i + ".tmp");
+        try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          ByteBuffer b = ByteBuffer.wrap(payload);
+          while (b.hasRemaining()) {
+            ch.write(b);
+          }
+          ch.force(true);
+        }
+        Files.move(temp, sub.resolve(i + ".bin"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel d = FileChannel.open(sub, StandardOpenOption.READ)) {
+          d.force(true);
+        }
+        l.record(System.nanoTime() - t0);
+      }
+      for (int i = 0; i < n; i++) {
+        deleteQuietly(sub.resolve(i + ".bin"));
+      }
+      deleteQuietly(sub);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return l;
+  }
+
+  /**
    * Seconds to write {@code bytes} to a new file in 64 KiB sequential writes, then fsync it: the
    * floor for any store that must put that many bytes on disk durably.
    */

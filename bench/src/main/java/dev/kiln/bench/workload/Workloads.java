@@ -108,16 +108,23 @@ public final class Workloads {
 
   // ------------------------------------------------------------------ writes
 
-  /** 10,000 awaited puts, one after another; baseline: appending 100 bytes to a file and fsyncing. */
+  /**
+   * 10,000 awaited puts, one after another. Baselines: appending 100 bytes to a file and fsyncing;
+   * and the least a file-per-commit store does per commit (new file, fsync, rename, directory fsync).
+   */
   Line sequential() {
     String w = "sequential";
     int n = scaled(10_000);
     try (Fixture f = new Fixture(w, tmp, Map.of())) {
       Database db = f.db();
+      // Baselines before and after, so drift on the machine during the puts touches both.
       Latencies fsync = new Latencies(400);
+      Latencies newFile = new Latencies(400);
       mergeInto(fsync, Baselines.rawFsync(f.dir, 200, 100));
+      mergeInto(newFile, Baselines.rawNewFileCommit(f.dir, 200, 1024));
       Timed puts = sequentialPuts(w, db, 0, n);
       mergeInto(fsync, Baselines.rawFsync(f.dir, 200, 100));
+      mergeInto(newFile, Baselines.rawNewFileCommit(f.dir, 200, 1024));
       DatabaseStats stats = join(db.stats());
       return new Line(w)
           .count("puts", n).add("doc", Docs.jsonBytes(Docs.doc(0, 0)) + "B")
@@ -125,7 +132,9 @@ public final class Workloads {
           .ms("p50", puts.latencies.percentileMs(50)).ms("p99", puts.latencies.percentileMs(99))
           .count("compactions", stats.compactions())
           .section("baseline raw 100B append+fsync").ms("p50", fsync.percentileMs(50))
-          .section("ratio").ratio("put_p50/fsync_p50", puts.latencies.percentileMs(50) / fsync.percentileMs(50));
+          .section("baseline raw new 1KiB file+fsync+rename+dir fsync").ms("p50", newFile.percentileMs(50))
+          .section("ratio").ratio("put_p50/fsync_p50", puts.latencies.percentileMs(50) / fsync.percentileMs(50))
+          .ratio("put_p50/new_file_p50", puts.latencies.percentileMs(50) / newFile.percentileMs(50));
     }
   }
 
