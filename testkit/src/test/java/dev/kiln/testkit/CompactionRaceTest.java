@@ -62,7 +62,10 @@ class CompactionRaceTest {
   @Test
   @Timeout(300)
   void everyReadSucceedsAndMatchesWhatWasAcknowledgedWhileCompactionRunsNonStop() throws Exception {
-    try (Kiln kiln = TestKiln.start(dir, Map.of("kiln.auto-compact", 2))) {
+    // Busy writers rarely leave the commit queue idle, so a compaction request usually starts only
+    // when kiln.compaction.max-wait holds writes back; a short wait keeps compactions coming
+    // whatever the machine's speed (with the default 2 s, a fast run saw as few as 2).
+    try (Kiln kiln = TestKiln.start(dir, Map.of("kiln.auto-compact", 2, "kiln.compaction.max-wait", "100ms"))) {
       Database db = kiln.open("race");
       // A first population, then a view of it that must not change while everything else does.
       for (int w = 0; w < WRITERS; w++) {
