@@ -138,7 +138,11 @@ public final class DatabaseProtocol {
   public record CompactResult(int carLogBefore, int carLogAfter, long generation, long bytesBefore, long bytesAfter)
       implements KilnSerializable {}
 
+  /**
+   * @param indexedBlocks blocks the CarLog's block-location indexes hold (a block in two CARs counts twice)
+   * @param indexHeapBytes heap those indexes take, approximately (the per-block budget is checked by bench)
+   */
   public record DatabaseStats(
       String name, int carLogLength, int carFiles, long carBytes, long documents, long generation,
-      long compactions, long lastSeq, String clock) implements KilnSerializable {}
+      long compactions, long lastSeq, String clock, long indexedBlocks, long indexHeapBytes) implements KilnSerializable {}
 }

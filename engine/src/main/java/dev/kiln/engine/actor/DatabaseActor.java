@@ -753,8 +753,14 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           // a replaced CAR deleted between the listing and now: it no longer counts
         }
       }
+      long indexedBlocks = 0;
+      long indexHeapBytes = 0;
+      for (CarIndex c : snap.carLog()) {
+        indexedBlocks += c.blockCount();
+        indexHeapBytes += c.approximateHeapBytes();
+      }
       return new DatabaseStats(name, snap.carLog().size(), files, bytes, snap.roots().docCount(),
-          snap.generation(), state.compactions(), snap.roots().seq(), snap.clock());
+          snap.generation(), state.compactions(), snap.roots().seq(), snap.clock(), indexedBlocks, indexHeapBytes);
     });
   }
 

@@ -57,8 +57,22 @@ public final class CarIndex {
 
   /** Where the block's bytes are, or null when this CAR does not hold it. */
   public BlockLocation find(Cid block) {
-    int i = indexOf(block);
+    return find(new Key(block));
+  }
+
+  /** As {@link #find(Cid)}, with the key made once for a lookup that searches many CARs. */
+  public BlockLocation find(Key block) {
+    int i = indexOf(block.bytes);
     return i < 0 ? null : new BlockLocation(offsets[i], lengths[i]);
+  }
+
+  /** A CID in the form every index compares; make it once when one block is looked up in many CARs. */
+  public static final class Key {
+    private final byte[] bytes;
+
+    public Key(Cid cid) {
+      this.bytes = key(cid);
+    }
   }
 
   public boolean contains(Cid block) {
@@ -87,7 +101,10 @@ public final class CarIndex {
   }
 
   private int indexOf(Cid block) {
-    byte[] key = key(block);
+    return indexOf(key(block));
+  }
+
+  private int indexOf(byte[] key) {
     int lo = 0;
     int hi = offsets.length - 1;
     while (lo <= hi) {

@@ -23,6 +23,8 @@ public final class CarLogBlocks implements BlockSource {
   private final Snapshot snapshot;
   private final Cache<Cid, Block> cache;
   private final boolean fillCache;
+  /** The CAR of the last block read from a file; a plain field, as a stale value only costs a lookup. */
+  private CarIndex lastHit;
 
   /**
    * @param fillCache false for a whole-database walk (compaction) so it does not push hot blocks
@@ -42,14 +44,24 @@ public final class CarLogBlocks implements BlockSource {
       return cached;
     }
     List<CarIndex> log = snapshot.carLog();
-    for (CarIndex car : log) {
-      BlockLocation at = car.find(cid);
+    CarIndex.Key key = new CarIndex.Key(cid);
+    // Blocks written together are read together (a tree walk, a compaction): try the CAR that held
+    // the last block first. Any CAR holding a CID holds the same bytes, so the order is only speed.
+    CarIndex hint = lastHit;
+    if (hint != null) {
+      BlockLocation at = hint.find(key);
       if (at != null) {
-        Block block = store.read(car.car(), cid, at);
-        if (fillCache) {
-          cache.put(cid, block);
-        }
-        return block;
+        return read(hint, cid, at);
+      }
+    }
+    for (CarIndex car : log) {
+      if (car == hint) {
+        continue;
+      }
+      BlockLocation at = car.find(key);
+      if (at != null) {
+        lastHit = car;
+        return read(car, cid, at);
       }
     }
     if (cid.equals(EMPTY_TREE.cid())) {
@@ -57,5 +69,13 @@ public final class CarLogBlocks implements BlockSource {
     }
     throw new MissingBlockException(cid, "not in any of the " + log.size() + " CARs of generation "
         + snapshot.generation());
+  }
+
+  private Block read(CarIndex car, Cid cid, BlockLocation at) {
+    Block block = store.read(car.car(), cid, at);
+    if (fillCache) {
+      cache.put(cid, block);
+    }
+    return block;
   }
 }
