@@ -141,7 +141,7 @@ public final class CompactorActor extends AbstractBehavior<CompactorActor.Comman
    * without links, so this skips decoding them. A pair that happens to sit inside a string or
    * number only costs a decode.
    */
-  static boolean mayHaveLinks(Block block) {
+  public static boolean mayHaveLinks(Block block) {
     if (block.cid().codec() != Cid.DAG_CBOR) {
       return false;
     }
