@@ -11,6 +11,7 @@ import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -88,35 +89,82 @@ public final class CompactorActor extends AbstractBehavior<CompactorActor.Comman
     return this;
   }
 
-  /** Every block reachable from {@code root} by following links, each once, root first. */
+  /**
+   * Every block reachable from {@code root} by following links, each once, in depth-first order
+   * from the root (a block's links pushed on a stack when first seen). It reads level by level,
+   * so each level's blocks are read together ({@link BlockSource#getAll}), then lists them in
+   * that order from the links it noted.
+   */
   public static List<Block> reachable(BlockSource source, Cid root) {
-    List<Block> out = new ArrayList<>();
+    Map<Cid, Block> blocks = new HashMap<>();
+    Map<Cid, List<Cid>> linksOf = new HashMap<>();
     Set<Cid> seen = new HashSet<>();
+    seen.add(root);
+    List<Cid> level = List.of(root);
+    while (!level.isEmpty()) {
+      List<Cid> next = new ArrayList<>();
+      for (Block block : source.getAll(level)) {
+        blocks.put(block.cid(), block);
+        if (mayHaveLinks(block)) {
+          List<Cid> links = new ArrayList<>();
+          collectLinks(block.decode(), links);
+          linksOf.put(block.cid(), links);
+          for (Cid link : links) {
+            if (seen.add(link)) {
+              next.add(link);
+            }
+          }
+        }
+      }
+      level = next;
+    }
+    List<Block> out = new ArrayList<>(blocks.size());
+    Set<Cid> pushed = new HashSet<>();
     ArrayDeque<Cid> todo = new ArrayDeque<>();
     todo.push(root);
-    seen.add(root);
+    pushed.add(root);
     while (!todo.isEmpty()) {
-      Block block = source.get(todo.pop());
-      out.add(block);
-      if (block.cid().codec() == Cid.DAG_CBOR) {
-        collectLinks(block.decode(), seen, todo);
+      Cid cid = todo.pop();
+      out.add(blocks.get(cid));
+      for (Cid link : linksOf.getOrDefault(cid, List.of())) {
+        if (pushed.add(link)) {
+          todo.push(link);
+        }
       }
     }
     return out;
   }
 
-  private static void collectLinks(Object value, Set<Cid> seen, ArrayDeque<Cid> todo) {
-    if (value instanceof Cid cid) {
-      if (seen.add(cid)) {
-        todo.push(cid);
+  /**
+   * False only for a block that cannot link: a raw block, or a dag-cbor block without the bytes
+   * 0xD8 0x2A, which start every DAG-CBOR link (tag 42). Most blocks of a database are documents
+   * without links, so this skips decoding them. A pair that happens to sit inside a string or
+   * number only costs a decode.
+   */
+  public static boolean mayHaveLinks(Block block) {
+    if (block.cid().codec() != Cid.DAG_CBOR) {
+      return false;
+    }
+    byte[] bytes = block.bytes();
+    for (int i = 0, end = bytes.length - 1; i < end; i++) {
+      if (bytes[i] == (byte) 0xD8 && bytes[i + 1] == 0x2A) {
+        return true;
       }
+    }
+    return false;
+  }
+
+  /** The links in {@code value}, in the order they appear (lists in order, maps by value order). */
+  private static void collectLinks(Object value, List<Cid> into) {
+    if (value instanceof Cid cid) {
+      into.add(cid);
     } else if (value instanceof List<?> list) {
       for (Object item : list) {
-        collectLinks(item, seen, todo);
+        collectLinks(item, into);
       }
     } else if (value instanceof Map<?, ?> map) {
       for (Object item : map.values()) {
-        collectLinks(item, seen, todo);
+        collectLinks(item, into);
       }
     }
   }

@@ -3,6 +3,7 @@ package dev.kiln.engine.car;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.CorruptBlockException;
 import dev.kiln.protocol.Cid;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -27,6 +28,22 @@ public interface CarStore extends AutoCloseable {
 
   /** Reads one block at a known place, verified against its CID. */
   Block read(Cid car, Cid block, BlockLocation at);
+
+  /**
+   * Reads several blocks of one CAR, {@code blocks.get(i)} at {@code at.get(i)}, each verified
+   * against its CID, returned in the order asked. A store may read nearby blocks with one read;
+   * the default reads them one by one.
+   */
+  default List<Block> readMany(Cid car, List<Cid> blocks, List<BlockLocation> at) {
+    if (blocks.size() != at.size()) {
+      throw new IllegalArgumentException(blocks.size() + " blocks but " + at.size() + " locations");
+    }
+    List<Block> out = new ArrayList<>(blocks.size());
+    for (int i = 0; i < blocks.size(); i++) {
+      out.add(read(car, blocks.get(i), at.get(i)));
+    }
+    return out;
+  }
 
   boolean exists(Cid car);
 

@@ -9,7 +9,11 @@ import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.tree.ProllyTree;
 import dev.kiln.protocol.Cid;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads blocks of one snapshot: from the shared cache, else from the newest CAR of the CarLog
@@ -43,7 +47,63 @@ public final class CarLogBlocks implements BlockSource {
     if (cached != null) {
       return cached;
     }
-    List<CarIndex> log = snapshot.carLog();
+    Located found = locate(cid);
+    if (found == null) {
+      return emptyTreeOrMissing(cid);
+    }
+    return read(found.car(), cid, found.at());
+  }
+
+  /** Reads the blocks that are not cached with one {@link CarStore#readMany} per CAR. */
+  @Override
+  public List<Block> getAll(List<Cid> cids) {
+    Block[] out = new Block[cids.size()];
+    Map<CarIndex, Batch> batches = new LinkedHashMap<>();
+    for (int i = 0; i < out.length; i++) {
+      Cid cid = cids.get(i);
+      Block cached = cache.getIfPresent(cid);
+      if (cached != null) {
+        out[i] = cached;
+        continue;
+      }
+      Located found = locate(cid);
+      if (found == null) {
+        out[i] = emptyTreeOrMissing(cid);
+        continue;
+      }
+      batches.computeIfAbsent(found.car(), c -> new Batch()).add(i, cid, found.at());
+    }
+    for (Map.Entry<CarIndex, Batch> e : batches.entrySet()) {
+      Batch batch = e.getValue();
+      List<Block> blocks = store.readMany(e.getKey().car(), batch.cids, batch.at);
+      for (int k = 0; k < blocks.size(); k++) {
+        Block block = blocks.get(k);
+        if (fillCache) {
+          cache.put(block.cid(), block);
+        }
+        out[batch.positions.get(k)] = block;
+      }
+    }
+    return Arrays.asList(out);
+  }
+
+  /** The blocks of one CAR in a {@link #getAll}, and where each goes in the answer. */
+  private static final class Batch {
+    final List<Integer> positions = new ArrayList<>();
+    final List<Cid> cids = new ArrayList<>();
+    final List<BlockLocation> at = new ArrayList<>();
+
+    void add(int position, Cid cid, BlockLocation location) {
+      positions.add(position);
+      cids.add(cid);
+      at.add(location);
+    }
+  }
+
+  private record Located(CarIndex car, BlockLocation at) {}
+
+  /** A CAR of the log that holds the block and where, or null. */
+  private Located locate(Cid cid) {
     CarIndex.Key key = new CarIndex.Key(cid);
     // Blocks written together are read together (a tree walk, a compaction): try the CAR that held
     // the last block first. Any CAR holding a CID holds the same bytes, so the order is only speed.
@@ -51,24 +111,28 @@ public final class CarLogBlocks implements BlockSource {
     if (hint != null) {
       BlockLocation at = hint.find(key);
       if (at != null) {
-        return read(hint, cid, at);
+        return new Located(hint, at);
       }
     }
-    for (CarIndex car : log) {
+    for (CarIndex car : snapshot.carLog()) {
       if (car == hint) {
         continue;
       }
       BlockLocation at = car.find(key);
       if (at != null) {
         lastHit = car;
-        return read(car, cid, at);
+        return new Located(car, at);
       }
     }
+    return null;
+  }
+
+  private Block emptyTreeOrMissing(Cid cid) {
     if (cid.equals(EMPTY_TREE.cid())) {
       return EMPTY_TREE; // a database with no commit still has its (empty) trees
     }
-    throw new MissingBlockException(cid, "not in any of the " + log.size() + " CARs of generation "
-        + snapshot.generation());
+    throw new MissingBlockException(cid, "not in any of the " + snapshot.carLog().size()
+        + " CARs of generation " + snapshot.generation());
   }
 
   private Block read(CarIndex car, Cid cid, BlockLocation at) {

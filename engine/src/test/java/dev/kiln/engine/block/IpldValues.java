@@ -106,7 +106,7 @@ public final class IpldValues {
   // ------------------------------------------------------------------ generators
 
   /** Any IPLD value Kiln can encode, nested at most {@code depth} levels. */
-  static Arbitrary<Object> values(int depth) {
+  public static Arbitrary<Object> values(int depth) {
     if (depth == 0) {
       return leaves();
     }
