@@ -54,7 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FaultyStorageDatabaseTest {
   static final long SEED = Long.getLong("kiln.faults.seed", 20261126L);
   static final Duration WAIT = Duration.ofSeconds(15);
-  static final int PUTS = 240;
+  static final int PUTS = 120;
 
   @TempDir Path dir;
   ActorTestKit kit;
