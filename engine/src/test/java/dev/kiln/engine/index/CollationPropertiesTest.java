@@ -22,10 +22,12 @@ import java.util.TreeMap;
 import java.util.function.Predicate;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.EdgeCasesMode;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 
 /** The byte encoding agrees with the collation written on JSON values, and scan bounds select what the model selects. */
 class CollationPropertiesTest {
@@ -47,13 +49,13 @@ class CollationPropertiesTest {
     return Combinators.combine(JsonValues.values(), JsonValues.strings()).as(Row::new).list().ofMaxSize(40);
   }
 
-  @Property(tries = 400)
+  @Property(tries = 400, edgeCases = EdgeCasesMode.NONE) // the generators list their edge values
   void byteOrderIsTheCollation(@ForAll("values") JsonNode a, @ForAll("values") JsonNode b) {
     int bytes = Arrays.compareUnsigned(Collation.encode(a), Collation.encode(b));
     assertThat(Integer.signum(bytes)).as("%s vs %s", a, b).isEqualTo(Integer.signum(Collation.compare(a, b)));
   }
 
-  @Property(tries = 200)
+  @Property(tries = 200, edgeCases = EdgeCasesMode.NONE) // the generators list their edge values
   void comparingAValueWithItselfOrItsPrefixIsConsistent(@ForAll("values") JsonNode a) {
     // Ties are rare between independent values; a value against itself and against its own
     // containers' prefixes exercises the equal and shorter-first branches.
@@ -65,7 +67,7 @@ class CollationPropertiesTest {
     }
   }
 
-  @Property(tries = 300)
+  @Property(tries = 300, edgeCases = EdgeCasesMode.NONE) // the generators list their edge values
   void decodeInvertsEncodeUpToNumberNormalization(@ForAll("values") JsonNode a) {
     byte[] bytes = Collation.encode(a);
     JsonNode back = Collation.decode(bytes);
@@ -73,7 +75,7 @@ class CollationPropertiesTest {
     assertThat(Collation.encode(back)).isEqualTo(bytes);
   }
 
-  @Property(tries = 300)
+  @Property(tries = 300, edgeCases = EdgeCasesMode.NONE) // the generators list their edge values
   void indexKeysSortByKeyThenDocIdAndParseBack(
       @ForAll("values") JsonNode a, @ForAll("ids") String idA, @ForAll("values") JsonNode b, @ForAll("ids") String idB) {
     int expected = Collation.compare(a, b);
@@ -88,7 +90,7 @@ class CollationPropertiesTest {
     assertThat(Collation.compare(parsed.key(), a)).isZero();
   }
 
-  @Property(tries = 150)
+  @Property(tries = 150, edgeCases = EdgeCasesMode.NONE) // the generators list their edge values
   void keyRangeScansReturnExactlyTheModelsEntries(
       @ForAll("rows") List<Row> rows, @ForAll("values") JsonNode x, @ForAll("values") JsonNode y,
       @ForAll boolean lowInclusive, @ForAll boolean highInclusive, @ForAll boolean descending,
@@ -103,16 +105,25 @@ class CollationPropertiesTest {
     assertThat(index.scan(opts)).as("%s", opts).containsExactlyElementsOf(index.model(inRange, descending));
   }
 
-  @Property(tries = 150)
+  @Property(tries = 150, edgeCases = EdgeCasesMode.NONE) // the generators list their edge values
   void keyEqualityAndStringPrefixScansReturnExactlyTheModelsEntries(
-      @ForAll("rows") List<Row> rows, @ForAll("values") JsonNode k, @ForAll("ids") String prefix) {
+      @ForAll("rows") List<Row> rows, @ForAll("values") JsonNode k, @ForAll @IntRange(max = 60) int pick,
+      @ForAll @IntRange(max = 4) int cut) {
     Index index = new Index(rows);
-    JsonNode present = rows.isEmpty() ? k : rows.get(0).key(); // one lookup of a key that is surely there
+    JsonNode present = rows.isEmpty() ? k : rows.get(pick % rows.size()).key(); // a key that is surely there
     for (JsonNode key : List.of(k, present)) {
       assertThat(index.scan(Collation.keyEquals(key)))
           .containsExactlyElementsOf(index.model(r -> Collation.compare(r.key(), key) == 0, false));
     }
-    assertThat(index.scan(Collation.keyStartsWith(prefix)))
+    // The prefix is the first code points of a stored or random string, so matches are common.
+    // (Not a String parameter of its own: jqwik 1.9.3's shrinker then fed List<Row> elements to the
+    // String generator and failed with a ClassCastException instead of reporting the failure.)
+    List<String> texts = new ArrayList<>();
+    rows.forEach(r -> { if (r.key().isTextual()) texts.add(r.key().textValue()); });
+    texts.add(k.isTextual() ? k.textValue() : "a\u0000\uD83D\uDE00");
+    String source = texts.get(pick % texts.size());
+    String prefix = source.substring(0, source.offsetByCodePoints(0, Math.min(cut, source.codePointCount(0, source.length()))));
+    assertThat(index.scan(Collation.keyStartsWith(prefix))).as("prefix %s", prefix)
         .containsExactlyElementsOf(index.model(r -> r.key().isTextual() && r.key().textValue().startsWith(prefix), false));
   }
 
