@@ -30,7 +30,7 @@
  *       ({@code 1} and {@code 1.0} give the same bytes and decode as the integer {@code 1});</li>
  *   <li>string {@code 0x50}: UTF-8 with each {@code 0x00} byte written as {@code 0x00 0xFF}, then
  *       the terminator {@code 0x00 0x00}, so a prefix sorts before its extensions
- *       ({@code "a" < "a\u0000" < "ab"});</li>
+ *       ("a" &lt; "a" followed by U+0000 &lt; "ab");</li>
  *   <li>array {@code 0x60}: each element's encoding, then the terminator {@code 0x00};</li>
  *   <li>object {@code 0x70}: for each pair the key's string encoding (with its tag) and the value's
  *       encoding, then the terminator {@code 0x00}.</li>
@@ -43,6 +43,17 @@
  * 0x00}, no tag), so entries sort by emitted key, then by document id. Because encodings are
  * self-delimiting, the bytes of {@code encode(K)} are a prefix of exactly the entries whose key
  * equals {@code K}; the helpers in {@link dev.kiln.engine.index.Collation} turn key equality, key
- * ranges and string prefixes into {@link dev.kiln.engine.tree.ScanOptions}.
+ * ranges and string prefixes into {@link dev.kiln.engine.tree.ScanOptions}:
+ * <ul>
+ *   <li>key {@code == K}: prefix {@code encode(K)};</li>
+ *   <li>key {@code >= K}: start at {@code encode(K)}; key {@code > K}: start at {@code after(K)}
+ *       ({@code encode(K)} plus {@code 0xFF}, which no document id body begins with, so it lies
+ *       after every entry of {@code K} and before every greater key);</li>
+ *   <li>key {@code <= K}: end before {@code after(K)}; key {@code < K}: end before {@code encode(K)};</li>
+ *   <li>key is a string starting with {@code P}: prefix {@code 0x50} plus the escaped UTF-8 of
+ *       {@code P}, without the terminator.</li>
+ * </ul>
+ * Decoding normalizes numbers: integral values within 64 bits come back as int or long nodes
+ * ({@code 1.0} as {@code 1}, {@code -0.0} as {@code 0}), all others as doubles.
  */
 package dev.kiln.engine.index;
