@@ -189,7 +189,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
       }
       return new BatchDone(batchEpoch, units, result, car, null);
     }, blocking);
-    context.pipeToSelf(work, (done, error) -> error == null ? done : new BatchDone(batchEpoch, units, null, null, unwrap(error)));
+    context.pipeToSelf(work, (done, error) -> error == null ? done : new BatchDone(batchEpoch, units, null, null, Errors.unwrap(error)));
   }
 
   private void reportIdleIfIdle() {
@@ -215,13 +215,5 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
       ids.add(u.writeId());
     }
     return ids;
-  }
-
-  static Throwable unwrap(Throwable t) {
-    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 }

@@ -37,7 +37,7 @@ public final class CompactorActor extends AbstractBehavior<CompactorActor.Comman
 
   public record Compact(long epoch, Snapshot snapshot) implements Command {}
 
-  private record Done(long epoch, Snapshot snapshot, CarIndex car, int blocks, Throwable error) implements Command {}
+  private record Done(long epoch, Snapshot snapshot, CarIndex car, Throwable error) implements Command {}
 
   private final ActorContext<Command> context;
   private final ActorRef<DatabaseProtocol.Command> database;
@@ -73,10 +73,10 @@ public final class CompactorActor extends AbstractBehavior<CompactorActor.Comman
     CompletableFuture<Done> work = CompletableFuture.supplyAsync(() -> {
       List<Block> blocks = reachable(new CarLogBlocks(store, snapshot, cache, false), snapshot.head());
       CarIndex car = store.write(List.of(snapshot.head()), blocks);
-      return new Done(m.epoch(), snapshot, car, blocks.size(), null);
+      return new Done(m.epoch(), snapshot, car, null);
     }, blocking);
     context.pipeToSelf(work, (done, error) ->
-        error == null ? done : new Done(m.epoch(), snapshot, null, 0, CommitActor.unwrap(error)));
+        error == null ? done : new Done(m.epoch(), snapshot, null, Errors.unwrap(error)));
     return this;
   }
 

@@ -959,9 +959,5 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return command.getClass().getEnclosingClass() == DatabaseProtocol.class;
   }
 
-  /** For tests and stats: how many leases are held now. */
-  int leaseCount() {
-    return leases.count();
-  }
 
 }

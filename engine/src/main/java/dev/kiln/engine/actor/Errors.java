@@ -15,8 +15,17 @@ import java.util.concurrent.TimeoutException;
 public final class Errors {
   private Errors() {}
 
+  /** The failure inside the wrappers that futures put around it. */
+  public static Throwable unwrap(Throwable t) {
+    while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
   public static KilnException toKiln(Throwable t) {
-    t = CommitActor.unwrap(t);
+    t = unwrap(t);
     if (t instanceof KilnException k) {
       return k;
     }

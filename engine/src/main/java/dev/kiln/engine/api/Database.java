@@ -81,17 +81,22 @@ public final class Database {
 
   /** Stores a record or POJO, mapped to JSON with Jackson. */
   public CompletionStage<WriteResult> put(Object value) {
-    return toObject(value).thenCompose(this::put);
+    try {
+      return put(toObject(value));
+    } catch (KilnException e) {
+      return failed(e);
+    }
   }
 
+  /** Stores documents (JSON objects, records or POJOs) in one commit: all of them, or none. */
   public CompletionStage<BulkResult> putAll(List<?> docs) {
     List<ObjectNode> nodes = new ArrayList<>(docs.size());
-    for (Object d : docs) {
-      CompletableFuture<ObjectNode> node = toObject(d).toCompletableFuture();
-      if (node.isCompletedExceptionally()) {
-        return node.thenApply(n -> null);
+    try {
+      for (Object d : docs) {
+        nodes.add(toObject(d));
       }
-      nodes.add(node.join());
+    } catch (KilnException e) {
+      return failed(e);
     }
     return ask(r -> new DatabaseProtocol.PutAll(nodes, r));
   }
@@ -208,22 +213,26 @@ public final class Database {
     return failed(new KilnException(ErrorCode.INTERNAL, t.toString(), t));
   }
 
-  private CompletionStage<ObjectNode> toObject(Object value) {
+  /** A value as a JSON object, or INVALID_DOCUMENT saying what it was instead. */
+  private ObjectNode toObject(Object value) {
     if (value instanceof ObjectNode o) {
-      return CompletableFuture.completedFuture(o);
+      return o;
+    }
+    if (value == null) {
+      throw new KilnException(ErrorCode.INVALID_DOCUMENT, "a document must be a JSON object, got null");
     }
     JsonNode node;
     try {
       node = mapper.valueToTree(value);
     } catch (IllegalArgumentException e) {
-      return failed(new KilnException(ErrorCode.INVALID_DOCUMENT, "cannot map " + value.getClass().getName()
-          + " to JSON: " + e.getMessage(), e));
+      throw new KilnException(ErrorCode.INVALID_DOCUMENT, "cannot map " + value.getClass().getName()
+          + " to JSON: " + e.getMessage(), e);
     }
     if (node == null || !node.isObject()) {
-      return failed(new KilnException(ErrorCode.INVALID_DOCUMENT, "a document must be a JSON object, "
-          + (value == null ? "got null" : value.getClass().getName() + " maps to " + node.getNodeType())));
+      throw new KilnException(ErrorCode.INVALID_DOCUMENT, "a document must be a JSON object, "
+          + value.getClass().getName() + " maps to " + (node == null ? "nothing" : node.getNodeType()));
     }
-    return CompletableFuture.completedFuture((ObjectNode) node);
+    return (ObjectNode) node;
   }
 
   private <T> T convert(ObjectNode doc, Class<T> type) {
