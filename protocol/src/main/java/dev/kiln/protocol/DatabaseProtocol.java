@@ -1,5 +1,8 @@
 package dev.kiln.protocol;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import org.apache.pekko.Done;
@@ -40,6 +43,19 @@ public final class DatabaseProtocol {
   /** Every document changed after sequence {@code since}, oldest first, at most {@code limit} (0: all). */
   public record Changes(long since, int limit, ActorRef<StatusReply<ChangesResult>> replyTo) implements Command {}
 
+  /**
+   * Rows of a query index in key order (then by document id); {@link ErrorCode#NOT_FOUND} for an index
+   * that is neither stored nor registered, {@link ErrorCode#INVALID_QUERY} for bad options.
+   */
+  public record Query(String index, IndexQuery query, ActorRef<StatusReply<QueryResult>> replyTo) implements Command {}
+
+  /**
+   * Defines a field index on {@code field} (a dotted path or a JSON pointer), named by the path, and
+   * builds it from the documents stored so far. Idempotent; the reply comes once the index is
+   * durable. From then on every commit keeps it current, in every process.
+   */
+  public record DefineIndex(String field, ActorRef<StatusReply<IndexDefined>> replyTo) implements Command {}
+
   /** Sends {@code subscriber} a {@link ChangeBatch} after every commit, until it stops or unsubscribes. */
   public record Subscribe(ActorRef<ChangeBatch> subscriber) implements Command {}
 
@@ -51,7 +67,7 @@ public final class DatabaseProtocol {
    */
   public record OpenView(ActorRef<StatusReply<ViewOpened>> replyTo) implements Command {}
 
-  /** Runs a {@link Get}, {@link AllDocs} or {@link Changes} against an open view. */
+  /** Runs a {@link Get}, {@link AllDocs}, {@link Changes} or {@link Query} against an open view. */
   public record InView(long view, Command read) implements Command {}
 
   public record CloseView(long view) implements Command {}
@@ -112,6 +128,76 @@ public final class DatabaseProtocol {
       return new AllDocsQuery(start, end, prefix, keys, limit, descending, i);
     }
   }
+
+  /**
+   * Options of an index query. Keys are JSON texts ({@code "\"abc\""}, {@code "42"}, {@code "null"},
+   * {@code "[1,\"a\"]"}; {@link #json} writes one from a Java value), so a key that is not JSON is
+   * refused with {@link ErrorCode#INVALID_QUERY}. Use at most one of: {@code key} (entries with this
+   * key), {@code keys} (entries with each of these keys, in this order), a range {@code start ..
+   * end} (both inclusive, either may be null for open; with {@code descending}, {@code start} is the
+   * high end as in CouchDB), or {@code prefix} (string keys that start with it). {@code limit} 0
+   * means no limit; {@code includeDocs} adds each row's document, read from the same commit.
+   */
+  public record IndexQuery(
+      String key, List<String> keys, String start, String end, String prefix, int limit, boolean descending,
+      boolean includeDocs) implements KilnSerializable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static IndexQuery all() {
+      return new IndexQuery(null, null, null, null, null, 0, false, false);
+    }
+
+    /** The JSON text of a Java value (a String, a number, a boolean, null, a list, a map, a JsonNode). */
+    public static String json(Object value) {
+      try {
+        return JSON.writeValueAsString(value);
+      } catch (JsonProcessingException e) {
+        throw new IllegalArgumentException("cannot write " + value + " as JSON: " + e.getOriginalMessage(), e);
+      }
+    }
+
+    public IndexQuery withKey(String k) {
+      return new IndexQuery(k, keys, start, end, prefix, limit, descending, includeDocs);
+    }
+
+    public IndexQuery withKeys(List<String> k) {
+      return new IndexQuery(key, k, start, end, prefix, limit, descending, includeDocs);
+    }
+
+    public IndexQuery withStart(String s) {
+      return new IndexQuery(key, keys, s, end, prefix, limit, descending, includeDocs);
+    }
+
+    public IndexQuery withEnd(String e) {
+      return new IndexQuery(key, keys, start, e, prefix, limit, descending, includeDocs);
+    }
+
+    public IndexQuery withPrefix(String p) {
+      return new IndexQuery(key, keys, start, end, p, limit, descending, includeDocs);
+    }
+
+    public IndexQuery withLimit(int l) {
+      return new IndexQuery(key, keys, start, end, prefix, l, descending, includeDocs);
+    }
+
+    public IndexQuery withDescending(boolean d) {
+      return new IndexQuery(key, keys, start, end, prefix, limit, d, includeDocs);
+    }
+
+    public IndexQuery withIncludeDocs(boolean i) {
+      return new IndexQuery(key, keys, start, end, prefix, limit, descending, i);
+    }
+  }
+
+  /**
+   * One row of a query: the emitted key (numbers normalized: {@code 1.0} comes back as {@code 1}),
+   * the document id, the emitted value (JSON null when none), and the document when asked for.
+   */
+  public record QueryRow(JsonNode key, String id, JsonNode value, ObjectNode doc) implements KilnSerializable {}
+
+  public record QueryResult(List<QueryRow> rows, String clock) implements KilnSerializable {}
+
+  public record IndexDefined(String name, String clock) implements KilnSerializable {}
 
   public record ViewOpened(long view, String clock) implements KilnSerializable {}
 

@@ -5,6 +5,7 @@ import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.doc.CommitBuilder;
+import dev.kiln.engine.index.IndexMaintenance;
 import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.storage.Snapshot;
 import dev.kiln.protocol.Cid;
@@ -55,6 +56,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
   private final Cache<Cid, Block> cache;
   private final Executor blocking;
   private final DatabaseSettings settings;
+  private final IndexMaintenance indexes;
 
   private final ArrayDeque<CommitBuilder.Unit> queue = new ArrayDeque<>();
   private long epoch;
@@ -78,6 +80,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
     this.cache = cache;
     this.blocking = blocking;
     this.settings = settings;
+    this.indexes = new IndexMaintenance(settings.indexes());
   }
 
   @Override
@@ -155,6 +158,9 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
     if (m.error() != null) {
       database.tell(new DatabaseActor.CommitFailed(epoch, writeIds(m.units()), m.error()));
     } else {
+      for (String warning : m.result().warnings()) {
+        context.getLog().warn(warning);
+      }
       database.tell(new DatabaseActor.Committed(epoch, m.result(), m.car()));
       awaitingAppend = m.result().hasCommit();
     }
@@ -179,7 +185,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
     long batchEpoch = epoch;
     CompletableFuture<BatchDone> work = CompletableFuture.supplyAsync(() -> {
       CommitBuilder.Result result = CommitBuilder.build(
-          new CarLogBlocks(store, on, cache, true), on.roots(), units, settings.maxDocBytes());
+          new CarLogBlocks(store, on, cache, true), on.roots(), units, settings.maxDocBytes(), indexes);
       if (!result.hasCommit()) {
         return new BatchDone(batchEpoch, units, result, null, null);
       }

@@ -10,6 +10,9 @@ import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarNotFoundException;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.doc.CommitBuilder;
+import dev.kiln.engine.doc.IndexRoot;
+import dev.kiln.engine.index.IndexDefinition;
+import dev.kiln.engine.index.IndexReads;
 import dev.kiln.engine.doc.CommitRoots;
 import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.storage.CarLogBlocks;
@@ -176,6 +179,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private ActorRef<StatusReply<Done>> closing;
   private boolean destroying;
 
+  /** Queries on a registered index that is not current yet, answered after the refresh commit. */
+  private final List<DatabaseProtocol.Query> waitingForIndex = new ArrayList<>();
+  private boolean refreshPending;
+
   public static PersistenceId persistenceId(String name) {
     return PersistenceId.of("KilnDatabase", name);
   }
@@ -251,6 +258,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(Get.class, this::onGet)
         .onCommand(AllDocs.class, this::onAllDocs)
         .onCommand(Changes.class, this::onChanges)
+        .onCommand(DatabaseProtocol.Query.class, this::onQuery)
+        .onCommand(DatabaseProtocol.DefineIndex.class, this::onDefineIndex)
         .onCommand(DatabaseProtocol.OpenView.class, this::onOpenView)
         .onCommand(DatabaseProtocol.InView.class, this::onInView)
         .onCommand(DatabaseProtocol.CloseView.class, this::onCloseView)
@@ -741,6 +750,92 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     });
   }
 
+  // ------------------------------------------------------------------ query indexes
+
+  private Effect<Event, State> onQuery(State state, DatabaseProtocol.Query cmd) {
+    if (closing == null && loadError == null && registeredButBehind(cmd.index())) {
+      // Only the first commit after opening (or after registering a new definition) finds a
+      // registered index behind; every later commit keeps it current. Bring it current, then answer.
+      waitingForIndex.add(cmd);
+      refreshIndexes();
+      return Effect().none();
+    }
+    return query(state, null, cmd);
+  }
+
+  private Effect<Event, State> query(State state, Snapshot view, DatabaseProtocol.Query cmd) {
+    return read(state, view, cmd.replyTo(), (snap, src) ->
+        new DatabaseProtocol.QueryResult(IndexReads.query(src, snap.roots(), cmd.index(), cmd.query()), snap.clock()));
+  }
+
+  private boolean registeredButBehind(String index) {
+    IndexDefinition def = index == null ? null : settings.indexes().get(index);
+    if (def == null) {
+      return false;
+    }
+    IndexRoot stored = roots.indexes().get(index);
+    return stored == null || !stored.definition().equals(def.fingerprint()) || stored.seq() < roots.seq();
+  }
+
+  private void refreshIndexes() {
+    if (refreshPending) {
+      return;
+    }
+    refreshPending = true;
+    write(List.of(new CommitBuilder.RefreshIndexes()), new Replier() {
+      @Override
+      public void ok(List<CommitBuilder.Applied> applied, String clock) {
+        refreshPending = false;
+        List<DatabaseProtocol.Query> ready = new ArrayList<>(waitingForIndex);
+        waitingForIndex.clear();
+        ready.forEach(context.getSelf()::tell); // now current: they go the normal way
+      }
+
+      @Override
+      public void fail(KilnException error) {
+        refreshPending = false;
+        KilnException why = new KilnException(error.code(), "could not bring the index current: " + error.getMessage());
+        waitingForIndex.forEach(q -> q.replyTo().tell(StatusReply.error(why)));
+        waitingForIndex.clear();
+      }
+    });
+  }
+
+  private Effect<Event, State> onDefineIndex(State state, DatabaseProtocol.DefineIndex cmd) {
+    IndexDefinition def;
+    try {
+      def = IndexDefinition.field(cmd.field());
+    } catch (KilnException e) {
+      cmd.replyTo().tell(StatusReply.error(e));
+      return Effect().none();
+    }
+    IndexDefinition registered = settings.indexes().get(def.name());
+    IndexRoot stored = roots.indexes().get(def.name());
+    String clash = registered != null && !registered.fingerprint().equals(def.fingerprint()) ? registered.fingerprint()
+        : stored != null && !stored.definition().equals(def.fingerprint()) ? stored.definition() : null;
+    if (clash != null) {
+      cmd.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.INVALID_QUERY, "an index named '" + def.name()
+          + "' already exists with another definition (" + clash + ")")));
+      return Effect().none();
+    }
+    ActorRef<StatusReply<DatabaseProtocol.IndexDefined>> replyTo = cmd.replyTo();
+    if (stored != null && closing == null && loadError == null) {
+      replyTo.tell(StatusReply.success(new DatabaseProtocol.IndexDefined(def.name(), currentSnapshot(state).clock())));
+      return Effect().none();
+    }
+    return write(List.of(new CommitBuilder.DefineIndex(def.name(), def.fingerprint())), new Replier() {
+      @Override
+      public void ok(List<CommitBuilder.Applied> applied, String clock) {
+        replyTo.tell(StatusReply.success(new DatabaseProtocol.IndexDefined(def.name(), clock)));
+      }
+
+      @Override
+      public void fail(KilnException error) {
+        replyTo.tell(StatusReply.error(error));
+      }
+    });
+  }
+
   private Effect<Event, State> onStats(State state, Stats cmd) {
     return read(state, null, cmd.replyTo(), (snap, src) -> {
       int files = 0;
@@ -822,8 +917,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           new AllDocsResult(DocumentReads.allDocs(src, snap.roots(), a.query()), snap.clock()));
     } else if (read instanceof Changes c) {
       return changes(state, view, c);
+    } else if (read instanceof DatabaseProtocol.Query q) {
+      return query(state, view, q);
     }
-    replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs and changes run in a view, not "
+    replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs, changes and query run in a view, not "
         + read.getClass().getSimpleName()));
     return Effect().none();
   }
@@ -862,6 +959,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     } else if (command instanceof Changes c) {
       c.replyTo().tell(StatusReply.error(error));
     } else if (command instanceof Stats c) {
+      c.replyTo().tell(StatusReply.error(error));
+    } else if (command instanceof DatabaseProtocol.Query c) {
+      c.replyTo().tell(StatusReply.error(error));
+    } else if (command instanceof DatabaseProtocol.DefineIndex c) {
       c.replyTo().tell(StatusReply.error(error));
     }
   }

@@ -1,6 +1,8 @@
 package dev.kiln.engine.actor;
 
 import com.typesafe.config.Config;
+import dev.kiln.engine.index.IndexDefinition;
+import dev.kiln.engine.index.IndexRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -19,7 +21,15 @@ public record DatabaseSettings(
     int maxHeldWrites,
     int maxBatchWrites,
     Duration readTimeout,
-    Duration viewIdleTimeout) {
+    Duration viewIdleTimeout,
+    IndexRegistry indexes) {
+
+  /** Settings without registered indexes. */
+  public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
+      int maxPendingWrites, int maxHeldWrites, int maxBatchWrites, Duration readTimeout, Duration viewIdleTimeout) {
+    this(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites, maxHeldWrites, maxBatchWrites,
+        readTimeout, viewIdleTimeout, IndexRegistry.none());
+  }
 
   public static DatabaseSettings from(Config config) {
     Config k = config.getConfig("kiln");
@@ -33,7 +43,8 @@ public record DatabaseSettings(
         k.getInt("compaction.max-held-writes"),
         k.getInt("commit.max-batch-writes"),
         k.getDuration("read-timeout"),
-        k.getDuration("view-idle-timeout"));
+        k.getDuration("view-idle-timeout"),
+        IndexRegistry.none());
   }
 
   public DatabaseSettings withAutoCompact(int n) {
@@ -41,16 +52,27 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("auto-compact must be 0 (off) or more, got " + n);
     }
     return new DatabaseSettings(dataDir, fsync, n, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes);
   }
 
   public DatabaseSettings withDataDir(Path dir) {
     return new DatabaseSettings(dir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes);
+  }
+
+  /**
+   * These settings plus a registered index (a map function, or a field index to keep without
+   * defining it at run time). Register the same definitions in every process that opens the
+   * database: a map index whose function a process does not register falls behind there, and
+   * queries on it fail until a process that registers it writes again.
+   */
+  public DatabaseSettings withIndex(IndexDefinition def) {
+    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes.with(def));
   }
 
   public DatabaseSettings withCompactionMaxWait(Duration d) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, d, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes);
   }
 }

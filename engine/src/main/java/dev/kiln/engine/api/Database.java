@@ -11,6 +11,8 @@ import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
+import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
+import dev.kiln.protocol.DatabaseProtocol.QueryResult;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
@@ -130,6 +132,37 @@ public final class Database {
         if (!row.deleted()) {
           out.add(convert(row.doc(), type));
         }
+      }
+      return out;
+    });
+  }
+
+  // ------------------------------------------------------------------ query indexes
+
+  /**
+   * Defines a field index on {@code field} (a dotted path such as {@code address.city} or a JSON
+   * pointer), named by the path, and builds it; idempotent. From then on every commit keeps it
+   * current, in every process that opens the database. Map indexes are registered instead, with
+   * {@link dev.kiln.engine.actor.DatabaseSettings#withIndex}.
+   */
+  public CompletionStage<DatabaseProtocol.IndexDefined> defineIndex(String field) {
+    return ask(r -> new DatabaseProtocol.DefineIndex(field, r));
+  }
+
+  /** Rows of the index named {@code index}; see {@link IndexQuery} for the options. */
+  public CompletionStage<QueryResult> query(String index, IndexQuery query) {
+    return ask(r -> new DatabaseProtocol.Query(index, query, r));
+  }
+
+  /** A query row with its document mapped to a Java type. */
+  public record Row<T>(JsonNode key, String id, JsonNode value, T doc) {}
+
+  /** Rows of the index with their documents (includeDocs is implied) mapped to {@code type}. */
+  public <T> CompletionStage<List<Row<T>>> query(String index, IndexQuery query, Class<T> type) {
+    return query(index, query.withIncludeDocs(true)).thenApply(result -> {
+      List<Row<T>> out = new ArrayList<>(result.rows().size());
+      for (DatabaseProtocol.QueryRow row : result.rows()) {
+        out.add(new Row<>(row.key(), row.id(), row.value(), convert(row.doc(), type)));
       }
       return out;
     });

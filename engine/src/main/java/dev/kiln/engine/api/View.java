@@ -5,6 +5,8 @@ import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
+import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
+import dev.kiln.protocol.DatabaseProtocol.QueryResult;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -38,6 +40,11 @@ public final class View implements AutoCloseable {
 
   public CompletionStage<ChangesResult> changes(long since, int limit) {
     return db.ask(r -> new DatabaseProtocol.InView(id, new DatabaseProtocol.Changes(since, limit, r)));
+  }
+
+  /** A query as of this view's commit. */
+  public CompletionStage<QueryResult> query(String index, IndexQuery query) {
+    return db.ask(r -> new DatabaseProtocol.InView(id, new DatabaseProtocol.Query(index, query, r)));
   }
 
   @Override

@@ -29,11 +29,17 @@ public final class CommitBuilder {
   private CommitBuilder() {}
 
   /** One operation of a request. */
-  public sealed interface Op permits Put, Delete {}
+  public sealed interface Op permits Put, Delete, DefineIndex, RefreshIndexes {}
 
   public record Put(JsonNode doc) implements Op {}
 
   public record Delete(String id) implements Op {}
+
+  /** Stores a new field index (already validated by the caller), built in this commit. */
+  public record DefineIndex(String name, String fingerprint) implements Op {}
+
+  /** Changes no document; the commit brings every registered index current. */
+  public record RefreshIndexes() implements Op {}
 
   /** One request: a put, a delete, or a bulk put, numbered by the DatabaseActor. */
   public record Unit(long writeId, List<Op> ops) {}
@@ -49,13 +55,20 @@ public final class CommitBuilder {
   }
 
   /**
-   * The commit. {@code roots} and {@code commit} are null when no unit succeeded: then there is
-   * nothing to write.
+   * The commit. {@code roots} and {@code commit} are null when nothing changed (no unit succeeded,
+   * or a refresh found every index current): then there is nothing to write. {@code warnings} name
+   * documents an index left out because its map function failed on them.
    */
-  public record Result(CommitRoots roots, Block commit, List<Block> blocks, List<Outcome> outcomes, List<Change> changes) {
+  public record Result(CommitRoots roots, Block commit, List<Block> blocks, List<Outcome> outcomes, List<Change> changes,
+                       List<String> warnings) {
     public boolean hasCommit() {
       return commit != null;
     }
+  }
+
+  /** Builds a commit that leaves the indexes as they are: for tests of documents alone. */
+  public static Result build(BlockSource src, CommitRoots base, List<Unit> units, int maxDocBytes) {
+    return build(src, base, units, maxDocBytes, IndexUpdater.NONE);
   }
 
   /** A document's state as this batch sees it. */
@@ -64,16 +77,24 @@ public final class CommitBuilder {
   /** Where a document stood before this batch. */
   private record Before(boolean exists, boolean live, long seq) {}
 
-  public static Result build(BlockSource src, CommitRoots base, List<Unit> units, int maxDocBytes) {
+  /**
+   * Builds the commit of {@code units} on {@code base}; {@code indexes} keeps the query indexes
+   * current in the same commit.
+   */
+  public static Result build(BlockSource src, CommitRoots base, List<Unit> units, int maxDocBytes, IndexUpdater indexes) {
     Map<String, Before> before = new HashMap<>();
     Map<String, DocState> after = new LinkedHashMap<>();
     Map<Cid, Block> docBlocks = new HashMap<>();
+    Map<String, String> defined = new LinkedHashMap<>();
+    boolean refresh = false;
     List<Outcome> outcomes = new ArrayList<>(units.size());
     long seq = base.seq();
 
     for (Unit unit : units) {
       Map<String, DocState> staged = new LinkedHashMap<>();
       Map<Cid, Block> stagedBlocks = new HashMap<>();
+      Map<String, String> stagedDefinitions = new LinkedHashMap<>();
+      boolean stagedRefresh = false;
       List<Applied> applied = new ArrayList<>(unit.ops().size());
       long unitSeq = seq;
       try {
@@ -85,6 +106,10 @@ public final class CommitBuilder {
             staged.put(p.id(), new DocState(p.block().cid(), unitSeq, false, p.doc()));
             stagedBlocks.put(p.block().cid(), p.block());
             applied.add(new Applied(p.id(), unitSeq, false));
+          } else if (op instanceof DefineIndex d) {
+            stagedDefinitions.put(d.name(), d.fingerprint());
+          } else if (op instanceof RefreshIndexes) {
+            stagedRefresh = true;
           } else {
             String id = DocumentIds.validate(((Delete) op).id());
             Before b = loadBefore(src, base, id, before);
@@ -111,11 +136,13 @@ public final class CommitBuilder {
         after.put(e.getKey(), e.getValue());
       }
       docBlocks.putAll(stagedBlocks);
+      defined.putAll(stagedDefinitions);
+      refresh |= stagedRefresh;
       outcomes.add(new Outcome(unit.writeId(), applied, null));
     }
 
-    if (after.isEmpty()) {
-      return new Result(null, null, List.of(), outcomes, List.of());
+    if (after.isEmpty() && defined.isEmpty() && !refresh) {
+      return new Result(null, null, List.of(), outcomes, List.of(), List.of());
     }
 
     NavigableMap<byte[], Mutation> docs = new TreeMap<>(ProllyTree.KEY_ORDER);
@@ -152,10 +179,22 @@ public final class CommitBuilder {
     blocks.addAll(docsWrite.newBlocks());
     blocks.addAll(seqsWrite.newBlocks());
     blocks.addAll(bySeqWrite.newBlocks());
-    CommitRoots roots = new CommitRoots(docsWrite.root(), seqsWrite.root(), bySeqWrite.root(), seq, count);
+
+    Map<String, IndexUpdater.DocChange> changed = new LinkedHashMap<>();
+    for (Map.Entry<String, DocState> e : after.entrySet()) {
+      changed.put(e.getKey(), new IndexUpdater.DocChange(e.getValue().block(), e.getValue().doc()));
+    }
+    IndexUpdater.Update ix = indexes.update(src, base, changed, seq, defined);
+    blocks.addAll(ix.blocks());
+
+    CommitRoots roots = new CommitRoots(docsWrite.root(), seqsWrite.root(), bySeqWrite.root(), seq, count, ix.indexes());
+    if (after.isEmpty() && roots.equals(base)) {
+      // a refresh that found every index current: nothing to write
+      return new Result(null, null, List.of(), outcomes, List.of(), ix.warnings());
+    }
     Block commit = roots.toBlock();
     blocks.add(commit);
-    return new Result(roots, commit, blocks, outcomes, changes);
+    return new Result(roots, commit, blocks, outcomes, changes, ix.warnings());
   }
 
   private static Before loadBefore(BlockSource src, CommitRoots base, String id, Map<String, Before> before) {
