@@ -10,10 +10,13 @@ import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
+import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
+import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
@@ -27,7 +30,7 @@ import picocli.CommandLine.Parameters;
     description = "Kiln, an embedded content-addressed document database.",
     subcommands = {
         KilnCli.Put.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, KilnCli.Changes.class,
-        KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class})
+        KilnCli.Query.class, KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class})
 public final class KilnCli implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -162,6 +165,38 @@ public final class KilnCli implements Runnable {
     @Override
     CompletionStage<?> call(Database database) {
       return database.changes(since, limit);
+    }
+  }
+
+  @Command(name = "query", description = {
+      "Rows of the index on FIELD (a dotted path or a JSON pointer), in key order.",
+      "The first query on a field builds its index once; every later write keeps it current.",
+      "Keys are JSON: a string needs quotes, e.g. --key '\"Oslo\"'."})
+  static final class Query extends DatabaseCommand {
+    @Parameters(index = "1", paramLabel = "FIELD", description = "the indexed field, e.g. address.city or /address/city")
+    String field;
+
+    @Option(names = "--key", paramLabel = "K", description = "only rows with this key (JSON)") String key;
+    @Option(names = "--start", paramLabel = "K", description = "first key (JSON, inclusive; the high end with --descending)") String start;
+    @Option(names = "--end", paramLabel = "K", description = "last key (JSON, inclusive)") String end;
+    @Option(names = "--prefix", paramLabel = "P", description = "only string keys starting with P (plain text)") String prefix;
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "at most N rows (0: all)") int limit;
+    @Option(names = "--descending", description = "highest key first") boolean descending;
+    @Option(names = "--include-docs", description = "add each row's document") boolean includeDocs;
+
+    @Override
+    CompletionStage<?> call(Database database) {
+      IndexQuery q = new IndexQuery(key, null, start, end, prefix, limit, descending, includeDocs);
+      return database.query(field, q).exceptionallyCompose(error -> {
+        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (!(t instanceof KilnException k) || k.code() != ErrorCode.NOT_FOUND) {
+          return CompletableFuture.failedFuture(t);
+        }
+        spec.commandLine().getErr().println("kiln: indexing " + field + " in " + db
+            + " (once: from now on every write keeps the index current) …");
+        spec.commandLine().getErr().flush();
+        return database.defineIndex(field).thenCompose(defined -> database.query(field, q));
+      });
     }
   }
 

@@ -83,4 +83,37 @@ class KilnCliTest {
     Run unknown = kiln("frobnicate");
     assertThat(unknown.status()).isNotZero();
   }
+
+  @Test
+  void queryBuildsAFieldIndexOnceThenAnswersWithEveryOption() throws Exception {
+    assertThat(kiln("put", "people", "{\"_id\":\"ann\",\"address\":{\"city\":\"Oslo\"},\"age\":31}").status()).isZero();
+    assertThat(kiln("put", "people", "{\"_id\":\"bob\",\"address\":{\"city\":\"Bergen\"},\"age\":25}").status()).isZero();
+    assertThat(kiln("put", "people", "{\"_id\":\"cy\",\"address\":{\"city\":\"Oslo\"},\"age\":47}").status()).isZero();
+
+    Run first = kiln("query", "people", "address.city", "--key", "\"Oslo\"");
+    assertThat(first.status()).as(first.err()).isZero();
+    assertThat(first.err()).contains("indexing address.city");
+    assertThat(first.json().get("rows")).extracting(r -> r.get("id").asText()).containsExactly("ann", "cy");
+
+    Run second = kiln("query", "people", "address.city", "--descending", "--limit", "1", "--include-docs");
+    assertThat(second.err()).doesNotContain("indexing");
+    assertThat(second.json().get("rows")).hasSize(1);
+    assertThat(second.json().get("rows").get(0).get("doc").get("age").asInt()).isEqualTo(47);
+
+    Run range = kiln("query", "people", "age", "--start", "30", "--end", "50");
+    assertThat(range.json().get("rows")).extracting(r -> r.get("id").asText()).containsExactly("ann", "cy");
+    Run prefix = kiln("query", "people", "address.city", "--prefix", "Be");
+    assertThat(prefix.json().get("rows")).extracting(r -> r.get("id").asText()).containsExactly("bob");
+  }
+
+  @Test
+  void aQueryKeyThatIsNotJsonIsATypedErrorWithAHint() {
+    assertThat(kiln("put", "p", "{\"_id\":\"a\",\"city\":\"Oslo\"}").status()).isZero();
+    Run bad = kiln("query", "p", "city", "--key", "Oslo");
+    assertThat(bad.status()).isNotZero();
+    assertThat(bad.err()).contains("INVALID_QUERY").contains("key is not JSON").contains("needs quotes");
+    Run badPath = kiln("query", "p", "a..b");
+    assertThat(badPath.status()).isNotZero();
+    assertThat(badPath.err()).contains("INVALID_QUERY").contains("not a field path");
+  }
 }
