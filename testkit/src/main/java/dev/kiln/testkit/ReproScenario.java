@@ -5,10 +5,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.actor.DatabaseSettings;
+import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
 import dev.kiln.protocol.DatabaseProtocol.Change;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.DocRow;
+import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
+import dev.kiln.protocol.DatabaseProtocol.QueryResult;
+import dev.kiln.protocol.DatabaseProtocol.QueryRow;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -21,14 +25,25 @@ import java.util.function.Consumer;
 /**
  * The workload that breaks Fireproof's compaction, made harder: per iteration, 101 documents put
  * concurrently, then every tenth of them deleted concurrently (11 deletes), then all-docs and the
- * changes feed compared with a model of what was acknowledged. With {@code reopen}, the database
- * is closed and opened again between iterations, so every iteration starts with a recovery.
+ * changes feed compared with a model of what was acknowledged, and the seed's query: the live custom
+ * property definitions by {@code createdAt}, newest first, which must list exactly the documents
+ * all-docs lists. With {@code reopen}, the database is closed and opened again between iterations,
+ * so every iteration starts with a recovery.
  *
  * <p>Every failed call, every mismatch with the model and every {@code missing block} is counted;
  * a run is good only when both counts are zero.
  */
 public final class ReproScenario {
   public static final int PUTS = 101;
+
+  /** The seed's query index: {@code createdAt} of every live custom property definition. */
+  public static final String BY_CREATED_AT = "customPropertyDefinitionsByCreatedAt";
+
+  public static final IndexDefinition SEED_INDEX = IndexDefinition.map(BY_CREATED_AT, (doc, emit) -> {
+    if ("CustomPropertyDefinition".equals(doc.path("type").asText(null))) {
+      emit.emit(doc.get("createdAt")); // deleted documents never reach a map function
+    }
+  });
 
   /** What one run found. */
   public record Result(int iterations, long docs, long live, long compactions, long errors, long missingBlocks,
@@ -67,6 +82,7 @@ public final class ReproScenario {
    * @param reopen close and reopen the database between iterations
    */
   public Result run(String name, DatabaseSettings settings, int iterations, boolean reopen) {
+    settings = settings.withIndex(SEED_INDEX);
     Database db = kiln.open(name, settings);
     Map<String, ObjectNode> live = new TreeMap<>();
     Map<String, Boolean> everWritten = new HashMap<>();
@@ -135,6 +151,7 @@ public final class ReproScenario {
       if (!got.equals(new ArrayList<>(live.keySet()))) {
         mismatch(iteration, "all-docs returned " + got.size() + " ids, the model has " + live.size());
       }
+      checkQuery(db, iteration, all.rows().size(), live);
       ChangesResult changes = db.changes(0, 0).toCompletableFuture().join();
       Map<String, Change> latest = new HashMap<>();
       long lastSeq = 0;
@@ -160,6 +177,25 @@ public final class ReproScenario {
       }
     } catch (CompletionException e) {
       failure("check after iteration " + iteration, e);
+    }
+  }
+
+  /** The seed's query, descending: as many rows as all-docs, newest first, exactly the live documents. */
+  private void checkQuery(Database db, int iteration, int allDocsCount, Map<String, ObjectNode> live) {
+    QueryResult q = db.query(BY_CREATED_AT, IndexQuery.all().withDescending(true)).toCompletableFuture().join();
+    if (q.rows().size() != allDocsCount) {
+      mismatch(iteration, "the createdAt query returned " + q.rows().size() + " rows, all-docs " + allDocsCount);
+    }
+    long previous = Long.MAX_VALUE;
+    for (QueryRow row : q.rows()) {
+      ObjectNode expected = live.get(row.id());
+      if (expected == null || expected.get("createdAt").asLong() != row.key().asLong()) {
+        mismatch(iteration, "the createdAt query has row " + row.id() + " at " + row.key() + ", the model has " + expected);
+      }
+      if (row.key().asLong() > previous) {
+        mismatch(iteration, "the createdAt query is not newest first at " + row.id());
+      }
+      previous = row.key().asLong();
     }
   }
 
