@@ -1,5 +1,6 @@
 package dev.kiln.engine.api;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
@@ -14,6 +15,8 @@ import org.assertj.core.api.Assertions;
 
 /** Starts Kiln on the embedded defaults in a test's directory; checks typed failures. */
 final class KilnTestSupport {
+  static final ObjectMapper JSON = new ObjectMapper();
+
   private KilnTestSupport() {}
 
   static Config config(Path dir, Map<String, Object> settings) {
