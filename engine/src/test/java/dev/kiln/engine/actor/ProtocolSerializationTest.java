@@ -51,7 +51,17 @@ class ProtocolSerializationTest {
         new DatabaseProtocol.WriteResult("a", 7, cid.toString()),
         new Events.CarAppended(cid, cid, 7),
         new Events.Compacted(cid, 2),
-        new Events.State(List.of(cid, cid), cid, 7, 3, 1));
+        new Events.State(List.of(cid, cid), cid, 7, 3, 1),
+        new DatabaseProtocol.Query("address.city", DatabaseProtocol.IndexQuery.all().withStart("null").withEnd("[1,\"a\"]")
+            .withKeys(List.of("1", "\"x\"")).withLimit(10).withDescending(true).withIncludeDocs(true),
+            testKit.<StatusReply<DatabaseProtocol.QueryResult>>createTestProbe().getRef()),
+        new DatabaseProtocol.DefineIndex("/a/b", testKit.<StatusReply<DatabaseProtocol.IndexDefined>>createTestProbe().getRef()),
+        new DatabaseProtocol.QueryResult(List.of(
+            new DatabaseProtocol.QueryRow(JsonNodeFactory.instance.nullNode(), "a", JsonNodeFactory.instance.nullNode(), null),
+            new DatabaseProtocol.QueryRow(JsonNodeFactory.instance.arrayNode().add(1).add("x"), "b",
+                JsonNodeFactory.instance.numberNode(2.5), JsonNodeFactory.instance.objectNode().put("_id", "b"))),
+            cid.toString()),
+        new DatabaseProtocol.IndexDefined("age", cid.toString()));
     for (KilnSerializable m : messages) {
       assertThat(roundTrip(m)).as(m.getClass().getSimpleName()).isEqualTo(m);
     }
