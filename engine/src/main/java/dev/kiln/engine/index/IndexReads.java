@@ -46,8 +46,9 @@ public final class IndexReads {
     }
     if (root.seq() < roots.seq()) {
       throw new KilnException(ErrorCode.INVALID_QUERY, "index '" + index + "' stops at sequence " + root.seq()
-          + " of " + roots.seq() + ": its map function is not registered in this process, so it cannot be"
-          + " brought current; register it in DatabaseSettings.withIndex");
+          + " of " + roots.seq() + " in this commit: its map function is not registered in this process, so it"
+          + " cannot be brought current (register it in DatabaseSettings.withIndex), or this is a view opened"
+          + " before it was");
     }
     Plan plan = plan(q);
     List<QueryRow> rows = new ArrayList<>();
