@@ -1,0 +1,751 @@
+package dev.kiln.engine.actor;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.MemoryCarStore;
+import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.DatabaseProtocol;
+import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
+import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
+import dev.kiln.protocol.DatabaseProtocol.DocResult;
+import dev.kiln.protocol.DatabaseProtocol.DocRow;
+import dev.kiln.protocol.DatabaseProtocol.ViewOpened;
+import dev.kiln.protocol.ErrorCode;
+import dev.kiln.protocol.KilnException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.BehaviorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestInbox;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.internal.AdaptMessage;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+
+/**
+ * A deterministic scheduler over the three real actors of one database. It decides, one step at a
+ * time and by a seeded random choice, which of the things that could happen next happens:
+ *
+ * <ul>
+ *   <li>a message in flight between the actors is delivered (FIFO per sender and receiver, as
+ *       Pekko guarantees, so only the head of each channel can be chosen);
+ *   <li>a piece of blocking work (a commit build and CAR write, a compaction walk, a read, a
+ *       deletion, the start-up load) runs to its end; its {@code pipeToSelf} result is then a
+ *       message like any other;
+ *   <li>a client of a small scripted workload sends its next request (writers, a reader, a reader
+ *       in a view, a compaction caller), once its previous request was answered.
+ * </ul>
+ *
+ * <p>How the actors are run: the CommitActor and the CompactorActor under {@link BehaviorTestKit}
+ * (synchronous); the DatabaseActor, an {@code EventSourcedBehavior} that the synchronous kit cannot
+ * run (Pekko 1.7.0 has no {@code UnpersistentBehavior}), as a real actor on the in-memory journal
+ * of pekko-persistence-testkit. Its children are {@link TestInbox} refs given to it through
+ * {@link Wiring}, so everything it sends them waits here; the children report to another inbox.
+ * After every step that gives the DatabaseActor something to do, the scheduler waits until it has
+ * done all of it: it sends a request the actor answers at once (a read in a view that does not
+ * exist) and waits for the answer; the mailbox is FIFO and the actor stashes commands while it
+ * persists, so the answer comes after the message, its persist and its {@code thenRun}. Nothing
+ * else moves meanwhile: every executor the actors use queues its work here, timers are set far
+ * beyond a schedule's length, and block reads bypass the cache, so a schedule depends only on
+ * its seed and the same seed replays the same trace.
+ *
+ * <p>Checked during a schedule: every request is answered without error (a NOT_FOUND only where
+ * the model allows it); a read returns a version no older than the newest acknowledged before it
+ * was sent; reads in a view return one value per document throughout; nothing is left waiting
+ * when no step is left. At the end: a full read matches the model exactly; the journal's CarLog
+ * names only CARs the store holds and the store holds no CAR the CarLog does not name; after a
+ * restart from the journal the full read matches again.
+ */
+final class ScheduleExplorer {
+  /** How long a step may take in wall time before the schedule counts as stuck. */
+  private static final Duration STEP_WAIT = Duration.ofSeconds(10);
+  /** Far beyond any schedule: timers never fire on their own (their orders are not explored). */
+  private static final Duration NEVER = Duration.ofHours(1);
+  private static final AtomicInteger NAMES = new AtomicInteger();
+
+  /** The result of one schedule: its trace, and why it failed (null when it passed). */
+  record Outcome(long seed, List<String> trace, String failure) {
+    boolean failed() {
+      return failure != null;
+    }
+
+    int steps() {
+      return trace.size();
+    }
+
+    /** The failure with the seed and the trace, for a failing test's message. */
+    String report() {
+      StringBuilder b = new StringBuilder();
+      b.append("schedule seed ").append(seed).append(failed() ? " FAILED: " + failure : " passed").append('\n');
+      b.append("replay: ScheduleExplorer.run(").append(seed).append("L); trace (").append(trace.size()).append(" steps):\n");
+      for (int i = 0; i < trace.size(); i++) {
+        b.append(String.format("%4d  %s%n", i, trace.get(i)));
+      }
+      return b.toString();
+    }
+  }
+
+  private final ActorTestKit kit;
+  private final PersistenceTestKit journal;
+  private final DatabaseSettings settings;
+  private final int maxSteps;
+
+  ScheduleExplorer(ActorTestKit kit, int maxSteps) {
+    this.kit = kit;
+    this.journal = PersistenceTestKit.create(kit.system());
+    this.settings = new DatabaseSettings(Path.of("unused"), false, 3, NEVER, 1 << 20, 10_000, 10_000, 100,
+        NEVER, NEVER);
+    this.maxSteps = maxSteps;
+  }
+
+  /** Runs the schedule of one seed. */
+  Outcome run(long seed) {
+    Schedule s = new Schedule(seed);
+    String failure = null;
+    try {
+      s.runToTheEnd();
+    } catch (ScheduleFailure e) {
+      failure = e.getMessage();
+    } catch (RuntimeException | AssertionError e) {
+      failure = "unexpected " + e;
+    } finally {
+      s.dispose();
+    }
+    return new Outcome(seed, List.copyOf(s.trace), failure);
+  }
+
+  /** An invariant broken during a schedule. */
+  static final class ScheduleFailure extends RuntimeException {
+    ScheduleFailure(String message) {
+      super(message);
+    }
+  }
+
+  private static ScheduleFailure failure(String message) {
+    return new ScheduleFailure(message);
+  }
+
+  // ------------------------------------------------------------------ the workload
+
+  /** One request of a scripted client. {@code version} numbers the writes of one key from 1. */
+  private sealed interface Op permits Put, Del, Get, OpenView, ViewGet, CloseView, Compact {}
+
+  private record Put(String key, int version) implements Op {}
+
+  private record Del(String key, int version) implements Op {}
+
+  private record Get(String key) implements Op {}
+
+  private record OpenView() implements Op {}
+
+  private record ViewGet(String key) implements Op {}
+
+  private record CloseView() implements Op {}
+
+  private record Compact() implements Op {}
+
+  /** The writes of every key, in order: true for a put, false for a delete; index 0 = never written. */
+  private static final class Model {
+    final Map<String, List<Boolean>> writes = new TreeMap<>();
+    final Map<String, Integer> sent = new HashMap<>();
+    final Map<String, Integer> acked = new HashMap<>();
+
+    int sent(String key) {
+      return sent.getOrDefault(key, 0);
+    }
+
+    int acked(String key) {
+      return acked.getOrDefault(key, 0);
+    }
+
+    boolean isPut(String key, int version) {
+      return version > 0 && writes.get(key).get(version);
+    }
+
+    /** Versions a read may return: not older than {@code from} (acked before it), not newer than sent. */
+    boolean allows(String key, int from, int to, Integer seen) {
+      for (int v = from; v <= to; v++) {
+        boolean live = isPut(key, v);
+        if (seen == null ? !live : (live && v == seen)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  private static final class Client {
+    final String name;
+    final List<Op> ops;
+    int next;
+    Request outstanding;
+    long view;
+    Map<String, Integer> ackedAtOpen;
+    int[] viewBounds;
+    final Map<String, Integer> seenInView = new HashMap<>();
+    final Map<String, Integer> sentAtOpen = new HashMap<>();
+
+    Client(String name, List<Op> ops) {
+      this.name = name;
+      this.ops = ops;
+    }
+
+    boolean ready() {
+      return outstanding == null && next < ops.size();
+    }
+  }
+
+  /** A request sent and not yet answered. */
+  private record Request(Client client, Op op, TestInbox<Object> reply, Map<String, Integer> ackedAtSend) {}
+
+  /** Two writers on keys of their own, a reader, a reader in a view and a compaction caller. */
+  private static List<Client> workload(Random r, Model model) {
+    List<Client> clients = new ArrayList<>();
+    String[] keys = {"a1", "a2", "b1", "b2"};
+    for (String w : new String[] {"a", "b"}) {
+      List<Op> ops = new ArrayList<>();
+      int writes = 4 + r.nextInt(3);
+      for (int i = 0; i < writes; i++) {
+        String key = w + (1 + r.nextInt(2));
+        List<Boolean> history = model.writes.computeIfAbsent(key, k -> new ArrayList<>(List.of(false)));
+        int version = history.size();
+        // a delete only of a live document (deleting a deleted one is refused with NOT_FOUND)
+        boolean put = !history.get(version - 1) || r.nextInt(4) != 0;
+        history.add(put);
+        ops.add(put ? new Put(key, version) : new Del(key, version));
+      }
+      clients.add(new Client("writer-" + w, ops));
+    }
+    for (String k : keys) {
+      model.writes.computeIfAbsent(k, x -> new ArrayList<>(List.of(false)));
+    }
+    List<Op> reads = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      reads.add(new Get(keys[r.nextInt(keys.length)]));
+    }
+    clients.add(new Client("reader", reads));
+    List<Op> view = new ArrayList<>();
+    for (int round = 0; round < 2; round++) {
+      view.add(new OpenView());
+      for (int i = 0; i < 3; i++) {
+        view.add(new ViewGet(keys[r.nextInt(keys.length)]));
+      }
+      view.add(new CloseView());
+    }
+    clients.add(new Client("viewer", view));
+    clients.add(new Client("compactor", List.of(new Compact(), new Compact())));
+    return clients;
+  }
+
+  // ------------------------------------------------------------------ one schedule
+
+  /** Blocking work queued until the scheduler runs it. */
+  private record Task(int id, String owner, int submittedAt, Runnable work) {}
+
+  /** The executors of the actors: each queues its work here, to run when the scheduler says. */
+  private final class Tasks {
+    private final List<Task> queued = new ArrayList<>();
+    private int ids;
+    private final Schedule schedule;
+
+    Tasks(Schedule schedule) {
+      this.schedule = schedule;
+    }
+
+    Executor of(String owner) {
+      return work -> add(owner, work);
+    }
+
+    private synchronized void add(String owner, Runnable work) {
+      queued.add(new Task(++ids, owner, schedule.trace.size(), work));
+      notifyAll();
+    }
+
+    synchronized List<Task> snapshot() {
+      return new ArrayList<>(queued);
+    }
+
+    synchronized void remove(Task t) {
+      queued.remove(t);
+    }
+
+    synchronized int count() {
+      return ids;
+    }
+
+    /** Waits until a task after the first {@code count} is queued, and returns it. */
+    synchronized Task awaitAfter(int count) throws InterruptedException {
+      long end = System.nanoTime() + STEP_WAIT.toNanos();
+      while (ids <= count) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          throw failure("the database never queued its start-up load");
+        }
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+      return queued.get(queued.size() - 1);
+    }
+  }
+
+  /** What the scheduler may choose at one step. */
+  private interface Choice {
+    String label();
+
+    void take();
+  }
+
+  private final class Schedule {
+    final long seed;
+    final Random random;
+    final List<String> trace = new ArrayList<>();
+    final String name = "explore-" + NAMES.incrementAndGet();
+    final MemoryCarStore store = new MemoryCarStore();
+    /** Every block read goes to the store (a cached block would hide a deleted CAR). */
+    final Cache<Cid, Block> cache = Caffeine.newBuilder().maximumSize(0).expireAfterWrite(Duration.ZERO)
+        .executor(Runnable::run).build();
+    final Model model = new Model();
+    final List<Client> clients;
+    final Tasks tasks = new Tasks(this);
+    final TestProbe<StatusReply<DocResult>> ping = kit.createTestProbe();
+    Incarnation db;
+
+    Schedule(long seed) {
+      this.seed = seed;
+      this.random = new Random(seed);
+      this.clients = workload(new Random(seed * 31 + 7), model);
+    }
+
+    void runToTheEnd() {
+      db = new Incarnation(this);
+      while (true) {
+        List<Choice> choices = choices(true);
+        if (choices.isEmpty()) {
+          break;
+        }
+        step(choices);
+      }
+      for (Client c : clients) {
+        if (c.outstanding != null || c.next < c.ops.size()) {
+          throw failure("nothing left to do, but " + c.name + " still waits for an answer to " + c.outstanding);
+        }
+      }
+      checkFullRead("after the workload");
+      checkFilesMatchCarLog();
+      db.close();
+      trace.add("restart from the journal");
+      db = new Incarnation(this);
+      checkFullRead("after a restart");
+      db.close();
+    }
+
+    void step(List<Choice> choices) {
+      if (trace.size() >= maxSteps) {
+        throw failure("did not settle within " + maxSteps + " steps");
+      }
+      Choice c = choices.get(random.nextInt(choices.size()));
+      trace.add(c.label());
+      c.take();
+      db.collect();
+      collectReplies();
+    }
+
+    /** Everything that may happen next; client requests only when {@code withClients}. */
+    List<Choice> choices(boolean withClients) {
+      List<Choice> out = new ArrayList<>();
+      db.channelChoices(out);
+      for (Task t : tasks.snapshot()) {
+        out.add(new Choice() {
+          public String label() {
+            return "run task " + t.id() + " of " + t.owner() + " (queued at step " + t.submittedAt() + ")";
+          }
+
+          public void take() {
+            tasks.remove(t);
+            t.work().run();
+            if (t.owner().equals("database")) {
+              db.settle();
+            }
+          }
+        });
+      }
+      if (withClients) {
+        for (Client c : clients) {
+          if (c.ready()) {
+            Op op = c.ops.get(c.next);
+            out.add(new Choice() {
+              public String label() {
+                return c.name + " sends " + op;
+              }
+
+              public void take() {
+                send(c, op);
+              }
+            });
+          }
+        }
+      }
+      return out;
+    }
+
+    void send(Client c, Op op) {
+      c.next++;
+      TestInbox<Object> reply = TestInbox.create();
+      Request r = new Request(c, op, reply, new HashMap<>(model.acked));
+      c.outstanding = r;
+      db.ref.tell(command(c, op, reply));
+      if (op instanceof Put p) {
+        model.sent.put(p.key(), p.version());
+      } else if (op instanceof Del d) {
+        model.sent.put(d.key(), d.version());
+      } else if (op instanceof CloseView) {
+        c.outstanding = null; // CloseView has no answer
+        c.seenInView.clear();
+      }
+      db.settle();
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    DatabaseProtocol.Command command(Client c, Op op, TestInbox<Object> reply) {
+      ActorRef ref = reply.getRef();
+      if (op instanceof Put p) {
+        ObjectNode doc = JsonNodeFactory.instance.objectNode().put("_id", p.key()).put("v", p.version());
+        return new DatabaseProtocol.Put(doc, ref);
+      } else if (op instanceof Del d) {
+        return new DatabaseProtocol.Delete(d.key(), ref);
+      } else if (op instanceof Get g) {
+        return new DatabaseProtocol.Get(g.key(), ref);
+      } else if (op instanceof OpenView) {
+        return new DatabaseProtocol.OpenView(ref);
+      } else if (op instanceof ViewGet g) {
+        return new DatabaseProtocol.InView(c.view, new DatabaseProtocol.Get(g.key(), ref));
+      } else if (op instanceof CloseView) {
+        return new DatabaseProtocol.CloseView(c.view);
+      }
+      return new DatabaseProtocol.Compact(ref);
+    }
+
+    void collectReplies() {
+      for (Client c : clients) {
+        Request r = c.outstanding;
+        if (r != null && r.reply().hasMessages()) {
+          c.outstanding = null;
+          check(r, (StatusReply<?>) r.reply().receiveMessage());
+        }
+      }
+    }
+
+    /** Checks one answer against the model. */
+    void check(Request r, StatusReply<?> reply) {
+      Client c = r.client();
+      Op op = r.op();
+      KilnException error = reply.isError() ? (KilnException) reply.getError() : null;
+      String key = op instanceof Get g ? g.key() : op instanceof ViewGet g ? g.key() : null;
+      if (error != null && !(key != null && error.code() == ErrorCode.NOT_FOUND)) {
+        throw failure(c.name + ": " + op + " failed: " + error.code() + " " + error.getMessage());
+      }
+      if (op instanceof Put p) {
+        model.acked.put(p.key(), p.version());
+      } else if (op instanceof Del d) {
+        model.acked.put(d.key(), d.version());
+      } else if (op instanceof OpenView) {
+        c.view = ((ViewOpened) reply.getValue()).view();
+        c.ackedAtOpen = r.ackedAtSend();
+        c.sentAtOpen.clear();
+        c.sentAtOpen.putAll(model.sent);
+      } else if (op instanceof Get g) {
+        Integer seen = error != null ? null : version((DocResult) reply.getValue());
+        int from = r.ackedAtSend().getOrDefault(g.key(), 0);
+        if (!model.allows(g.key(), from, model.sent(g.key()), seen)) {
+          throw failure(c.name + ": " + op + " returned " + shown(seen) + ", but version " + from
+              + " was acknowledged before the read was sent (newest sent: " + model.sent(g.key()) + ")");
+        }
+      } else if (op instanceof ViewGet g) {
+        Integer seen = error != null ? null : version((DocResult) reply.getValue());
+        int seenCode = seen == null ? -1 : seen;
+        Integer before = c.seenInView.putIfAbsent(g.key(), seenCode);
+        if (before != null && before != seenCode) {
+          throw failure(c.name + ": " + op + " returned " + shown(seen) + " in view " + c.view
+              + ", which returned " + shown(before == -1 ? null : before) + " before");
+        }
+        int from = c.ackedAtOpen.getOrDefault(g.key(), 0);
+        int to = c.sentAtOpen.getOrDefault(g.key(), 0);
+        if (!model.allows(g.key(), from, to, seen)) {
+          throw failure(c.name + ": " + op + " returned " + shown(seen) + " in view " + c.view
+              + ", opened after version " + from + " was acknowledged and before " + (to + 1) + " was sent");
+        }
+      }
+    }
+
+    /** Drives the schedule (without new client requests) until this request is answered. */
+    StatusReply<?> await(TestInbox<Object> reply, String what) {
+      while (!reply.hasMessages()) {
+        List<Choice> choices = choices(false);
+        if (choices.isEmpty()) {
+          throw failure(what + " got no answer and nothing is left to do");
+        }
+        step(choices);
+      }
+      return (StatusReply<?>) reply.receiveMessage();
+    }
+
+    void checkFullRead(String when) {
+      TestInbox<Object> reply = TestInbox.create();
+      trace.add("full read " + when);
+      @SuppressWarnings({"unchecked", "rawtypes"})
+      ActorRef<StatusReply<AllDocsResult>> ref = (ActorRef) reply.getRef();
+      db.ref.tell(new DatabaseProtocol.AllDocs(AllDocsQuery.all(), ref));
+      db.settle();
+      StatusReply<?> answer = await(reply, "the full read " + when);
+      if (answer.isError()) {
+        throw failure("the full read " + when + " failed: " + answer.getError().getMessage());
+      }
+      Map<String, Integer> read = new TreeMap<>();
+      for (DocRow row : ((AllDocsResult) answer.getValue()).rows()) {
+        read.put(row.id(), row.doc().get("v").asInt());
+      }
+      Map<String, Integer> expected = new TreeMap<>();
+      for (var e : model.writes.entrySet()) {
+        int last = e.getValue().size() - 1;
+        if (model.isPut(e.getKey(), last)) {
+          expected.put(e.getKey(), last);
+        }
+      }
+      if (!read.equals(expected)) {
+        throw failure("the full read " + when + " returned " + read + ", the acknowledged writes say " + expected);
+      }
+    }
+
+    void checkFilesMatchCarLog() {
+      Events.State state = Events.State.empty();
+      for (Object e : journal.persistedInStorage(DatabaseActor.persistenceId(name).id())) {
+        state = state.apply((Events.Event) e);
+      }
+      Set<Cid> log = new HashSet<>(state.carLog());
+      Set<Cid> files = new HashSet<>(store.list());
+      Set<Cid> missing = new HashSet<>(log);
+      missing.removeAll(files);
+      if (!missing.isEmpty()) {
+        throw failure("the CarLog names " + missing.size() + " CAR(s) the store does not hold: " + missing);
+      }
+      Set<Cid> leftOver = new HashSet<>(files);
+      leftOver.removeAll(log);
+      if (!leftOver.isEmpty()) {
+        throw failure("once settled, the store holds " + leftOver.size() + " CAR(s) the CarLog does not name: "
+            + leftOver);
+      }
+    }
+
+    void dispose() {
+      if (db != null) {
+        db.stop();
+      }
+      journal.clearByPersistenceId(DatabaseActor.persistenceId(name).id());
+    }
+  }
+
+  // ------------------------------------------------------------------ one run of the actors
+
+  /** The three actors of one database, from start (recovery) to close. */
+  private final class Incarnation {
+    final Schedule schedule;
+    final TestInbox<CommitActor.Command> toCommit = TestInbox.create();
+    final TestInbox<CompactorActor.Command> toCompactor = TestInbox.create();
+    final TestInbox<DatabaseProtocol.Command> fromCommit = TestInbox.create();
+    final TestInbox<DatabaseProtocol.Command> fromCompactor = TestInbox.create();
+    final BehaviorTestKit<CommitActor.Command> commit;
+    final BehaviorTestKit<CompactorActor.Command> compactor;
+    /** Messages in flight, FIFO per channel; channel names are the trace's words. */
+    final Map<String, ArrayDeque<Object>> channels = new LinkedHashMap<>();
+    final ActorRef<DatabaseProtocol.Command> ref;
+    /** The start-up load; until it has run, the database only stashes what it gets. */
+    final Task load;
+    boolean loaded;
+    boolean stopped;
+
+    Incarnation(Schedule s) {
+      this.schedule = s;
+      commit = BehaviorTestKit.create(CommitActor.create(fromCommit.getRef(), s.store, s.cache,
+          s.tasks.of("commit"), settings));
+      compactor = BehaviorTestKit.create(CompactorActor.create(fromCompactor.getRef(), s.store, s.cache,
+          s.tasks.of("compactor")));
+      for (String c : List.of("database->commit", "database->compactor", "commit->database",
+          "compactor->database", "commit->commit", "compactor->compactor")) {
+        channels.put(c, new ArrayDeque<>());
+      }
+      Executor databaseWork = s.tasks.of("database");
+      Wiring wiring = new Wiring() {
+        @Override
+        public ActorRef<CommitActor.Command> commitActor(Parts parts) {
+          return toCommit.getRef();
+        }
+
+        @Override
+        public ActorRef<CompactorActor.Command> compactor(Parts parts) {
+          return toCompactor.getRef();
+        }
+
+        @Override
+        public Executor blocking(ActorContext<DatabaseProtocol.Command> context) {
+          return databaseWork;
+        }
+      };
+      int before = s.tasks.count();
+      ref = kit.spawn(DatabaseActor.create(s.name, s.store, s.cache, settings, wiring), s.name + "-" + System.nanoTime());
+      try {
+        load = s.tasks.awaitAfter(before); // from here on, the database moves only when told
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw failure("interrupted");
+      }
+    }
+
+    void channelChoices(List<Choice> out) {
+      for (var e : channels.entrySet()) {
+        ArrayDeque<Object> q = e.getValue();
+        if (q.isEmpty()) {
+          continue;
+        }
+        String channel = e.getKey();
+        Object message = q.peek();
+        out.add(new Choice() {
+          public String label() {
+            return channel + ": " + describe(message);
+          }
+
+          public void take() {
+            q.poll();
+            deliver(channel, message);
+          }
+        });
+      }
+    }
+
+    void deliver(String channel, Object message) {
+      switch (channel) {
+        case "database->commit", "commit->commit" -> commit.run((CommitActor.Command) message);
+        case "database->compactor", "compactor->compactor" -> compactor.run((CompactorActor.Command) message);
+        default -> {
+          ref.tell((DatabaseProtocol.Command) message);
+          settle();
+        }
+      }
+    }
+
+    /**
+     * Waits until the DatabaseActor has handled everything sent to it so far (see the class
+     * comment). Before its start-up load has run it only stashes, so there is nothing to wait for.
+     */
+    void settle() {
+      if (!loaded) {
+        if (schedule.tasks.snapshot().contains(load)) {
+          return;
+        }
+        loaded = true;
+      }
+      ref.tell(new DatabaseProtocol.InView(Long.MIN_VALUE, new DatabaseProtocol.Get("ping", schedule.ping.ref())));
+      try {
+        schedule.ping.receiveMessage(STEP_WAIT);
+      } catch (AssertionError e) {
+        throw failure("the database did not answer within " + STEP_WAIT + " (stopped or stuck)");
+      }
+    }
+
+    /** Moves what the actors sent since the last step into the channels. */
+    void collect() {
+      channels.get("database->commit").addAll(toCommit.getAllReceived());
+      channels.get("database->compactor").addAll(toCompactor.getAllReceived());
+      channels.get("commit->database").addAll(fromCommit.getAllReceived());
+      channels.get("compactor->database").addAll(fromCompactor.getAllReceived());
+      for (Object m : commit.selfInbox().getAllReceived()) {
+        channels.get("commit->commit").add(adapt(m));
+      }
+      for (Object m : compactor.selfInbox().getAllReceived()) {
+        channels.get("compactor->compactor").add(adapt(m));
+      }
+      commit.getAllEffects();
+      compactor.getAllEffects();
+      commit.clearLog();
+      compactor.clearLog();
+    }
+
+    void close() {
+      CompletableFuture<Done> closed = AskPattern.<DatabaseProtocol.Command, StatusReply<Done>>ask(ref,
+          DatabaseProtocol.Close::new, STEP_WAIT, kit.system().scheduler()).toCompletableFuture()
+          .thenApply(StatusReply::getValue);
+      try {
+        closed.get(STEP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        throw failure("closing the database failed: " + e);
+      }
+      kit.createTestProbe().expectTerminated(ref, STEP_WAIT);
+      stopped = true;
+    }
+
+    void stop() {
+      if (!stopped) {
+        stopped = true;
+        kit.stop(ref, STEP_WAIT);
+      }
+    }
+  }
+
+  /** A pipeToSelf result, as the actor will see it. */
+  private static Object adapt(Object m) {
+    return m instanceof AdaptMessage<?, ?> a ? a.adapt() : m;
+  }
+
+  /** A short, deterministic description of an internal message (no object identities). */
+  static String describe(Object m) {
+    if (m instanceof CommitActor.Submit s) {
+      return "Submit(write " + s.unit().writeId() + ")";
+    } else if (m instanceof CommitActor.Appended a) {
+      return "Appended(generation " + a.snapshot().generation() + ")";
+    } else if (m instanceof CommitActor.Rebase r) {
+      return "Rebase(generation " + r.snapshot().generation() + ")";
+    } else if (m instanceof CompactorActor.Compact c) {
+      return "Compact(generation " + c.snapshot().generation() + ", " + c.snapshot().carLog().size() + " CARs)";
+    } else if (m instanceof DatabaseActor.Committed c) {
+      return c.car() == null ? "Committed(nothing)" : "Committed(seq " + c.result().roots().seq() + ")";
+    } else if (m instanceof DatabaseActor.CommitFailed f) {
+      return "CommitFailed(" + f.writeIds() + ")";
+    } else if (m instanceof DatabaseActor.Idle i) {
+      return "Idle(last write " + i.lastWriteId() + ")";
+    } else if (m instanceof DatabaseActor.ReleaseLease r) {
+      return "ReleaseLease(generation " + r.generation() + ")";
+    } else if (m instanceof DatabaseActor.CompactionDone d) {
+      return "CompactionDone(of generation " + d.snapshot().generation() + ")";
+    } else if (m instanceof DatabaseActor.CompactionFailed f) {
+      return "CompactionFailed(of generation " + f.snapshot().generation() + ")";
+    }
+    return m.getClass().getSimpleName();
+  }
+
+  private static Integer version(DocResult r) {
+    return r.doc().get("v").asInt();
+  }
+
+  private static String shown(Integer version) {
+    return version == null ? "no document" : "version " + version;
+  }
+}
