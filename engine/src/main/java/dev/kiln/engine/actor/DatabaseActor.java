@@ -111,7 +111,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Throwable error) implements Command {}
 
-  private record MaxWaitElapsed(long epoch, long request) implements Command {}
+  /** A timer's message (package-private so that the schedule explorer can fire it). */
+  record MaxWaitElapsed(long epoch, long request) implements Command {}
 
   private record DeletionDone(long epoch, List<Cid> cars, Throwable error) implements Command {}
 
@@ -119,7 +120,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private record CloseCheck() implements Command {}
 
-  private record ViewIdle(long epoch, long view) implements Command {}
+  /** A timer's message (package-private so that the schedule explorer can fire it). */
+  record ViewIdle(long epoch, long view) implements Command {}
 
   private record DestroyDone(long epoch, Throwable error) implements Command {}
 

@@ -204,6 +204,9 @@ final class ScheduleExplorer {
     Map<String, Integer> ackedAtOpen;
     int[] viewBounds;
     final Map<String, Integer> seenInView = new HashMap<>();
+    boolean viewOpen;
+    /** The scheduler fired the view's idle timer: the database closed it. */
+    boolean viewIdled;
     final Map<String, Integer> sentAtOpen = new HashMap<>();
 
     Client(String name, List<Op> ops) {
@@ -374,6 +377,7 @@ final class ScheduleExplorer {
     List<Choice> choices(boolean withClients) {
       List<Choice> out = new ArrayList<>();
       db.channelChoices(out);
+      timerChoices(out);
       for (Task t : tasks.snapshot()) {
         out.add(new Choice() {
           public String label() {
@@ -408,6 +412,46 @@ final class ScheduleExplorer {
       return out;
     }
 
+    /**
+     * The timers, fired as the scheduler chooses: the compaction max-wait (which holds writes back
+     * until the compaction starts) and a view's idle timeout. Offered at one step in eight, so that
+     * they fire now and then rather than at once.
+     */
+    void timerChoices(List<Choice> out) {
+      if (random.nextInt(8) != 0) {
+        return;
+      }
+      if (db.maxWaitFirings < 3) {
+        long request = db.compactsSent + 1; // the number of the request waiting, if one is
+        out.add(new Choice() {
+          public String label() {
+            return "timer: compaction max-wait of request " + request + " elapses";
+          }
+
+          public void take() {
+            db.maxWaitFirings++;
+            db.ref.tell(new DatabaseActor.MaxWaitElapsed(0, request));
+            db.settle();
+          }
+        });
+      }
+      for (Client c : clients) {
+        if (c.viewOpen && !c.viewIdled) {
+          out.add(new Choice() {
+            public String label() {
+              return "timer: view " + c.view + " of " + c.name + " idles out";
+            }
+
+            public void take() {
+              c.viewIdled = true;
+              db.ref.tell(new DatabaseActor.ViewIdle(0, c.view));
+              db.settle();
+            }
+          });
+        }
+      }
+    }
+
     void send(Client c, Op op) {
       c.next++;
       TestInbox<Object> reply = TestInbox.create();
@@ -421,6 +465,7 @@ final class ScheduleExplorer {
       } else if (op instanceof CloseView) {
         c.outstanding = null; // CloseView has no answer
         c.seenInView.clear();
+        c.viewOpen = false;
       }
       db.settle();
     }
@@ -461,6 +506,11 @@ final class ScheduleExplorer {
       Op op = r.op();
       KilnException error = reply.isError() ? (KilnException) reply.getError() : null;
       String key = op instanceof Get g ? g.key() : op instanceof ViewGet g ? g.key() : null;
+      boolean idledOut = op instanceof ViewGet && c.viewIdled && error != null
+          && error.code() == ErrorCode.INVALID_QUERY && error.getMessage().contains("is not open");
+      if (idledOut) {
+        return; // a view closed by its idle timer answers so
+      }
       if (error != null && !(key != null && error.code() == ErrorCode.NOT_FOUND)) {
         throw failure(c.name + ": " + op + " failed: " + error.code() + " " + error.getMessage());
       }
@@ -470,6 +520,8 @@ final class ScheduleExplorer {
         model.acked.put(d.key(), d.version());
       } else if (op instanceof OpenView) {
         c.view = ((ViewOpened) reply.getValue()).view();
+        c.viewOpen = true;
+        c.viewIdled = false;
         c.ackedAtOpen = r.ackedAtSend();
         c.sentAtOpen.clear();
         c.sentAtOpen.putAll(model.sent);
@@ -582,6 +634,9 @@ final class ScheduleExplorer {
     final Task load;
     boolean loaded;
     boolean stopped;
+    /** Compactions the database started (Compact messages it sent): the next request's number is one more. */
+    int compactsSent;
+    int maxWaitFirings;
 
     Incarnation(Schedule s) {
       this.schedule = s;
@@ -674,7 +729,9 @@ final class ScheduleExplorer {
     /** Moves what the actors sent since the last step into the channels. */
     void collect() {
       channels.get("database->commit").addAll(toCommit.getAllReceived());
-      channels.get("database->compactor").addAll(toCompactor.getAllReceived());
+      List<CompactorActor.Command> compacts = toCompactor.getAllReceived();
+      compactsSent += compacts.size();
+      channels.get("database->compactor").addAll(compacts);
       channels.get("commit->database").addAll(fromCommit.getAllReceived());
       channels.get("compactor->database").addAll(fromCompactor.getAllReceived());
       for (Object m : commit.selfInbox().getAllReceived()) {
