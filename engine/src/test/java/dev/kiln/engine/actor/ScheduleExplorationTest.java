@@ -6,11 +6,14 @@ import static org.assertj.core.api.Assertions.fail;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -52,17 +55,25 @@ class ScheduleExplorationTest {
   void theRealActorsPassEveryExploredSchedule() {
     long started = System.nanoTime();
     long steps = 0;
+    int withAppendsKept = 0;
+    int withLeasedReads = 0;
     for (long seed = FIRST_SEED; seed < FIRST_SEED + SCHEDULES; seed++) {
       ScheduleExplorer.Outcome o = explorer.run(seed);
       if (o.failed()) {
         fail(o.report());
       }
       steps += o.steps();
+      withAppendsKept += o.installsKeepingAppends() > 0 ? 1 : 0;
+      withLeasedReads += o.readsOfReplacedCars() > 0 ? 1 : 0;
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     System.out.printf("explored %d schedules (seeds %d..%d), %d steps, in %.1f s: %.0f schedules/s, %.0f steps/s, "
-        + "0 failures%n", SCHEDULES, FIRST_SEED, FIRST_SEED + SCHEDULES - 1, steps, seconds, SCHEDULES / seconds,
-        steps / seconds);
+        + "0 failures; %d schedules installed a compaction keeping CARs appended after its snapshot, %d read a "
+        + "replaced CAR through an older lease%n", SCHEDULES, FIRST_SEED, FIRST_SEED + SCHEDULES - 1, steps, seconds,
+        SCHEDULES / seconds, steps / seconds, withAppendsKept, withLeasedReads);
+    // The orders the two injected bugs need were reached, and the real code handled them.
+    assertThat(withAppendsKept).as("schedules with a compaction installed over appended CARs").isPositive();
+    assertThat(withLeasedReads).as("schedules reading a replaced CAR through an older lease").isPositive();
   }
 
   @Test
@@ -90,6 +101,31 @@ class ScheduleExplorationTest {
     ScheduleExplorer.Outcome replayed = explorer.run(failing.seed());
     assertThat(replayed.trace()).isEqualTo(failing.trace());
     assertThat(replayed.failure()).isEqualTo(failing.failure());
+  }
+
+  /**
+   * Only in a longer exploration: how many of the explored schedules catch each injected bug, and
+   * with which symptom (the start of the failure message).
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "kiln.explore.schedules", matches = "\\d+")
+  void howOftenEachInjectedBugIsCaught() {
+    for (InjectedBug bug : List.of(InjectedBug.INSTALL_DROPS_APPENDED_CARS, InjectedBug.DELETE_IGNORES_LEASES)) {
+      InjectedBug.active = bug;
+      Map<String, Integer> symptoms = new TreeMap<>();
+      int caught = 0;
+      for (long seed = FIRST_SEED; seed < FIRST_SEED + SCHEDULES; seed++) {
+        ScheduleExplorer.Outcome o = explorer.run(seed);
+        if (o.failed()) {
+          caught++;
+          String f = o.failure();
+          symptoms.merge(f.substring(0, Math.min(f.length(), 60)).replaceAll("version \\d+|\\d+", "#"), 1, Integer::sum);
+        }
+      }
+      System.out.printf("%s: caught by %d of %d schedules (%.0f%%); symptoms: %s%n", bug, caught, SCHEDULES,
+          100.0 * caught / SCHEDULES, symptoms);
+      assertThat(caught).isPositive();
+    }
   }
 
   /** The first failing schedule with this bug on; fails the test when none of the explored seeds finds it. */

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.BlockLocation;
+import dev.kiln.engine.car.CarIndex;
+import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.car.MemoryCarStore;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
@@ -84,8 +87,15 @@ final class ScheduleExplorer {
   private static final Duration NEVER = Duration.ofHours(1);
   private static final AtomicInteger NAMES = new AtomicInteger();
 
-  /** The result of one schedule: its trace, and why it failed (null when it passed). */
-  record Outcome(long seed, List<String> trace, String failure) {
+  /**
+   * The result of one schedule: its trace, why it failed (null when it passed), and how often it
+   * reached the two orders the invariants 4 and 7 are about.
+   *
+   * @param installsKeepingAppends compactions installed with CARs appended after their snapshot
+   * @param readsOfReplacedCars block reads served by a CAR that a compaction had already replaced,
+   *     possible only because a lease on an older generation kept it
+   */
+  record Outcome(long seed, List<String> trace, String failure, int installsKeepingAppends, int readsOfReplacedCars) {
     boolean failed() {
       return failure != null;
     }
@@ -132,7 +142,7 @@ final class ScheduleExplorer {
     } finally {
       s.dispose();
     }
-    return new Outcome(seed, List.copyOf(s.trace), failure);
+    return new Outcome(seed, List.copyOf(s.trace), failure, s.installsKeepingAppends, s.store.readsOfReplaced);
   }
 
   /** An invariant broken during a schedule. */
@@ -323,7 +333,11 @@ final class ScheduleExplorer {
     final Random random;
     final List<String> trace = new ArrayList<>();
     final String name = "explore-" + NAMES.incrementAndGet();
-    final MemoryCarStore store = new MemoryCarStore();
+    final WatchedStore store = new WatchedStore(new MemoryCarStore());
+    /** The journal as read so far: the CarLog it builds, to know which CARs are replaced. */
+    Events.State journalState = Events.State.empty();
+    int eventsSeen;
+    int installsKeepingAppends;
     /** Every block read goes to the store (a cached block would hide a deleted CAR). */
     final Cache<Cid, Block> cache = Caffeine.newBuilder().maximumSize(0).expireAfterWrite(Duration.ZERO)
         .executor(Runnable::run).build();
@@ -371,6 +385,28 @@ final class ScheduleExplorer {
       c.take();
       db.collect();
       collectReplies();
+      if (db.touched) {
+        db.touched = false;
+        readJournal();
+      }
+    }
+
+    /** Notes the CARs that compactions replaced, and installs that kept appended CARs. */
+    void readJournal() {
+      List<Object> events = journal.persistedInStorage(DatabaseActor.persistenceId(name).id());
+      for (; eventsSeen < events.size(); eventsSeen++) {
+        Events.Event e = (Events.Event) events.get(eventsSeen);
+        Events.State next = journalState.apply(e);
+        if (e instanceof Events.Compacted compacted) {
+          if (compacted.kept() > 0) {
+            installsKeepingAppends++;
+          }
+          Set<Cid> gone = new HashSet<>(journalState.carLog());
+          gone.removeAll(next.carLog());
+          store.replaced.addAll(gone);
+        }
+        journalState = next;
+      }
     }
 
     /** Everything that may happen next; client requests only when {@code withClients}. */
@@ -637,6 +673,8 @@ final class ScheduleExplorer {
     /** Compactions the database started (Compact messages it sent): the next request's number is one more. */
     int compactsSent;
     int maxWaitFirings;
+    /** The database was given something to do since the journal was last read. */
+    boolean touched;
 
     Incarnation(Schedule s) {
       this.schedule = s;
@@ -718,6 +756,7 @@ final class ScheduleExplorer {
         }
         loaded = true;
       }
+      touched = true;
       ref.tell(new DatabaseProtocol.InView(Long.MIN_VALUE, new DatabaseProtocol.Get("ping", schedule.ping.ref())));
       try {
         schedule.ping.receiveMessage(STEP_WAIT);
@@ -764,6 +803,75 @@ final class ScheduleExplorer {
         stopped = true;
         kit.stop(ref, STEP_WAIT);
       }
+    }
+  }
+
+  /** The CAR store, counting the block reads served by CARs already replaced by a compaction. */
+  private static final class WatchedStore implements CarStore {
+    private final CarStore inner;
+    final Set<Cid> replaced = new HashSet<>();
+    int readsOfReplaced;
+
+    WatchedStore(CarStore inner) {
+      this.inner = inner;
+    }
+
+    private void reading(Cid car, int blocks) {
+      if (replaced.contains(car) && inner.exists(car)) {
+        readsOfReplaced += blocks;
+      }
+    }
+
+    @Override
+    public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
+      return inner.write(roots, blocks);
+    }
+
+    @Override
+    public CarIndex open(Cid car) {
+      return inner.open(car);
+    }
+
+    @Override
+    public Block read(Cid car, Cid block, BlockLocation at) {
+      reading(car, 1);
+      return inner.read(car, block, at);
+    }
+
+    @Override
+    public List<Block> readMany(Cid car, List<Cid> blocks, List<BlockLocation> at) {
+      reading(car, blocks.size());
+      return inner.readMany(car, blocks, at);
+    }
+
+    @Override
+    public boolean exists(Cid car) {
+      return inner.exists(car);
+    }
+
+    @Override
+    public List<Cid> list() {
+      return inner.list();
+    }
+
+    @Override
+    public void delete(Cid car) {
+      inner.delete(car);
+    }
+
+    @Override
+    public long size(Cid car) {
+      return inner.size(car);
+    }
+
+    @Override
+    public int removeTempFiles() {
+      return inner.removeTempFiles();
+    }
+
+    @Override
+    public void close() {
+      inner.close();
     }
   }
 
