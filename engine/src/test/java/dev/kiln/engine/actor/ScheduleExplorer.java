@@ -57,7 +57,9 @@ import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
  *       deletion, the start-up load) runs to its end; its {@code pipeToSelf} result is then a
  *       message like any other;
  *   <li>a client of a small scripted workload sends its next request (writers, a reader, a reader
- *       in a view, a compaction caller), once its previous request was answered.
+ *       in a view, a compaction caller), once its previous request was answered;
+ *   <li>now and then a timer fires: the compaction max-wait (invariant 3's barrier) or a view's
+ *       idle timeout.
  * </ul>
  *
  * <p>How the actors are run: the CommitActor and the CompactorActor under {@link BehaviorTestKit}
@@ -69,9 +71,15 @@ import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
  * done all of it: it sends a request the actor answers at once (a read in a view that does not
  * exist) and waits for the answer; the mailbox is FIFO and the actor stashes commands while it
  * persists, so the answer comes after the message, its persist and its {@code thenRun}. Nothing
- * else moves meanwhile: every executor the actors use queues its work here, timers are set far
- * beyond a schedule's length, and block reads bypass the cache, so a schedule depends only on
- * its seed and the same seed replays the same trace.
+ * else moves meanwhile: every executor the actors use queues its work here ({@link
+ * Wiring#blocking}), the real timers are set far beyond a schedule's length (the scheduler sends
+ * their messages itself), and block reads bypass the cache, so a schedule depends only on its
+ * seed and the same seed replays the same trace. A {@code pipeToSelf} of a child lands in its
+ * kit's self inbox as Pekko's internal {@code AdaptMessage}, which the scheduler unwraps.
+ *
+ * <p>It lives in the engine's test sources, in this package, because it drives the actors'
+ * package-private protocol (Committed, Idle, ReleaseLease, the timer messages) and the {@link
+ * InjectedBug} switch; in testkit it would need those made public.
  *
  * <p>Checked during a schedule: every request is answered without error (a NOT_FOUND only where
  * the model allows it); a read returns a version no older than the newest acknowledged before it
@@ -106,10 +114,20 @@ final class ScheduleExplorer {
 
     /** The failure with the seed and the trace, for a failing test's message. */
     String report() {
+      return report(trace.size());
+    }
+
+    /** The same with only the last {@code lastSteps} steps of the trace. */
+    String report(int lastSteps) {
       StringBuilder b = new StringBuilder();
       b.append("schedule seed ").append(seed).append(failed() ? " FAILED: " + failure : " passed").append('\n');
-      b.append("replay: ScheduleExplorer.run(").append(seed).append("L); trace (").append(trace.size()).append(" steps):\n");
-      for (int i = 0; i < trace.size(); i++) {
+      b.append("replay: explorer.run(").append(seed).append("L), or -Dkiln.explore.seed=").append(seed)
+          .append(" -Dkiln.explore.schedules=1; bug switched on: ").append(InjectedBug.active)
+          .append("; trace (").append(trace.size()).append(" steps):\n");
+      if (lastSteps < trace.size()) {
+        b.append("   ... (").append(trace.size() - lastSteps).append(" steps before)\n");
+      }
+      for (int i = Math.max(0, trace.size() - lastSteps); i < trace.size(); i++) {
         b.append(String.format("%4d  %s%n", i, trace.get(i)));
       }
       return b.toString();
