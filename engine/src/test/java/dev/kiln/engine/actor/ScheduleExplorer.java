@@ -32,6 +32,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.Done;
@@ -291,14 +292,67 @@ final class ScheduleExplorer {
 
   // ------------------------------------------------------------------ one schedule
 
-  /** Blocking work queued until the scheduler runs it. */
-  private record Task(int id, String owner, int submittedAt, Runnable work) {}
+  /**
+   * Blocking work: queued until the scheduler starts it, then run on a thread of its own that stops
+   * before each call to the CAR store until the scheduler lets it go on. One thread moves at a time,
+   * so the orders of these threads' store calls are explored as well, deterministically.
+   */
+  private static final class Task {
+    final int id;
+    final String owner;
+    final int submittedAt;
+    final Runnable work;
+    final Tasks tasks;
+    final Semaphore go = new Semaphore(0);
+    Thread thread;
+    /** What the task does when it goes on: its next store call. */
+    volatile String next = "starts";
+    volatile boolean done;
+    volatile boolean abandoned;
+
+    Task(int id, String owner, int submittedAt, Runnable work, Tasks tasks) {
+      this.id = id;
+      this.owner = owner;
+      this.submittedAt = submittedAt;
+      this.work = work;
+      this.tasks = tasks;
+    }
+  }
+
+  /** The task whose thread this is (null on other threads). */
+  private static final ThreadLocal<Task> RUNNING = new ThreadLocal<>();
+
+  /** Unwinds the thread of a task left midway when its schedule ended. */
+  private static final class Abandoned extends RuntimeException {
+    Abandoned() {
+      super("the schedule ended", null, false, false);
+    }
+  }
+
+  /**
+   * Called before each store call: on a task's thread, it stops there until the scheduler lets the
+   * task go on.
+   */
+  private static void pause(String action) {
+    Task t = RUNNING.get();
+    if (t == null) {
+      return;
+    }
+    t.next = action;
+    t.tasks.parked.release();
+    t.go.acquireUninterruptibly();
+    if (t.abandoned) {
+      throw new Abandoned();
+    }
+  }
 
   /** The executors of the actors: each queues its work here, to run when the scheduler says. */
   private final class Tasks {
     private final List<Task> queued = new ArrayList<>();
     private int ids;
     private final Schedule schedule;
+    /** Released when the moving task stops before a store call or ends. */
+    final Semaphore parked = new Semaphore(0);
 
     Tasks(Schedule schedule) {
       this.schedule = schedule;
@@ -309,7 +363,7 @@ final class ScheduleExplorer {
     }
 
     private synchronized void add(String owner, Runnable work) {
-      queued.add(new Task(++ids, owner, schedule.trace.size(), work));
+      queued.add(new Task(++ids, owner, schedule.trace.size(), work, this));
       notifyAll();
     }
 
@@ -323,6 +377,46 @@ final class ScheduleExplorer {
 
     synchronized int count() {
       return ids;
+    }
+
+    /** Lets the task run until it stops before its next store call, or ends. */
+    void advance(Task t) {
+      if (t.thread == null) {
+        t.thread = new Thread(() -> {
+          RUNNING.set(t);
+          try {
+            t.work.run();
+          } finally {
+            t.done = true;
+            parked.release();
+          }
+        }, "explored-task-" + t.id);
+        t.thread.setDaemon(true);
+        t.thread.start();
+      } else {
+        t.go.release();
+      }
+      try {
+        if (!parked.tryAcquire(STEP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+          throw failure("task " + t.id + " neither reached its next store call nor ended within " + STEP_WAIT);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw failure("interrupted");
+      }
+      if (t.done) {
+        remove(t);
+      }
+    }
+
+    /** Ends the threads of tasks stopped midway (the schedule ended early). */
+    void abandon() {
+      for (Task t : snapshot()) {
+        if (t.thread != null && !t.done) {
+          t.abandoned = true;
+          t.go.release();
+        }
+      }
     }
 
     /** Waits until a task after the first {@code count} is queued, and returns it. */
@@ -435,13 +529,12 @@ final class ScheduleExplorer {
       for (Task t : tasks.snapshot()) {
         out.add(new Choice() {
           public String label() {
-            return "run task " + t.id() + " of " + t.owner() + " (queued at step " + t.submittedAt() + ")";
+            return "task " + t.id + " of " + t.owner + " (queued at step " + t.submittedAt + ") " + t.next;
           }
 
           public void take() {
-            tasks.remove(t);
-            t.work().run();
-            if (t.owner().equals("database")) {
+            tasks.advance(t);
+            if (t.done && t.owner.equals("database")) {
               db.settle();
             }
           }
@@ -663,6 +756,7 @@ final class ScheduleExplorer {
     }
 
     void dispose() {
+      tasks.abandon();
       if (db != null) {
         db.stop();
       }
@@ -842,22 +936,26 @@ final class ScheduleExplorer {
 
     @Override
     public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
+      pause("writes a CAR");
       return inner.write(roots, blocks);
     }
 
     @Override
     public CarIndex open(Cid car) {
+      pause("opens CAR " + shortCid(car));
       return inner.open(car);
     }
 
     @Override
     public Block read(Cid car, Cid block, BlockLocation at) {
+      pause("reads a block of CAR " + shortCid(car));
       reading(car, 1);
       return inner.read(car, block, at);
     }
 
     @Override
     public List<Block> readMany(Cid car, List<Cid> blocks, List<BlockLocation> at) {
+      pause("reads " + blocks.size() + " block(s) of CAR " + shortCid(car));
       reading(car, blocks.size());
       return inner.readMany(car, blocks, at);
     }
@@ -869,11 +967,13 @@ final class ScheduleExplorer {
 
     @Override
     public List<Cid> list() {
+      pause("lists the CARs");
       return inner.list();
     }
 
     @Override
     public void delete(Cid car) {
+      pause("deletes CAR " + shortCid(car));
       inner.delete(car);
     }
 
@@ -891,6 +991,11 @@ final class ScheduleExplorer {
     public void close() {
       inner.close();
     }
+  }
+
+  private static String shortCid(Cid car) {
+    String text = car.toString();
+    return "…" + text.substring(text.length() - 6);
   }
 
   /** A pipeToSelf result, as the actor will see it. */
