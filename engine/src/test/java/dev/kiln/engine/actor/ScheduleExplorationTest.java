@@ -119,8 +119,8 @@ class ScheduleExplorationTest {
     for (long seed = FIRST_SEED; seed < FIRST_SEED + SCHEDULES; seed++) {
       ScheduleExplorer.Outcome o = explorer.run(seed);
       if (o.failed()) {
-        System.out.printf("%s: found after %d schedule(s) (seed %d, %d steps): %s%n%s", bug, passed.size() + 1, seed,
-            o.steps(), o.failure(), o.report(12));
+        System.out.printf("%s: found after %d schedule(s) (seed %d, %s, %d steps): %s%n%s", bug, passed.size() + 1,
+            seed, ScheduleExplorer.Strategy.of(seed), o.steps(), o.failure(), o.report(12));
         return o;
       }
       passed.add(seed);
@@ -131,16 +131,21 @@ class ScheduleExplorationTest {
 
   private static void countCatches(InjectedBug bug) {
     Map<String, Integer> symptoms = new TreeMap<>();
-    int caught = 0;
+    Map<ScheduleExplorer.Strategy, int[]> caught = new TreeMap<>(); // {caught, explored}
     for (long seed = FIRST_SEED; seed < FIRST_SEED + SCHEDULES; seed++) {
       ScheduleExplorer.Outcome o = explorer.run(seed);
+      int[] counts = caught.computeIfAbsent(ScheduleExplorer.Strategy.of(seed), k -> new int[2]);
+      counts[1]++;
       if (o.failed()) {
-        caught++;
+        counts[0]++;
         String f = o.failure();
         symptoms.merge(f.substring(0, Math.min(f.length(), 60)).replaceAll("\\d+", "#"), 1, Integer::sum);
       }
     }
-    System.out.printf("%s: caught by %d of %d schedules (%.0f%%); symptoms: %s%n", bug, caught, SCHEDULES,
-        100.0 * caught / SCHEDULES, symptoms);
+    for (var e : caught.entrySet()) {
+      System.out.printf("%s: %s caught it in %d of %d schedules (%.0f%%)%n", bug, e.getKey(), e.getValue()[0],
+          e.getValue()[1], 100.0 * e.getValue()[0] / e.getValue()[1]);
+    }
+    System.out.printf("%s: symptoms: %s%n", bug, symptoms);
   }
 }

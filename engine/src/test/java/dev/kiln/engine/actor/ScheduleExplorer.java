@@ -121,7 +121,8 @@ final class ScheduleExplorer {
     /** The same with only the last {@code lastSteps} steps of the trace. */
     String report(int lastSteps) {
       StringBuilder b = new StringBuilder();
-      b.append("schedule seed ").append(seed).append(failed() ? " FAILED: " + failure : " passed").append('\n');
+      b.append("schedule seed ").append(seed).append(" (").append(Strategy.of(seed)).append(")")
+          .append(failed() ? " FAILED: " + failure : " passed").append('\n');
       b.append("replay: explorer.run(").append(seed).append("L), or -Dkiln.explore.seed=").append(seed)
           .append(" -Dkiln.explore.schedules=1; bug switched on: ").append(InjectedBug.active)
           .append("; trace (").append(trace.size()).append(" steps):\n");
@@ -437,12 +438,69 @@ final class ScheduleExplorer {
   private interface Choice {
     String label();
 
+    /** Where the event comes from (a channel, a task, a client, a timer): what PCT gives a priority. */
+    String source();
+
     void take();
+  }
+
+  /** How a schedule picks among the enabled events. */
+  enum Strategy {
+    /** Each enabled event equally likely: a random walk. */
+    RANDOM_WALK,
+    /**
+     * Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): every source of events
+     * gets a random priority when first seen and the highest enabled one goes; at a few random
+     * steps the source just chosen drops below all others. It reaches deep orders (one side
+     * running far ahead of another) that a random walk rarely takes.
+     */
+    PCT;
+
+    /** The strategy of a seed: odd seeds walk at random, even seeds use PCT. */
+    static Strategy of(long seed) {
+      return seed % 2 == 0 ? PCT : RANDOM_WALK;
+    }
+  }
+
+  /** The state of PCT in one schedule. */
+  private static final class Priorities {
+    private static final int CHANGE_POINTS = 3;
+    /** Steps a schedule usually takes; change points fall among them. */
+    private static final int TYPICAL_STEPS = 220;
+    private final Random random;
+    private final Map<String, Double> priority = new HashMap<>();
+    private final Set<Integer> changeAt = new HashSet<>();
+    private double lowest;
+
+    Priorities(Random random) {
+      this.random = random;
+      while (changeAt.size() < CHANGE_POINTS) {
+        changeAt.add(random.nextInt(TYPICAL_STEPS));
+      }
+    }
+
+    Choice pick(List<Choice> choices, int step) {
+      Choice best = null;
+      double top = Double.NEGATIVE_INFINITY;
+      for (Choice c : choices) {
+        double p = priority.computeIfAbsent(c.source(), k -> 1 + random.nextDouble());
+        if (p > top) {
+          top = p;
+          best = c;
+        }
+      }
+      if (changeAt.contains(step)) {
+        priority.put(best.source(), --lowest);
+      }
+      return best;
+    }
   }
 
   private final class Schedule {
     final long seed;
     final Random random;
+    /** Null for a random walk. */
+    final Priorities priorities;
     final List<String> trace = new ArrayList<>();
     final String name = "explore-" + NAMES.incrementAndGet();
     final WatchedStore store = new WatchedStore(new MemoryCarStore());
@@ -462,6 +520,7 @@ final class ScheduleExplorer {
     Schedule(long seed) {
       this.seed = seed;
       this.random = new Random(seed);
+      this.priorities = Strategy.of(seed) == Strategy.PCT ? new Priorities(new Random(seed * 17 + 3)) : null;
       this.clients = workload(new Random(seed * 31 + 7), model);
     }
 
@@ -492,7 +551,8 @@ final class ScheduleExplorer {
       if (trace.size() >= maxSteps) {
         throw failure("did not settle within " + maxSteps + " steps");
       }
-      Choice c = choices.get(random.nextInt(choices.size()));
+      Choice c = priorities != null ? priorities.pick(choices, trace.size())
+          : choices.get(random.nextInt(choices.size()));
       trace.add(c.label());
       c.take();
       db.collect();
@@ -532,6 +592,10 @@ final class ScheduleExplorer {
             return "task " + t.id + " of " + t.owner + " (queued at step " + t.submittedAt + ") " + t.next;
           }
 
+          public String source() {
+            return "task " + t.id;
+          }
+
           public void take() {
             tasks.advance(t);
             if (t.done && t.owner.equals("database")) {
@@ -547,6 +611,10 @@ final class ScheduleExplorer {
             out.add(new Choice() {
               public String label() {
                 return c.name + " sends " + op;
+              }
+
+              public String source() {
+                return c.name;
               }
 
               public void take() {
@@ -575,6 +643,10 @@ final class ScheduleExplorer {
             return "timer: compaction max-wait of request " + request + " elapses";
           }
 
+          public String source() {
+            return "max-wait timer";
+          }
+
           public void take() {
             db.maxWaitFirings++;
             db.ref.tell(new DatabaseActor.MaxWaitElapsed(0, request));
@@ -587,6 +659,10 @@ final class ScheduleExplorer {
           out.add(new Choice() {
             public String label() {
               return "timer: view " + c.view + " of " + c.name + " idles out";
+            }
+
+            public String source() {
+              return "view timer of " + c.name;
             }
 
             public void take() {
@@ -836,6 +912,10 @@ final class ScheduleExplorer {
         out.add(new Choice() {
           public String label() {
             return channel + ": " + describe(message);
+          }
+
+          public String source() {
+            return channel;
           }
 
           public void take() {
