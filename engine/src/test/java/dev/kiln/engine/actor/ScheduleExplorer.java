@@ -104,7 +104,8 @@ final class ScheduleExplorer {
    * @param readsOfReplacedCars block reads served by a CAR that a compaction had already replaced,
    *     possible only because a lease on an older generation kept it
    */
-  record Outcome(long seed, List<String> trace, String failure, int installsKeepingAppends, int readsOfReplacedCars) {
+  record Outcome(long seed, InjectedBug bug, List<String> trace, String failure, int installsKeepingAppends,
+      int readsOfReplacedCars) {
     boolean failed() {
       return failure != null;
     }
@@ -123,9 +124,9 @@ final class ScheduleExplorer {
       StringBuilder b = new StringBuilder();
       b.append("schedule seed ").append(seed).append(" (").append(Strategy.of(seed)).append(")")
           .append(failed() ? " FAILED: " + failure : " passed").append('\n');
-      b.append("replay: explorer.run(").append(seed).append("L), or -Dkiln.explore.seed=").append(seed)
-          .append(" -Dkiln.explore.schedules=1; bug switched on: ").append(InjectedBug.active)
-          .append("; trace (").append(trace.size()).append(" steps):\n");
+      b.append("injected bug: ").append(bug).append("; replay: explorer.run(").append(seed)
+          .append("L) with that bug on, or -Dtest=ScheduleExplorationTest -Dkiln.explore.seed=").append(seed)
+          .append(" -Dkiln.explore.schedules=1; trace (").append(trace.size()).append(" steps):\n");
       if (lastSteps < trace.size()) {
         b.append("   ... (").append(trace.size() - lastSteps).append(" steps before)\n");
       }
@@ -162,7 +163,7 @@ final class ScheduleExplorer {
     } finally {
       s.dispose();
     }
-    return new Outcome(seed, List.copyOf(s.trace), failure, s.installsKeepingAppends, s.store.readsOfReplaced);
+    return new Outcome(seed, InjectedBug.active, List.copyOf(s.trace), failure, s.installsKeepingAppends, s.store.readsOfReplaced);
   }
 
   /** An invariant broken during a schedule. */
@@ -232,7 +233,6 @@ final class ScheduleExplorer {
     Request outstanding;
     long view;
     Map<String, Integer> ackedAtOpen;
-    int[] viewBounds;
     final Map<String, Integer> seenInView = new HashMap<>();
     boolean viewOpen;
     /** The scheduler fired the view's idle timer: the database closed it. */
