@@ -58,6 +58,7 @@ class ScheduleExplorationTest {
     long steps = 0;
     int withAppendsKept = 0;
     int withLeasedReads = 0;
+    int withHeldWrites = 0;
     for (long seed = FIRST_SEED; seed < FIRST_SEED + SCHEDULES; seed++) {
       ScheduleExplorer.Outcome o = explorer.run(seed);
       if (o.failed()) {
@@ -66,15 +67,18 @@ class ScheduleExplorationTest {
       steps += o.steps();
       withAppendsKept += o.installsKeepingAppends() > 0 ? 1 : 0;
       withLeasedReads += o.readsOfReplacedCars() > 0 ? 1 : 0;
+      withHeldWrites += o.writesHeld() > 0 ? 1 : 0;
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     System.out.printf("explored %d schedules (seeds %d..%d), %d steps, in %.1f s: %.0f schedules/s, %.0f steps/s, "
         + "0 failures; %d schedules installed a compaction keeping CARs appended after its snapshot, %d read a "
-        + "replaced CAR through an older lease%n", SCHEDULES, FIRST_SEED, FIRST_SEED + SCHEDULES - 1, steps, seconds,
-        SCHEDULES / seconds, steps / seconds, withAppendsKept, withLeasedReads);
-    // The orders the two injected bugs need were reached, and the real code handled them.
+        + "replaced CAR through an older lease, %d held writes behind the max-wait barrier%n", SCHEDULES, FIRST_SEED,
+        FIRST_SEED + SCHEDULES - 1, steps, seconds, SCHEDULES / seconds, steps / seconds, withAppendsKept,
+        withLeasedReads, withHeldWrites);
+    // The orders the two injected bugs need, and invariant 3's barrier, were reached; the real code handled them.
     assertThat(withAppendsKept).as("schedules with a compaction installed over appended CARs").isPositive();
     assertThat(withLeasedReads).as("schedules reading a replaced CAR through an older lease").isPositive();
+    assertThat(withHeldWrites).as("schedules holding writes behind the max-wait barrier").isPositive();
   }
 
   @Test

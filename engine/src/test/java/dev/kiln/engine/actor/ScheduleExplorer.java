@@ -103,9 +103,10 @@ final class ScheduleExplorer {
    * @param installsKeepingAppends compactions installed with CARs appended after their snapshot
    * @param readsOfReplacedCars block reads served by a CAR that a compaction had already replaced,
    *     possible only because a lease on an older generation kept it
+   * @param writesHeld writes held back by the compaction max-wait barrier (invariant 3)
    */
   record Outcome(long seed, InjectedBug bug, List<String> trace, String failure, int installsKeepingAppends,
-      int readsOfReplacedCars) {
+      int readsOfReplacedCars, int writesHeld) {
     boolean failed() {
       return failure != null;
     }
@@ -163,7 +164,8 @@ final class ScheduleExplorer {
     } finally {
       s.dispose();
     }
-    return new Outcome(seed, InjectedBug.active, List.copyOf(s.trace), failure, s.installsKeepingAppends, s.store.readsOfReplaced);
+    return new Outcome(seed, InjectedBug.active, List.copyOf(s.trace), failure, s.installsKeepingAppends, s.store.readsOfReplaced,
+        s.writesHeld);
   }
 
   /** An invariant broken during a schedule. */
@@ -508,6 +510,7 @@ final class ScheduleExplorer {
     Events.State journalState = Events.State.empty();
     int eventsSeen;
     int installsKeepingAppends;
+    int writesHeld;
     /** Every block read goes to the store (a cached block would hide a deleted CAR). */
     final Cache<Cid, Block> cache = Caffeine.newBuilder().maximumSize(0).expireAfterWrite(Duration.ZERO)
         .executor(Runnable::run).build();
@@ -691,6 +694,9 @@ final class ScheduleExplorer {
         c.viewOpen = false;
       }
       db.settle();
+      if ((op instanceof Put || op instanceof Del) && db.loaded && !db.toCommit.hasMessages()) {
+        writesHeld++; // the database kept it back: the max-wait barrier holds writes
+      }
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
