@@ -59,7 +59,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -115,7 +114,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Throwable error) implements Command {}
 
-  private record MaxWaitElapsed(long epoch, long request) implements Command {}
+  /** A timer's message (package-private so that the schedule explorer can fire it). */
+  record MaxWaitElapsed(long epoch, long request) implements Command {}
 
   private record DeletionDone(long epoch, List<Cid> cars, Throwable error) implements Command {}
 
@@ -123,7 +123,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private record CloseCheck() implements Command {}
 
-  private record ViewIdle(long epoch, long view) implements Command {}
+  /** A timer's message (package-private so that the schedule explorer can fire it). */
+  record ViewIdle(long epoch, long view) implements Command {}
 
   private record DestroyDone(long epoch, Throwable error) implements Command {}
 
@@ -211,7 +212,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.store = store;
     this.cache = cache;
     this.settings = settings;
-    this.blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("kiln.blocking-dispatcher"));
+    this.blocking = wiring.blocking(context);
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
     this.commitActor = wiring.commitActor(parts);
     this.compactor = wiring.compactor(parts);
@@ -615,7 +616,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     long bytesBefore = snap.carBytes();
     int logBefore = state.carLog().size();
     return Effect()
-        .persist(new Compacted(compacted, kept))
+        .persist(new Compacted(compacted, InjectedBug.active == InjectedBug.INSTALL_DROPS_APPENDED_CARS ? 0 : kept))
         .thenRun(newState -> {
           snapshot = null;
           Set<Cid> live = new HashSet<>(newState.carLog());
@@ -698,7 +699,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     Iterator<PendingDeletion> it = pendingDeletions.iterator();
     while (it.hasNext()) {
       PendingDeletion d = it.next();
-      if (leases.anyOlderThan(d.generation())) {
+      if (leases.anyOlderThan(d.generation()) && InjectedBug.active != InjectedBug.DELETE_IGNORES_LEASES) {
         continue;
       }
       it.remove();

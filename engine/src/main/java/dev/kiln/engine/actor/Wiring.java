@@ -7,6 +7,7 @@ import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 
 /**
@@ -19,6 +20,14 @@ public interface Wiring {
       Executor blocking, DatabaseSettings settings) {}
 
   ActorRef<CommitActor.Command> commitActor(Parts parts);
+
+  /**
+   * Where the database and its children run blocking work: {@code kiln.blocking-dispatcher}. A test
+   * may queue the work instead, to decide when each piece runs.
+   */
+  default Executor blocking(ActorContext<DatabaseProtocol.Command> context) {
+    return context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("kiln.blocking-dispatcher"));
+  }
 
   ActorRef<CompactorActor.Command> compactor(Parts parts);
 
