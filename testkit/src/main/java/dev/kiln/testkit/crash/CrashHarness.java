@@ -35,6 +35,12 @@ import java.util.stream.Stream;
  * }</pre>
  *
  * A broken promise throws {@link CrashCheckFailed}, naming the seed and the cycle.
+ *
+ * <p>With {@link Builder#deletePause} the child deletes replaced CARs slowly and announces each
+ * deletion, so plans can also kill while replaced CARs are being deleted
+ * ({@link KillPlan#duringDeletion}). For long runs (a command, a soak) use
+ * {@link #run(Config, java.util.function.Consumer)}: every kind of kill, progress per cycle, and
+ * figures back instead of an exception.
  */
 public final class CrashHarness {
   /** Exit code of a process ended by SIGKILL (128 + 9). */
@@ -134,7 +140,9 @@ public final class CrashHarness {
       }
     }
     try {
-      b.build().run();
+      CrashReport report = b.build().run();
+      System.out.println("kills by kind: " + report.killsByKind() + "; during a compaction " + report.killsDuringCompaction()
+          + ", during deletion of replaced CARs " + report.killsDuringDeletion());
     } catch (CrashCheckFailed e) {
       System.err.println(e.getMessage());
       System.exit(1);

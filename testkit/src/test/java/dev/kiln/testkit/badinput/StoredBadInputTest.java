@@ -77,7 +77,7 @@ class StoredBadInputTest {
     random.nextBytes(junk);
     setLastPayload(junk);
 
-    reopenExpectingTypedFailures(ErrorCode.JOURNAL, VICTIM);
+    reopenExpectingTypedFailures(ErrorCode.JOURNAL, VICTIM, "cannot be replayed", "byte offset");
   }
 
   @Test
@@ -85,7 +85,7 @@ class StoredBadInputTest {
     byte[] payload = lastEvent().payload();
     setLastPayload(Arrays.copyOf(payload, payload.length / 2));
 
-    reopenExpectingTypedFailures(ErrorCode.JOURNAL, VICTIM);
+    reopenExpectingTypedFailures(ErrorCode.JOURNAL, VICTIM, "cannot be replayed", "end-of-input");
   }
 
   @Test
@@ -104,7 +104,19 @@ class StoredBadInputTest {
     Path file = cars().pathOf(car);
     Files.write(file, bytes((int) Files.size(file)));
 
-    reopenExpectingTypedFailures(ErrorCode.CORRUPT, car.toString());
+    reopenExpectingTypedFailures(ErrorCode.CORRUPT, car.toString(), "offset");
+  }
+
+  @Test
+  void aCarWhoseFileHashIsRightButOneBlockDoesNotHashToItsCid() throws Exception {
+    Cid original = lastEvent().event().car();
+    byte[] bytes = Files.readAllBytes(cars().pathOf(original));
+    bytes[bytes.length - 3] ^= 0x5A; // inside the last block's data
+    Cid renamed = Block.raw(bytes).cid(); // a CAR is named by the hash of its file: this one passes that check
+    Files.write(cars().dir().resolve(renamed + ".car"), bytes);
+    forgeLastEvent(e -> new Events.CarAppended(renamed, e.commit(), e.seq()));
+
+    reopenExpectingTypedFailures(ErrorCode.CORRUPT, renamed.toString(), "do not match their CID", "offset");
   }
 
   @Test
@@ -148,7 +160,7 @@ class StoredBadInputTest {
    * Reopens Kiln: every call to the victim fails with {@code code} and a message naming {@code what};
    * the bystander reads and writes; nothing of the victim's changes.
    */
-  private void reopenExpectingTypedFailures(ErrorCode code, String what) {
+  private void reopenExpectingTypedFailures(ErrorCode code, String... what) {
     StoredState before = StoredState.read(dir);
     try (Kiln kiln = TestKiln.start(dir, SETTINGS)) {
       Database victim = kiln.open(VICTIM);
