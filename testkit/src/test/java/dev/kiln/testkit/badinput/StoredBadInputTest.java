@@ -36,6 +36,7 @@ import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializer;
 import org.apache.pekko.serialization.Serializers;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -263,15 +264,24 @@ class StoredBadInputTest {
     }
   }
 
-  /** Kiln's serialization setup, in an ActorSystem that never touches the journal. */
-  private <T> T withSerialization(Function<Serialization, T> f) {
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "forger", TestKiln.config(dir, SETTINGS));
-    try {
-      return f.apply(SerializationExtension.get(system.classicSystem()));
-    } finally {
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().join();
+  /** Kiln's serialization setup, in an ActorSystem that never touches the journal (one for the class). */
+  private static Serialization serialization;
+  private static ActorSystem<Void> serializationSystem;
+
+  @AfterAll
+  static void stopSerialization() {
+    if (serializationSystem != null) {
+      serializationSystem.terminate();
+      serializationSystem.getWhenTerminated().toCompletableFuture().join();
     }
+  }
+
+  private <T> T withSerialization(Function<Serialization, T> f) {
+    if (serialization == null) {
+      serializationSystem = ActorSystem.create(Behaviors.empty(), "forger", TestKiln.config(dir, SETTINGS));
+      serialization = SerializationExtension.get(serializationSystem.classicSystem());
+    }
+    return f.apply(serialization);
   }
 
   private static ObjectNode doc(String id, int v) {
