@@ -6,6 +6,8 @@ import dev.kiln.engine.actor.Events.Compacted;
 import dev.kiln.engine.actor.Events.Event;
 import dev.kiln.engine.actor.Events.State;
 import dev.kiln.engine.block.Block;
+import dev.kiln.engine.block.CorruptBlockException;
+import dev.kiln.engine.block.MissingBlockException;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarNotFoundException;
 import dev.kiln.engine.car.CarStore;
@@ -67,6 +69,7 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -146,6 +149,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private final TimerScheduler<Command> timers;
   private final CarStore store;
   private final Cache<Cid, Block> cache;
+  private final ReplayGate gate;
   private final Executor blocking;
   private final DatabaseSettings settings;
   private final ActorRef<CommitActor.Command> commitActor;
@@ -195,18 +199,22 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   /** With other children than the real ones, e.g. probes in tests. */
   public static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings,
       Wiring wiring) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-        new DatabaseActor(name, ctx, timers, store, cache, settings, wiring)));
+    return Behaviors.setup(outer -> {
+      ReplayGate gate = new ReplayGate(name, outer.getSelf());
+      return Behaviors.intercept(() -> gate, Behaviors.<Command>setup(ctx -> Behaviors.withTimers(timers ->
+          new DatabaseActor(name, ctx, timers, store, cache, settings, wiring, gate))));
+    });
   }
 
   private DatabaseActor(String name, ActorContext<Command> context, TimerScheduler<Command> timers, CarStore store,
-      Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring) {
+      Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring, ReplayGate gate) {
     // The children are spawned once, here, outside the journal-failure restart, and survive it:
     // the CommitActor is told to start again with Reset. Pekko's default would stop them on restart,
     // leaving this actor sending to dead refs and never committing again (invariant 11).
     super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
         .withStopChildren(false));
     this.name = name;
+    this.gate = gate;
     this.context = context;
     this.timers = timers;
     this.store = store;
@@ -242,8 +250,15 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.class, (state, signal) -> startLoading(state))
-        .onSignal(PreRestart.class, (state, signal) -> restartFromJournal())
+        .onSignal(RecoveryCompleted.class, (state, signal) -> {
+          gate.replayed();
+          startLoading(state);
+        })
+        .onSignal(RecoveryFailed.class, (state, signal) -> gate.replayFailed(signal.getFailure()))
+        .onSignal(PreRestart.class, (state, signal) -> {
+          gate.replayStarted();
+          restartFromJournal();
+        })
         .build();
   }
 
@@ -301,7 +316,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       CommitRoots headRoots = CommitRoots.empty();
       if (head != null) {
         Snapshot s = new Snapshot(0, new ArrayList<>(opened.values()), head, null);
-        headRoots = CommitRoots.fromBlock(new CarLogBlocks(store, s, cache, true).get(head));
+        CarLogBlocks blocks = new CarLogBlocks(store, s, cache, true);
+        headRoots = CommitRoots.fromBlock(blocks.get(head));
+        // A head whose trees are not stored is damaged data, not a race: say so now, naming them.
+        for (Cid tree : List.of(headRoots.docs(), headRoots.seqs(), headRoots.bySeq())) {
+          try {
+            blocks.get(tree);
+          } catch (MissingBlockException e) {
+            throw new CorruptBlockException(head, "commit " + head + " links to tree " + tree
+                + ", which no CAR of the CarLog holds", e);
+          }
+        }
       }
       Set<Cid> named = new HashSet<>(log);
       for (Cid car : store.list()) {
@@ -1057,7 +1082,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return new KilnException(ErrorCode.CLOSED, "database " + name + " is closed");
   }
 
-  private static boolean isExternal(Command command) {
+  static boolean isExternal(Command command) {
     return command.getClass().getEnclosingClass() == DatabaseProtocol.class;
   }
 

@@ -1,8 +1,15 @@
 package dev.kiln.testkit.crash;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.kiln.engine.actor.DatabaseActor;
+import dev.kiln.engine.actor.DatabaseSettings;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
+import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.FileCarStore;
+import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
@@ -20,7 +27,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.time.Duration;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,6 +39,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The process a {@link CrashHarness} kills: starts Kiln on a data directory, opens one database and
@@ -42,9 +57,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * deleted. With {@code --compact-every N}, a compaction is requested after every N acknowledgements
  * (one at a time).
  *
+ * <p>With {@code --delete-pause-ms P} the database runs on an {@link AnnouncingCarStore}: every
+ * deletion of a replaced CAR prints {@code DELETING}, pauses P ms and then deletes, so the parent
+ * can kill inside it. The facade offers no way to swap the CAR store, so then the child spawns the
+ * DatabaseActor itself (on Kiln's ActorSystem and journal) and speaks the protocol with ask.
+ *
  * <pre>
  * java dev.kiln.testkit.crash.CrashChild --data-dir DIR [--db NAME] [--seed S] [--run R] [--writers W]
  *      [--compact-every N] [--max-seconds T] [--set kiln.key=value]... [--ack-before-write]
+ *      [--delete-pause-ms P]
  * </pre>
  *
  * Everything but the protocol goes to stderr. The child stops on its own (without cleanup, as in a
@@ -53,7 +74,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * sent) to show that the harness catches lost acknowledged writes.
  */
 public final class CrashChild {
-  private final Database db;
+  private final Ops db;
   private final PrintStream out;
   private final ExecutorService callbacks;
   private final int compactEvery;
@@ -62,7 +83,7 @@ public final class CrashChild {
   private final AtomicBoolean compacting = new AtomicBoolean();
   private final AtomicInteger compactions = new AtomicInteger();
 
-  private CrashChild(Database db, PrintStream out, ExecutorService callbacks, int compactEvery, boolean ackBeforeWrite) {
+  private CrashChild(Ops db, PrintStream out, ExecutorService callbacks, int compactEvery, boolean ackBeforeWrite) {
     this.db = db;
     this.out = out;
     this.callbacks = callbacks;
@@ -81,7 +102,16 @@ public final class CrashChild {
     guard.schedule(() -> Runtime.getRuntime().halt(4), o.maxSeconds, TimeUnit.SECONDS);
 
     Kiln kiln = TestKiln.start(o.dataDir, o.settings);
-    Database db = kiln.open(o.db);
+    AnnouncingCarStore announcing = null;
+    Ops db;
+    if (o.deletePauseMillis > 0) {
+      DatabaseSettings settings = kiln.defaults();
+      announcing = new AnnouncingCarStore(
+          new FileCarStore(settings.dataDir().resolve(o.db).resolve("cars"), settings.fsync()), out, o.deletePauseMillis);
+      db = new ActorOps(kiln.system(), announcing, o.db, settings);
+    } else {
+      db = new FacadeOps(kiln.open(o.db));
+    }
     DatabaseProtocol.DatabaseStats stats = db.stats().toCompletableFuture().join();
     List<DatabaseProtocol.DocRow> rows = db.allDocs().toCompletableFuture().join().rows();
 
@@ -98,11 +128,86 @@ public final class CrashChild {
         writers.get(Math.floorMod(row.id().hashCode(), o.writers)).adopt(row.id(), version);
       }
     }
+    if (announcing != null) {
+      announcing.arm(); // start-up removed its orphans already (stats answered only once it was ready)
+    }
     out.println(new CrashLine.Ready(stats.lastSeq(), stats.documents()).format());
     for (Writer w : writers) {
       callbacks.execute(w::step);
     }
     new CountDownLatch(1).await(); // runs until killed
+  }
+
+  /** The five requests the child makes, through the facade or straight to the actor. */
+  private interface Ops {
+    CompletionStage<DatabaseProtocol.WriteResult> put(ObjectNode doc);
+
+    CompletionStage<DatabaseProtocol.WriteResult> delete(String id);
+
+    CompletionStage<DatabaseProtocol.CompactResult> compact();
+
+    CompletionStage<DatabaseProtocol.DatabaseStats> stats();
+
+    CompletionStage<DatabaseProtocol.AllDocsResult> allDocs();
+  }
+
+  private record FacadeOps(Database d) implements Ops {
+    public CompletionStage<DatabaseProtocol.WriteResult> put(ObjectNode doc) {
+      return d.put(doc);
+    }
+
+    public CompletionStage<DatabaseProtocol.WriteResult> delete(String id) {
+      return d.delete(id);
+    }
+
+    public CompletionStage<DatabaseProtocol.CompactResult> compact() {
+      return d.compact();
+    }
+
+    public CompletionStage<DatabaseProtocol.DatabaseStats> stats() {
+      return d.stats();
+    }
+
+    public CompletionStage<DatabaseProtocol.AllDocsResult> allDocs() {
+      return d.allDocs();
+    }
+  }
+
+  /** A DatabaseActor of the child's own, on a CAR store of its choosing. */
+  private static final class ActorOps implements Ops {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private final ActorSystem<?> system;
+    private final ActorRef<DatabaseProtocol.Command> ref;
+
+    ActorOps(ActorSystem<?> system, AnnouncingCarStore store, String name, DatabaseSettings settings) {
+      this.system = system;
+      Cache<Cid, Block> cache = Caffeine.newBuilder().maximumSize(50_000).build();
+      this.ref = system.systemActorOf(DatabaseActor.create(name, store, cache, settings), "crash-db", Props.empty());
+    }
+
+    private <T> CompletionStage<T> ask(Function<ActorRef<StatusReply<T>>, DatabaseProtocol.Command> message) {
+      return AskPattern.askWithStatus(ref, message::apply, TIMEOUT, system.scheduler());
+    }
+
+    public CompletionStage<DatabaseProtocol.WriteResult> put(ObjectNode doc) {
+      return ask(r -> new DatabaseProtocol.Put(doc, r));
+    }
+
+    public CompletionStage<DatabaseProtocol.WriteResult> delete(String id) {
+      return ask(r -> new DatabaseProtocol.Delete(id, r));
+    }
+
+    public CompletionStage<DatabaseProtocol.CompactResult> compact() {
+      return ask(DatabaseProtocol.Compact::new);
+    }
+
+    public CompletionStage<DatabaseProtocol.DatabaseStats> stats() {
+      return ask(DatabaseProtocol.Stats::new);
+    }
+
+    public CompletionStage<DatabaseProtocol.AllDocsResult> allDocs() {
+      return ask(r -> new DatabaseProtocol.AllDocs(DatabaseProtocol.AllDocsQuery.all(), r));
+    }
   }
 
   /** One writer: a chain of writes, each sent when the one before it was answered. */
@@ -266,6 +371,7 @@ public final class CrashChild {
     int compactEvery;
     long maxSeconds = 300;
     boolean ackBeforeWrite;
+    long deletePauseMillis;
     final Map<String, Object> settings = new LinkedHashMap<>();
 
     static Options parse(String[] args) {
@@ -288,6 +394,7 @@ public final class CrashChild {
           case "--writers" -> o.writers = Integer.parseInt(v);
           case "--compact-every" -> o.compactEvery = Integer.parseInt(v);
           case "--max-seconds" -> o.maxSeconds = Long.parseLong(v);
+          case "--delete-pause-ms" -> o.deletePauseMillis = Long.parseLong(v);
           case "--set" -> {
             int eq = v.indexOf('=');
             if (eq <= 0) {

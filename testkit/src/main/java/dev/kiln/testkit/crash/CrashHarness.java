@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -34,6 +35,12 @@ import java.util.stream.Stream;
  * }</pre>
  *
  * A broken promise throws {@link CrashCheckFailed}, naming the seed and the cycle.
+ *
+ * <p>With {@link Builder#deletePause} the child deletes replaced CARs slowly and announces each
+ * deletion, so plans can also kill while replaced CARs are being deleted
+ * ({@link KillPlan#duringDeletion}). For long runs (a command, a soak) use
+ * {@link #run(Config, java.util.function.Consumer)}: every kind of kill, progress per cycle, and
+ * figures back instead of an exception.
  */
 public final class CrashHarness {
   /** Exit code of a process ended by SIGKILL (128 + 9). */
@@ -58,7 +65,8 @@ public final class CrashHarness {
   private final String classpath;
   private final Duration killTimeout;
   private final boolean ackBeforeWrite;
-  private final PrintStream log;
+  private final Duration deletePause;
+  private final Consumer<String> log;
 
   private CrashHarness(Builder b) {
     this.dataDir = b.dataDir.toAbsolutePath();
@@ -70,7 +78,9 @@ public final class CrashHarness {
     this.writers = b.writers;
     this.compactEvery = b.compactEvery;
     this.settings = Map.copyOf(b.settings);
-    this.planner = b.planner != null ? b.planner : (cycle, random) -> KillPlan.random(random, compactEvery > 0);
+    this.deletePause = b.deletePause;
+    this.planner = b.planner != null ? b.planner
+        : (cycle, random) -> KillPlan.random(random, compactEvery > 0, !deletePause.isZero());
     this.jvmOptions = List.copyOf(b.jvmOptions);
     this.classpath = b.classpath;
     this.killTimeout = b.killTimeout;
@@ -87,7 +97,7 @@ public final class CrashHarness {
    *
    * <pre>
    * java -cp CLASSPATH dev.kiln.testkit.crash.CrashHarness --data-dir DIR [--seed S] [--cycles N] [--writers W]
-   *      [--compact-every N] [--set kiln.key=value]... [--ack-before-write]
+   *      [--compact-every N] [--delete-pause-ms P] [--set kiln.key=value]... [--ack-before-write]
    * </pre>
    */
   public static void main(String[] args) {
@@ -118,6 +128,7 @@ public final class CrashHarness {
         case "--writers" -> b.writers(Integer.parseInt(o[1]));
         case "--compact-every" -> b.compactEvery(Integer.parseInt(o[1]));
         case "--ack-before-write" -> b.ackBeforeWrite(true);
+        case "--delete-pause-ms" -> b.deletePause(Duration.ofMillis(Long.parseLong(o[1])));
         case "--set" -> {
           int eq = o[1].indexOf('=');
           if (eq <= 0) {
@@ -129,7 +140,9 @@ public final class CrashHarness {
       }
     }
     try {
-      b.build().run();
+      CrashReport report = b.build().run();
+      System.out.println("kills by kind: " + report.killsByKind() + "; during a compaction " + report.killsDuringCompaction()
+          + ", during deletion of replaced CARs " + report.killsDuringDeletion());
     } catch (CrashCheckFailed e) {
       System.err.println(e.getMessage());
       System.exit(1);
@@ -144,6 +157,11 @@ public final class CrashHarness {
    * @throws IllegalArgumentException when the data directory is not empty (the check must know every write)
    */
   public CrashReport run() {
+    return run(new ArrayList<>());
+  }
+
+  /** As {@link #run()}, adding each cycle to {@code done} as it passes its check (partial figures on a failure). */
+  private CrashReport run(List<CrashReport.Cycle> done) {
     if (isNonEmptyDirectory(dataDir)) {
       throw new IllegalArgumentException("the crash harness needs a fresh data directory, " + dataDir + " is not empty");
     }
@@ -155,7 +173,6 @@ public final class CrashHarness {
     }
     CrashLedger ledger = new CrashLedger();
     Random plans = new Random(seed);
-    List<CrashReport.Cycle> done = new ArrayList<>();
     long compactionsBefore = 0;
     for (int cycle = 1; cycle <= cycles; cycle++) {
       KillPlan plan = planner.plan(cycle, plans);
@@ -190,15 +207,116 @@ public final class CrashHarness {
       CrashReport.Cycle report = new CrashReport.Cycle(cycle, plan, child.killedByPlan, child.exitCode, child.acksAtKill,
           ledger.acksSinceSettle(), child.fails, child.started, child.finished, child.startedAtKill > child.finishedAtKill,
           image.stats().compactions() - compactionsBefore, filesAfterKill, image.stats().carLogLength(),
-          image.liveCount(), image.stats().lastSeq(), ledger.lastCounts(), childMillis, verifyMillis);
+          image.liveCount(), image.stats().lastSeq(), ledger.lastCounts(), childMillis, verifyMillis,
+          child.deleting, child.deleted, child.deletingAtKill > child.deletedAtKill);
       ledger.settle(image);
       compactionsBefore = image.stats().compactions();
       done.add(report);
-      log.println(report.summary(seed, cycles));
+      log.accept(report.summary(seed, cycles));
     }
     CrashReport report = new CrashReport(seed, done);
-    log.println(report.summary());
+    log.accept(report.summary());
     return report;
+  }
+
+  // ------------------------------------------------------------------ entry point for long runs
+
+  /**
+   * A crash run as a command would ask for it.
+   *
+   * @param seed picks the kill plans and the workloads; the same seed repeats them
+   * @param cycles kill-restart-verify cycles
+   * @param writers concurrent writers in the child
+   * @param compactEvery the child asks for a compaction after this many acks (0: never)
+   * @param deletePause how long each deletion of a replaced CAR waits after announcing itself (zero:
+   *     no kills during deletion)
+   * @param killTimeout a child still running this long after its start is killed anyway
+   * @param dataDir a fresh directory to run in, or null for a temporary one (removed after a passing run)
+   * @param settings Kiln settings for the child and the restarts
+   */
+  public record Config(long seed, int cycles, int writers, int compactEvery, Duration deletePause, Duration killTimeout,
+      Path dataDir, Map<String, Object> settings) {
+    public Config {
+      settings = Map.copyOf(settings);
+    }
+
+    /**
+     * Every kind of kill: after acks, during and right after compactions, and (with a 40 ms pause)
+     * during deletions of replaced CARs; eight writers, a compaction every 25 acks, auto-compaction
+     * after every second commit.
+     */
+    public static Config of(long seed, int cycles) {
+      return new Config(seed, cycles, 8, 25, Duration.ofMillis(40), Duration.ofSeconds(60), null,
+          Map.of("kiln.compaction.max-wait", "200ms", "kiln.auto-compact", 2));
+    }
+
+    public Config withDataDir(Path dir) {
+      return new Config(seed, cycles, writers, compactEvery, deletePause, killTimeout, dir, settings);
+    }
+
+    public Config withWriters(int n) {
+      return new Config(seed, cycles, n, compactEvery, deletePause, killTimeout, dataDir, settings);
+    }
+
+    public Config withCompactEvery(int acks) {
+      return new Config(seed, cycles, writers, acks, deletePause, killTimeout, dataDir, settings);
+    }
+
+    public Config withDeletePause(Duration pause) {
+      return new Config(seed, cycles, writers, compactEvery, pause, killTimeout, dataDir, settings);
+    }
+  }
+
+  /**
+   * Runs {@code config.cycles()} cycles, passing each cycle's summary to {@code progress} as it is
+   * done, and answers with the figures; a broken promise ends the run and is in the figures (with
+   * the child logs kept for replay), not thrown.
+   */
+  public static CrashFigures run(Config config, Consumer<String> progress) {
+    long t0 = System.nanoTime();
+    boolean temporary = config.dataDir() == null;
+    Path root;
+    try {
+      root = temporary ? Files.createTempDirectory("kiln-crash-") : config.dataDir();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary directory for the crash run", e);
+    }
+    Builder b = builder(temporary ? root.resolve("data") : root)
+        .seed(config.seed())
+        .cycles(config.cycles())
+        .writers(config.writers())
+        .compactEvery(config.compactEvery())
+        .deletePause(config.deletePause())
+        .killTimeout(config.killTimeout())
+        .progress(progress);
+    if (temporary) {
+      b.logDir(root.resolve("logs"));
+    }
+    config.settings().forEach(b::setting);
+    List<CrashReport.Cycle> done = new ArrayList<>();
+    CrashCheckFailed failure = null;
+    try {
+      b.build().run(done);
+    } catch (CrashCheckFailed e) {
+      failure = e;
+      progress.accept(e.getMessage());
+    }
+    CrashFigures figures = CrashFigures.of(config, new CrashReport(config.seed(), done), failure, root,
+        (System.nanoTime() - t0) / 1_000_000);
+    if (temporary && failure == null) {
+      deleteTree(root);
+    }
+    return figures;
+  }
+
+  private static void deleteTree(Path root) {
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // a leftover temporary directory is harmless
+    }
   }
 
   // ------------------------------------------------------------------ one child
@@ -214,12 +332,16 @@ public final class CrashHarness {
     int fails;
     int started;
     int finished;
+    int deleting;
+    int deleted;
     int acksAtTrigger = -1;
     volatile boolean killSent;
     boolean killedByPlan;
     int acksAtKill;
     int startedAtKill;
     int finishedAtKill;
+    int deletingAtKill;
+    int deletedAtKill;
     int exitCode;
     boolean ready;
 
@@ -246,9 +368,13 @@ public final class CrashHarness {
             started++;
           } else if (line instanceof CrashLine.Compacted) {
             finished++;
+          } else if (line instanceof CrashLine.Deleting) {
+            deleting++;
+          } else if (line instanceof CrashLine.Deleted) {
+            deleted++;
           }
           if (!killSent) {
-            if (acksAtTrigger < 0 && plan.triggered(acks, started, finished)) {
+            if (acksAtTrigger < 0 && plan.triggered(acks, started, finished, deleting)) {
               acksAtTrigger = acks;
             }
             if (acksAtTrigger >= 0 && acks - acksAtTrigger >= plan.thenAcks()) {
@@ -270,6 +396,8 @@ public final class CrashHarness {
       acksAtKill = acks;
       startedAtKill = started;
       finishedAtKill = finished;
+      deletingAtKill = deleting;
+      deletedAtKill = deleted;
       // SIGKILL on Linux and macOS: no shutdown hook, no flush, no cleanup. Through the handle, not
       // Process.destroyForcibly(), which also closes our end of the pipe: lines the child printed
       // before it died are still to be read, and each ACK among them is a promise to check.
@@ -305,6 +433,9 @@ public final class CrashHarness {
     }
     if (ackBeforeWrite) {
       command.add("--ack-before-write");
+    }
+    if (!deletePause.isZero()) {
+      command.addAll(List.of("--delete-pause-ms", Long.toString(deletePause.toMillis())));
     }
     Child child = new Child();
     child.plan = plan;
@@ -382,7 +513,8 @@ public final class CrashHarness {
     private String classpath = System.getProperty("java.class.path");
     private Duration killTimeout = Duration.ofSeconds(60);
     private boolean ackBeforeWrite;
-    private PrintStream log = System.out;
+    private Duration deletePause = Duration.ZERO;
+    private Consumer<String> log = System.out::println;
 
     private Builder(Path dataDir) {
       this.dataDir = dataDir;
@@ -485,7 +617,27 @@ public final class CrashHarness {
 
     /** Where the per-cycle summaries go; System.out by default. */
     public Builder log(PrintStream log) {
-      this.log = log;
+      this.log = log::println;
+      return this;
+    }
+
+    /** Takes each cycle's summary line as it is done, then the run's (progress for long runs). */
+    public Builder progress(Consumer<String> progress) {
+      this.log = progress;
+      return this;
+    }
+
+    /**
+     * With a pause above zero the child deletes replaced CARs through an {@link AnnouncingCarStore}:
+     * each delete is announced, then waits this long, so {@link KillPlan.Trigger#DELETION_STARTED}
+     * plans can kill inside it, and random plans include such kills. Zero (the default): no pause,
+     * and the child uses the Kiln facade.
+     */
+    public Builder deletePause(Duration pause) {
+      if (pause.isNegative()) {
+        throw new IllegalArgumentException("deletePause must not be negative, got " + pause);
+      }
+      this.deletePause = pause;
       return this;
     }
 

@@ -16,6 +16,8 @@ package dev.kiln.testkit.crash;
  * COMPACTING &lt;n&gt;                           compaction n was requested
  * COMPACTED &lt;n&gt; &lt;carLogBefore&gt; &lt;carLogAfter&gt;   compaction n finished and was installed
  * COMPACT-FAILED &lt;n&gt; &lt;code&gt;                compaction n failed
+ * DELETING &lt;car&gt;                          about to delete a replaced CAR (only with --delete-pause-ms)
+ * DELETED &lt;car&gt;                           deleted it
  * </pre>
  *
  * A sequence number of 0 in an {@code ACK} means "not known" (real ones start at 1).
@@ -69,6 +71,19 @@ public sealed interface CrashLine {
     }
   }
 
+  /** A replaced (or orphaned) CAR is about to be deleted. */
+  record Deleting(String car) implements CrashLine {
+    public String format() {
+      return "DELETING " + car;
+    }
+  }
+
+  record Deleted(String car) implements CrashLine {
+    public String format() {
+      return "DELETED " + car;
+    }
+  }
+
   /**
    * Reads one line.
    *
@@ -107,6 +122,12 @@ public sealed interface CrashLine {
         case "COMPACT-FAILED":
           need(f, 3, line);
           return new CompactFailed(Integer.parseInt(f[1]), f[2]);
+        case "DELETING":
+          need(f, 2, line);
+          return new Deleting(f[1]);
+        case "DELETED":
+          need(f, 2, line);
+          return new Deleted(f[1]);
         default:
           throw new IllegalArgumentException("not a crash-child line: '" + line + "'");
       }

@@ -1,6 +1,8 @@
 package dev.kiln.testkit.crash;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a {@link CrashHarness} run did: one entry per kill-restart-verify cycle. A report exists only
@@ -31,12 +33,17 @@ public record CrashReport(long seed, List<Cycle> cycles) {
    * @param liveDocs live documents after the restart
    * @param lastSeq the last sequence number after the restart
    * @param counts what the check found about writes in flight
+   * @param deletionsStarted deletions of replaced CARs the child announced (only with a delete pause)
+   * @param deletionsFinished of those, how many it reported done
+   * @param killedDuringDeletion as far as the parent had read, a deletion had started and not finished
+   *     when it sent the kill
    */
   public record Cycle(
       int cycle, KillPlan plan, boolean killedByPlan, int exitCode, int acksAtKill, int acks, int writesFailed,
       int compactionsStarted, int compactionsFinished, boolean killedDuringCompaction, long compactionsInstalled,
       int filesAfterKill,
-      int carLogLength, long liveDocs, long lastSeq, CrashLedger.CheckCounts counts, long childMillis, long verifyMillis) {
+      int carLogLength, long liveDocs, long lastSeq, CrashLedger.CheckCounts counts, long childMillis, long verifyMillis,
+      int deletionsStarted, int deletionsFinished, boolean killedDuringDeletion) {
 
     /** Files the restart removed: orphan CARs and temp files of commits or compactions cut short. */
     public int filesRemovedAtRestart() {
@@ -50,7 +57,8 @@ public record CrashReport(long seed, List<Cycle> cycles) {
               + "%d after restart = CarLog %d; compactions: %d requested, %d answered, %d installed; "
               + "child %.1f s, verify %.1f s",
           seed, cycle, of, plan, killedByPlan ? "killed" : "killed at timeout", exitCode, acksAtKill,
-          killedDuringCompaction ? " during a compaction" : "", acks, writesFailed, counts.inFlight(),
+          (killedDuringCompaction ? " during a compaction" : "") + (killedDuringDeletion ? " during deletion of a replaced CAR" : ""),
+          acks, writesFailed, counts.inFlight(),
           counts.inFlightStored(), counts.inFlightLost(), liveDocs, lastSeq, filesAfterKill, carLogLength, carLogLength,
           compactionsStarted, compactionsFinished, compactionsInstalled, childMillis / 1000.0, verifyMillis / 1000.0);
     }
@@ -66,6 +74,37 @@ public record CrashReport(long seed, List<Cycle> cycles) {
 
   public int killsDuringCompaction() {
     return (int) cycles.stream().filter(Cycle::killedDuringCompaction).count();
+  }
+
+  public int killsDuringDeletion() {
+    return (int) cycles.stream().filter(Cycle::killedDuringDeletion).count();
+  }
+
+  /**
+   * Kills by the moment their plan picked: {@code after-acks}, {@code compaction-started},
+   * {@code compaction-finished}, {@code deletion-started}, and {@code timeout} for kills whose moment
+   * never came. (What was really running at the kill: {@link #killsDuringCompaction},
+   * {@link #killsDuringDeletion}.)
+   */
+  public Map<String, Integer> killsByKind() {
+    Map<String, Integer> kinds = new LinkedHashMap<>();
+    for (KillPlan.Trigger t : KillPlan.Trigger.values()) {
+      kinds.put(kindName(t), 0);
+    }
+    kinds.put("timeout", 0);
+    for (Cycle c : cycles) {
+      kinds.merge(c.killedByPlan() ? kindName(c.plan().trigger()) : "timeout", 1, Integer::sum);
+    }
+    return kinds;
+  }
+
+  static String kindName(KillPlan.Trigger t) {
+    return switch (t) {
+      case ACKS -> "after-acks";
+      case COMPACTION_STARTED -> "compaction-started";
+      case COMPACTION_FINISHED -> "compaction-finished";
+      case DELETION_STARTED -> "deletion-started";
+    };
   }
 
   public int killsRightAfterCompaction() {
@@ -97,10 +136,12 @@ public record CrashReport(long seed, List<Cycle> cycles) {
   }
 
   public String summary() {
-    return String.format("crash seed=%d: %d cycles, %d kills (%d during a compaction, %d right after one, %d at timeout), "
+    return String.format("crash seed=%d: %d cycles, %d kills (%d during a compaction, %d right after one, "
+            + "%d during deletion of replaced CARs, %d at timeout), "
             + "%d acks verified, 0 lost, %d compactions installed, %d files removed at restarts, "
             + "writes in flight at kills: %d stored, %d not; %d failed writes",
-        seed, cycles.size(), kills(), killsDuringCompaction(), killsRightAfterCompaction(), killsAtTimeout(),
+        seed, cycles.size(), kills(), killsDuringCompaction(), killsRightAfterCompaction(), killsDuringDeletion(),
+        killsAtTimeout(),
         acksVerified(), compactionsInstalled(), filesRemovedAtRestart(), inFlightStored(), inFlightLost(), writesFailed());
   }
 }
