@@ -21,40 +21,50 @@ public final class DatabaseProtocol {
   /** Everything a database accepts. Not sealed: the engine adds its own private messages. */
   public interface Command extends KilnSerializable {}
 
+  /** A command that is answered: with its reply, or with a {@link KilnException}, at {@code replyTo}. */
+  public interface Request<R> extends Command {
+    ActorRef<StatusReply<R>> replyTo();
+
+    /** Answers this request with an error. */
+    default void fail(KilnException error) {
+      replyTo().tell(StatusReply.error(error));
+    }
+  }
+
   // ------------------------------------------------------------------ writes
 
   /** Stores a JSON object; its {@code _id} is generated (time-ordered) when missing. */
-  public record Put(ObjectNode doc, ActorRef<StatusReply<WriteResult>> replyTo) implements Command {}
+  public record Put(ObjectNode doc, ActorRef<StatusReply<WriteResult>> replyTo) implements Request<WriteResult> {}
 
   /** Stores several documents in one commit: all of them, or none when any is invalid. */
-  public record PutAll(List<ObjectNode> docs, ActorRef<StatusReply<BulkResult>> replyTo) implements Command {}
+  public record PutAll(List<ObjectNode> docs, ActorRef<StatusReply<BulkResult>> replyTo) implements Request<BulkResult> {}
 
   /** Deletes a document by writing a tombstone, which the changes feed reports. */
-  public record Delete(String id, ActorRef<StatusReply<WriteResult>> replyTo) implements Command {}
+  public record Delete(String id, ActorRef<StatusReply<WriteResult>> replyTo) implements Request<WriteResult> {}
 
   // ------------------------------------------------------------------ reads
 
   /** The live document with this id; {@link ErrorCode#NOT_FOUND} for absent or deleted ones. */
-  public record Get(String id, ActorRef<StatusReply<DocResult>> replyTo) implements Command {}
+  public record Get(String id, ActorRef<StatusReply<DocResult>> replyTo) implements Request<DocResult> {}
 
   /** An ordered scan of documents by id. */
-  public record AllDocs(AllDocsQuery query, ActorRef<StatusReply<AllDocsResult>> replyTo) implements Command {}
+  public record AllDocs(AllDocsQuery query, ActorRef<StatusReply<AllDocsResult>> replyTo) implements Request<AllDocsResult> {}
 
   /** Every document changed after sequence {@code since}, oldest first, at most {@code limit} (0: all). */
-  public record Changes(long since, int limit, ActorRef<StatusReply<ChangesResult>> replyTo) implements Command {}
+  public record Changes(long since, int limit, ActorRef<StatusReply<ChangesResult>> replyTo) implements Request<ChangesResult> {}
 
   /**
    * Rows of a query index in key order (then by document id); {@link ErrorCode#NOT_FOUND} for an index
    * that is neither stored nor registered, {@link ErrorCode#INVALID_QUERY} for bad options.
    */
-  public record Query(String index, IndexQuery query, ActorRef<StatusReply<QueryResult>> replyTo) implements Command {}
+  public record Query(String index, IndexQuery query, ActorRef<StatusReply<QueryResult>> replyTo) implements Request<QueryResult> {}
 
   /**
    * Defines a field index on {@code field} (a dotted path or a JSON pointer), named by the path, and
    * builds it from the documents stored so far. Idempotent; the reply comes once the index is
    * durable. From then on every commit keeps it current, in every process.
    */
-  public record DefineIndex(String field, ActorRef<StatusReply<IndexDefined>> replyTo) implements Command {}
+  public record DefineIndex(String field, ActorRef<StatusReply<IndexDefined>> replyTo) implements Request<IndexDefined> {}
 
   /** Sends {@code subscriber} a {@link ChangeBatch} after every commit, until it stops or unsubscribes. */
   public record Subscribe(ActorRef<ChangeBatch> subscriber) implements Command {}
@@ -65,7 +75,7 @@ public final class DatabaseProtocol {
    * Opens a read view: a snapshot that stays readable, unchanged, until closed (or until it has
    * been idle for {@code kiln.view-idle-timeout}), however many commits and compactions happen.
    */
-  public record OpenView(ActorRef<StatusReply<ViewOpened>> replyTo) implements Command {}
+  public record OpenView(ActorRef<StatusReply<ViewOpened>> replyTo) implements Request<ViewOpened> {}
 
   /** Runs a {@link Get}, {@link AllDocs}, {@link Changes} or {@link Query} against an open view. */
   public record InView(long view, Command read) implements Command {}
@@ -75,15 +85,15 @@ public final class DatabaseProtocol {
   // ------------------------------------------------------------------ maintenance
 
   /** Compacts the CarLog into one CAR; replies once the compaction is installed. */
-  public record Compact(ActorRef<StatusReply<CompactResult>> replyTo) implements Command {}
+  public record Compact(ActorRef<StatusReply<CompactResult>> replyTo) implements Request<CompactResult> {}
 
-  public record Stats(ActorRef<StatusReply<DatabaseStats>> replyTo) implements Command {}
+  public record Stats(ActorRef<StatusReply<DatabaseStats>> replyTo) implements Request<DatabaseStats> {}
 
   /** Finishes acknowledged work and stops the database; later calls fail with {@link ErrorCode#CLOSED}. */
-  public record Close(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Close(ActorRef<StatusReply<Done>> replyTo) implements Request<Done> {}
 
   /** Closes the database and removes everything it stored; opening the name again starts empty. */
-  public record Destroy(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Destroy(ActorRef<StatusReply<Done>> replyTo) implements Request<Done> {}
 
   // ------------------------------------------------------------------ queries and replies
 

@@ -977,20 +977,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   /** Answers a request of any kind with an error (for requests that arrive wrapped or too early). */
-  private static void replyError(Command command, KilnException error) {
-    if (command instanceof Get c) {
-      c.replyTo().tell(StatusReply.error(error));
-    } else if (command instanceof AllDocs c) {
-      c.replyTo().tell(StatusReply.error(error));
-    } else if (command instanceof Changes c) {
-      c.replyTo().tell(StatusReply.error(error));
-    } else if (command instanceof Stats c) {
-      c.replyTo().tell(StatusReply.error(error));
-    } else if (command instanceof DatabaseProtocol.Query c) {
-      c.replyTo().tell(StatusReply.error(error));
-    } else if (command instanceof DatabaseProtocol.DefineIndex c) {
-      c.replyTo().tell(StatusReply.error(error));
-    }
+  static void replyError(Command command, KilnException error) {
+    if (command instanceof DatabaseProtocol.InView v) {
+      replyError(v.read(), error);
+    } else if (command instanceof DatabaseProtocol.Request<?> r) {
+      r.fail(error);
+    } // subscriptions and view closes: nothing to answer
   }
 
   // ------------------------------------------------------------------ subscriptions

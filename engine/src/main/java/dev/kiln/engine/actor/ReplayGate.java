@@ -1,18 +1,8 @@
 package dev.kiln.engine.actor;
 
-import dev.kiln.protocol.DatabaseProtocol.AllDocs;
-import dev.kiln.protocol.DatabaseProtocol.Changes;
 import dev.kiln.protocol.DatabaseProtocol.Close;
 import dev.kiln.protocol.DatabaseProtocol.Command;
-import dev.kiln.protocol.DatabaseProtocol.Compact;
-import dev.kiln.protocol.DatabaseProtocol.Delete;
 import dev.kiln.protocol.DatabaseProtocol.Destroy;
-import dev.kiln.protocol.DatabaseProtocol.Get;
-import dev.kiln.protocol.DatabaseProtocol.InView;
-import dev.kiln.protocol.DatabaseProtocol.OpenView;
-import dev.kiln.protocol.DatabaseProtocol.Put;
-import dev.kiln.protocol.DatabaseProtocol.PutAll;
-import dev.kiln.protocol.DatabaseProtocol.Stats;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.util.ArrayList;
@@ -68,34 +58,7 @@ final class ReplayGate extends BehaviorInterceptor<Command, Command> {
   }
 
   private static void answer(Command command, KilnException error) {
-    StatusReply<Object> reply = StatusReply.error(error);
-    ActorRef<?> to = null;
-    if (command instanceof Put c) {
-      to = c.replyTo();
-    } else if (command instanceof PutAll c) {
-      to = c.replyTo();
-    } else if (command instanceof Delete c) {
-      to = c.replyTo();
-    } else if (command instanceof Get c) {
-      to = c.replyTo();
-    } else if (command instanceof AllDocs c) {
-      to = c.replyTo();
-    } else if (command instanceof Changes c) {
-      to = c.replyTo();
-    } else if (command instanceof OpenView c) {
-      to = c.replyTo();
-    } else if (command instanceof Compact c) {
-      to = c.replyTo();
-    } else if (command instanceof Stats c) {
-      to = c.replyTo();
-    } else if (command instanceof InView c) {
-      answer(c.read(), error);
-    } // subscriptions and view closes: nothing to answer
-    if (to != null) {
-      @SuppressWarnings("unchecked")
-      ActorRef<StatusReply<Object>> replyTo = (ActorRef<StatusReply<Object>>) to;
-      replyTo.tell(reply);
-    }
+    DatabaseActor.replyError(command, error);
   }
 
   /** The actor restarts and replays its journal again. */
