@@ -319,7 +319,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         CarLogBlocks blocks = new CarLogBlocks(store, s, cache, true);
         headRoots = CommitRoots.fromBlock(blocks.get(head));
         // A head whose trees are not stored is damaged data, not a race: say so now, naming them.
-        for (Cid tree : List.of(headRoots.docs(), headRoots.seqs(), headRoots.bySeq())) {
+        List<Cid> trees = new ArrayList<>(List.of(headRoots.docs(), headRoots.seqs(), headRoots.bySeq()));
+        headRoots.indexes().values().forEach(ix -> trees.addAll(List.of(ix.entries(), ix.back())));
+        for (Cid tree : trees) {
           try {
             blocks.get(tree);
           } catch (MissingBlockException e) {
