@@ -96,15 +96,21 @@ public class IndexUpkeepBenchmark {
       throw new IllegalStateException("the index moved without its function registered");
     }
 
+    long w0 = db.written();
     long plainReads = readsOf(this::writes100NoIndex);
+    long w1 = db.written();
     long indexedReads = readsOf(this::writes100WithIndex);
+    long w2 = db.written();
     long catchUpReads = readsOf(this::catchUp100);
+    long w3 = db.written();
     System.out.printf("%n[IndexUpkeepBenchmark] %d documents, %d blocks; building the index from scratch: %d ms,"
             + " %d blocks read. Blocks read: %d writes without the index %d, with it %d (upkeep %d, %.1f per write);"
             + " catching up %d writes %d (%.1f per write)%n",
         docs, db.size(), buildNanos / 1_000_000, buildReads, WRITES, plainReads, indexedReads,
         indexedReads - plainReads, (indexedReads - plainReads) / (double) WRITES, WRITES, catchUpReads,
         catchUpReads / (double) WRITES);
+    System.out.printf("[IndexUpkeepBenchmark] %d documents: blocks written: %d writes without the index %d, with it %d;"
+        + " catching up %d%n", docs, WRITES, w1 - w0, w2 - w1, w3 - w2);
   }
 
   private long readsOf(Runnable op) {

@@ -26,6 +26,7 @@ import java.util.Map;
 public final class IndexedBlocks implements BlockSource {
   private final Map<Cid, Block> blocks = new HashMap<>();
   private long reads;
+  private long written;
   private long writeId;
   /** The current commit's roots; set it back to replay commits from an earlier head. */
   public CommitRoots head = CommitRoots.empty();
@@ -50,6 +51,11 @@ public final class IndexedBlocks implements BlockSource {
     return reads;
   }
 
+  /** Blocks the commits so far produced (new to the map or not). */
+  public long written() {
+    return written;
+  }
+
   public int size() {
     return blocks.size();
   }
@@ -59,6 +65,7 @@ public final class IndexedBlocks implements BlockSource {
     CommitBuilder.Result r = CommitBuilder.build(this, head, List.of(new CommitBuilder.Unit(++writeId, ops)),
         1 << 20, new IndexMaintenance(registry));
     if (r.hasCommit()) {
+      written += r.blocks().size();
       for (Block b : r.blocks()) {
         blocks.put(b.cid(), b);
       }
