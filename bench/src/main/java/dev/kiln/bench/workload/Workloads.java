@@ -2,7 +2,9 @@ package dev.kiln.bench.workload;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.api.Database;
+import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
+import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
@@ -28,7 +30,7 @@ import java.util.function.Function;
  *
  * <pre>
  * Workloads [--scale S] [--tmp DIR] [name …|all]
- *   names: sequential concurrent bulk get alldocs compaction latency heap
+ *   names: sequential concurrent bulk get alldocs query compaction latency heap
  *   --scale multiplies every document and operation count (default 1; 0.1 for a quick try)
  *   --tmp   where the temp data dirs go (default java.io.tmpdir)
  * </pre>
@@ -38,7 +40,7 @@ import java.util.function.Function;
 public final class Workloads {
   /** In the order the script runs them. */
   static final List<String> NAMES = List.of(
-      "sequential", "concurrent", "bulk", "get", "alldocs", "compaction", "latency", "heap");
+      "sequential", "concurrent", "bulk", "get", "alldocs", "query", "compaction", "latency", "heap");
 
   private final double scale;
   private final Path tmp;
@@ -95,6 +97,7 @@ public final class Workloads {
       case "bulk" -> bulk();
       case "get" -> get();
       case "alldocs" -> allDocs();
+      case "query" -> query();
       case "compaction" -> compaction();
       case "latency" -> latency();
       case "heap" -> heap();
@@ -288,6 +291,87 @@ public final class Workloads {
           .section("baseline JSON parse of the same docs").ms("time", parse * 1000)
           .section("ratio").ratio("cold/parse", c / parse).ratio("warm/parse", h / parse);
     }
+  }
+
+  /**
+   * Index queries over 10,000 documents with a field index on {@code n}, the first time after
+   * opening (Kiln restarted: cold block cache, CARs on disk) and the second (warm): a limit-10
+   * range query from the middle with its documents, and the whole index with its documents. Five
+   * rounds after a warm-up round for the JIT, each shape after a restart of its own. Baseline:
+   * all-docs of the same shape (10 rows from the same document, all 10,000), in the same rounds.
+   * Also timed: defining the index on the existing documents (Kiln builds it then, not at the
+   * first query), after a first definition of another index for the JIT.
+   */
+  Line query() {
+    String w = "query";
+    int docs = scaled(10_000);
+    int rounds = 5;
+    int middle = docs / 2;
+    List<Function<Database, Integer>> shapes = List.of(
+        db -> join(db.query("n", IndexQuery.all().withStart(String.valueOf(middle)).withLimit(10).withIncludeDocs(true)))
+            .rows().size(),
+        db -> join(db.allDocs(AllDocsQuery.all().withStart(Docs.id(middle)).withLimit(10))).rows().size(),
+        db -> join(db.query("n", IndexQuery.all().withIncludeDocs(true))).rows().size(),
+        db -> join(db.allDocs()).rows().size());
+    int[] expected = {Math.min(10, docs - middle), Math.min(10, docs - middle), docs, docs};
+    try (Fixture f = new Fixture(w, tmp, Map.of())) {
+      writeInBulks(w, f.db(), docs, 1_000);
+      long t0 = System.nanoTime();
+      join(f.db().defineIndex("kind"));
+      double firstDefine = (System.nanoTime() - t0) / 1e9;
+      t0 = System.nanoTime();
+      join(f.db().defineIndex("n"));
+      double define = (System.nanoTime() - t0) / 1e9;
+
+      double[][] cold = new double[shapes.size()][rounds];
+      double[][] warm = new double[shapes.size()][rounds];
+      double firstOfJvm = 0;
+      try (Progress p = Progress.start(w, "rounds of (restart, query cold, query warm) x 4 shapes (1 warm-up)", rounds + 1)) {
+        for (int r = -1; r < rounds; r++) {
+          for (int s = 0; s < shapes.size(); s++) {
+            f.restart();
+            Database db = f.db();
+            long a = System.nanoTime();
+            int coldRows = shapes.get(s).apply(db);
+            long b = System.nanoTime();
+            int warmRows = shapes.get(s).apply(db);
+            long c = System.nanoTime();
+            if (coldRows != expected[s] || warmRows != expected[s]) {
+              throw new IllegalStateException("shape " + s + " returned " + coldRows + " and " + warmRows
+                  + " rows, expected " + expected[s]);
+            }
+            if (r >= 0) {
+              cold[s][r] = (b - a) / 1e9;
+              warm[s][r] = (c - b) / 1e9;
+            } else if (s == 0) {
+              firstOfJvm = (b - a) / 1e9;
+            }
+          }
+          p.add(1);
+        }
+      }
+      return msRange(msRange(msRange(msRange(
+          new Line(w).count("docs", docs).ms("define_index", define * 1000).ms("first_define_of_jvm", firstDefine * 1000)
+              .ms("first_query_of_jvm", firstOfJvm * 1000)
+              .section("query limit 10 with docs, median (min-max) of " + rounds), "cold", cold[0]), "warm", warm[0])
+              .section("query all " + docs + " with docs"), "cold", cold[2]), "warm", warm[2])
+          .section("baseline all-docs limit 10").ms("cold", median(cold[1]) * 1000).ms("warm", median(warm[1]) * 1000)
+          .section("baseline all-docs all").ms("cold", median(cold[3]) * 1000).ms("warm", median(warm[3]) * 1000)
+          .section("ratio (medians)")
+          .ratio("q10_cold/alldocs10_cold", median(cold[0]) / median(cold[1]))
+          .ratio("q10_warm/alldocs10_warm", median(warm[0]) / median(warm[1]))
+          .ratio("qall_cold/alldocs_cold", median(cold[2]) / median(cold[3]))
+          .ratio("qall_warm/alldocs_warm", median(warm[2]) / median(warm[3]))
+          .ratio("q10_cold/q10_warm", median(cold[0]) / median(warm[0]))
+          .ratio("define/alldocs_cold", define / median(cold[3]));
+    }
+  }
+
+  /** A median in milliseconds with the range of the rounds: {@code key=12.3ms(10.1-15.0)}. */
+  private static Line msRange(Line line, String key, double[] seconds) {
+    double[] s = seconds.clone();
+    Arrays.sort(s);
+    return line.add(key, Line.fmt(median(s) * 1000) + "ms(" + Line.fmt(s[0] * 1000) + "-" + Line.fmt(s[s.length - 1] * 1000) + ")");
   }
 
   // ------------------------------------------------------------------ compaction
