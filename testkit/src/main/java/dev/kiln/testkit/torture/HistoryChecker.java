@@ -336,6 +336,11 @@ public final class HistoryChecker {
       Long value = seen.get(doc.id);
       if (changes != null) {
         if (expect == null || expect.seq() <= op.since()) {
+          if (listed && !doc.uncertain) {
+            flag("phantom change", doc.id, "the feed since " + op.since() + " at commit seq " + s + " lists " + doc.id
+                + " at seq " + changes.get(doc.id).seq() + " but no write of it up to that commit is newer than since",
+                expect == null ? new Op[] {op} : new Op[] {expect, op});
+          }
           continue; // not changed after since, as far as anyone acknowledged
         }
         if (!listed) {

@@ -193,8 +193,13 @@ public final class Torture {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    Map<String, Object> settings = new HashMap<>(o.settings);
+    if (o.faults) {
+      // A small block cache, so reads reach the failing disk rather than memory.
+      settings.putIfAbsent("kiln.block-cache-bytes", "64KiB");
+    }
     Report report;
-    try (Kiln kiln = TestKiln.start(dir, o.settings)) {
+    try (Kiln kiln = TestKiln.start(dir, settings)) {
       report = new Run(o, kiln).go();
     }
     if (o.dataDir == null && report.ok()) {

@@ -152,6 +152,15 @@ class HistoryCheckerTest {
   }
 
   @Test
+  void aFeedListingADocumentThatDidNotChangeAfterSinceHasAPhantom() {
+    H h = new H()
+        .put("a", 1, 0, 10, 1, "c1")
+        .put("b", 2, 0, 10, 2, "c1")
+        .changes(1, 2, "c1", 20, 21, change(1, "a", 1L), change(2, "b", 2L));
+    assertThat(kinds(h.check())).contains("phantom change");
+  }
+
+  @Test
   void aScanMixingTwoCommitsIsAnInconsistentSnapshot() {
     // The scan claims commit c1 (seq 2) but shows b's value from c2 (seq 3).
     H h = new H()
