@@ -40,7 +40,7 @@ class CheckerCatchesSabotageTest {
     Map<String, ObjectNode> first = new ConcurrentHashMap<>();
     AtomicInteger gets = new AtomicInteger();
     Torture.Report report = Torture.run(Torture.options()
-        .seed(SEED).duration(Duration.ofSeconds(4)).docs(4).writers(2).deleters(0).readers(2)
+        .seed(SEED).duration(Duration.ofSeconds(3)).docs(4).writers(2).deleters(0).readers(2)
         .compactProbability(0).reopenProbability(0).dataDir(dir)
         .dbWrapper(db -> new Forwarding(db) {
           @Override
@@ -67,7 +67,7 @@ class CheckerCatchesSabotageTest {
     // trees are not on disk. No block cache, so reads go to the disk and find them missing.
     AtomicInteger writes = new AtomicInteger();
     Torture.Report report = Torture.run(Torture.options()
-        .seed(SEED).duration(Duration.ofSeconds(4)).docs(8).writers(2).deleters(1).readers(2)
+        .seed(SEED).duration(Duration.ofSeconds(3)).docs(8).writers(2).deleters(1).readers(2)
         .compactProbability(0).reopenProbability(0).dataDir(dir)
         .setting("kiln.block-cache-bytes", 0)
         .storeWrapper(store -> new DroppingStore(store, writes)));

@@ -20,7 +20,7 @@ class TortureRunTest {
   void aShortRunWithCompactionsReopensAndFaultsFindsNoAnomaly() {
     Torture.Report report = Torture.run(Torture.options()
         .seed(SEED)
-        .duration(Duration.ofSeconds(12))
+        .duration(Duration.ofSeconds(8))
         .docs(20)
         .compactProbability(0.3)
         .reopenProbability(0.05)
