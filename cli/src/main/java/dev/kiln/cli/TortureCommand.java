@@ -81,6 +81,7 @@ final class TortureCommand implements Callable<Integer> {
         .faults(faults)
         .dataDir(dataDir)
         .progress(line -> System.err.println(line), Duration.ofSeconds(10)));
+    System.err.println("torture: " + report.breakdown());
     if (!report.ok()) {
       System.out.println(report.describe(20));
     }

@@ -285,7 +285,7 @@ public final class HistoryChecker {
       }
       lastSeq = Math.max(lastSeq, c.seq());
       seen.put(c.id(), c);
-      Long value = c.deleted() ? null : c.value();
+      Long value = c.state();
       Op w = value == null ? null : putByValue.get(value);
       if (w != null && w.acked() && w.seq() != c.seq()) {
         flag("wrong seq in changes", c.id(), "the feed lists v=" + value + " at seq " + c.seq()
@@ -301,7 +301,7 @@ public final class HistoryChecker {
       }
     }
     Map<String, Long> values = new LinkedHashMap<>();
-    seen.forEach((id, c) -> values.put(id, c.deleted() ? null : c.value()));
+    seen.forEach((id, c) -> values.put(id, c.state()));
     snapshot(op, fed.clock(), values, seen);
   }
 

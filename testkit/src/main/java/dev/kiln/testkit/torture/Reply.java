@@ -16,12 +16,19 @@ public sealed interface Reply {
   /** An all-docs scan at commit {@code clock}: its live rows, in the order returned. */
   record Scanned(List<Row> rows, String clock) implements Reply {}
 
-  record Row(String id, Long value) {}
+  /** A live row (primitive and with shared ids: a long run keeps millions of them). */
+  record Row(String id, long value) {}
 
   /** A changes feed read at commit {@code clock}. */
   record Fed(List<Change> changes, long lastSeq, String clock) implements Reply {}
 
-  record Change(long seq, String id, boolean deleted, Long value) {}
+  /** One entry of the feed; {@code value} means nothing when {@code deleted}. */
+  record Change(long seq, String id, boolean deleted, long value) {
+    /** The document's value as a read sees it: null when deleted. */
+    public Long state() {
+      return deleted ? null : value;
+    }
+  }
 
   /** Maintenance (compact, reopen) finished. */
   record Done(String note) implements Reply {}

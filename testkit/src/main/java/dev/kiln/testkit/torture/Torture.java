@@ -153,7 +153,7 @@ public final class Torture {
 
   /** What a run did and found. */
   public record Report(long seed, long ops, long compactions, long reopens, long faults, List<Anomaly> anomalies,
-      long origin, Path dataDir) {
+      long origin, Path dataDir, String breakdown) {
     public boolean ok() {
       return anomalies.isEmpty();
     }
@@ -207,7 +207,7 @@ public final class Torture {
       return report;
     }
     return new Report(report.seed(), report.ops(), report.compactions(), report.reopens(), report.faults(),
-        report.anomalies(), report.origin(), dir);
+        report.anomalies(), report.origin(), dir, report.breakdown());
   }
 
   private static void deleteTree(Path dir) {
@@ -232,10 +232,12 @@ public final class Torture {
     final List<FaultyCarStore> stores = new CopyOnWriteArrayList<>();
     final List<Anomaly> recovery = Collections.synchronizedList(new ArrayList<>());
     final HistoryChecker errorsOnly;
+    final java.util.concurrent.ConcurrentHashMap<String, String> interned = new java.util.concurrent.ConcurrentHashMap<>();
     volatile Database raw;
     volatile TortureDb db;
     volatile FaultyCarStore faulty;
     volatile boolean stop;
+    volatile long halfway = Long.MAX_VALUE;
     final long origin = System.nanoTime();
 
     Run(Options o, Kiln kiln) {
@@ -265,6 +267,7 @@ public final class Torture {
         threads.add(thread("faults", () -> faults(faults)));
       }
       long deadline = System.nanoTime() + o.duration.toNanos();
+      halfway = System.nanoTime() + o.duration.toNanos() / 2;
       threads.forEach(Thread::start);
       long nextProgress = System.nanoTime() + o.progressEvery.toNanos();
       while (System.nanoTime() < deadline) {
@@ -283,10 +286,37 @@ public final class Torture {
         }
       }
       finish();
+      List<Op> ops = history.ops();
       List<Anomaly> anomalies = new ArrayList<>(recovery);
-      anomalies.addAll(new HistoryChecker(o.faults ? java.util.EnumSet.of(ErrorCode.STORAGE)
-          : java.util.EnumSet.noneOf(ErrorCode.class)).check(history.ops()));
-      return new Report(o.seed, history.size(), compactions.get(), reopens.get(), faultCount(), anomalies, origin, null);
+      anomalies.addAll(HistoryChecker.check(ops, o.faults));
+      return new Report(o.seed, ops.size(), compactions.get(), reopens.get(), faultCount(), anomalies, origin, null,
+          breakdown(ops));
+    }
+
+    /** Operations by kind and outcome, e.g. "PUT ok=812 STORAGE=9 unknown=1". */
+    String breakdown(List<Op> ops) {
+      Map<OpKind, Map<String, Long>> counts = new java.util.EnumMap<>(OpKind.class);
+      for (Op op : ops) {
+        String how = op.outcome() instanceof Outcome.Ok ? "ok"
+            : op.outcome() instanceof Outcome.Failed f ? f.code().name() : "unknown";
+        counts.computeIfAbsent(op.kind(), k -> new java.util.TreeMap<>()).merge(how, 1L, Long::sum);
+      }
+      StringBuilder b = new StringBuilder();
+      counts.forEach((kind, byOutcome) -> {
+        b.append(b.length() == 0 ? "" : "; ").append(kind);
+        byOutcome.forEach((how, n) -> b.append(' ').append(how).append('=').append(n));
+      });
+      StringBuilder f = new StringBuilder();
+      for (Fault kind : Fault.values()) {
+        long n = 0;
+        for (FaultyCarStore st : stores) {
+          n += st.injected(kind);
+        }
+        if (n > 0) {
+          f.append(f.length() == 0 ? "; faults " : " ").append(kind).append('=').append(n);
+        }
+      }
+      return b.append(f).toString();
     }
 
     String progress() {
@@ -322,7 +352,7 @@ public final class Torture {
     /** The final look: a clean reopen, then a full scan and a full changes feed. */
     void finish() {
       reopen("final");
-      perform("final", OpKind.ALL_DOCS, null, 0, 0, Run::scan);
+      perform("final", OpKind.ALL_DOCS, null, 0, 0, this::scan);
       perform("final", OpKind.CHANGES, null, 0, 0, d -> feed(d, 0));
       try {
         raw.close().toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -367,7 +397,7 @@ public final class Torture {
         String id = docId(random);
         perform(process, OpKind.GET, id, 0, 0, d -> get(d, id));
       } else if (pick < 8) {
-        perform(process, OpKind.ALL_DOCS, null, 0, 0, Run::scan);
+        perform(process, OpKind.ALL_DOCS, null, 0, 0, this::scan);
       } else {
         long since = random.nextInt(3) == 0 ? random.nextLong(maxSeq.get() + 1) : 0;
         perform(process, OpKind.CHANGES, null, 0, since, d -> feed(d, since));
@@ -386,24 +416,35 @@ public final class Torture {
               : CompletableFuture.failedFuture(t));
     }
 
-    static CompletionStage<Reply> scan(TortureDb d) {
+    CompletionStage<Reply> scan(TortureDb d) {
       return d.allDocs().thenApply(r -> {
         List<Reply.Row> rows = new ArrayList<>(r.rows().size());
         for (DatabaseProtocol.DocRow row : r.rows()) {
-          rows.add(new Reply.Row(row.id(), row.deleted() ? null : valueOf(row.id(), row.doc())));
+          if (!row.deleted()) { // the scan leaves deleted documents out; were one here, its absence shows it
+            rows.add(new Reply.Row(intern(row.id()), liveValueOf(row.id(), row.doc())));
+          }
         }
-        return new Reply.Scanned(rows, r.clock());
+        return new Reply.Scanned(List.copyOf(rows), intern(r.clock()));
       });
     }
 
-    static CompletionStage<Reply> feed(TortureDb d, long since) {
+    CompletionStage<Reply> feed(TortureDb d, long since) {
       return d.changes(since).thenApply(r -> {
         List<Reply.Change> changes = new ArrayList<>(r.changes().size());
         for (DatabaseProtocol.Change c : r.changes()) {
-          changes.add(new Reply.Change(c.seq(), c.id(), c.deleted(), c.deleted() ? null : valueOf(c.id(), c.doc())));
+          changes.add(new Reply.Change(c.seq(), intern(c.id()), c.deleted(), c.deleted() ? 0 : liveValueOf(c.id(), c.doc())));
         }
-        return new Reply.Fed(changes, r.lastSeq(), r.clock());
+        return new Reply.Fed(List.copyOf(changes), r.lastSeq(), intern(r.clock()));
       });
+    }
+
+    /** One String per id and clock, however many replies name it. */
+    String intern(String s) {
+      if (s == null) {
+        return null;
+      }
+      String known = interned.putIfAbsent(s, s);
+      return known == null ? s : known;
     }
 
     /** The {@code v} of a document the workload wrote; {@link #GARBLED} for anything else. */
@@ -415,6 +456,12 @@ public final class Torture {
         return GARBLED;
       }
       return doc.path("v").asLong();
+    }
+
+    /** The {@code v} of a row that should hold a live document; {@link #GARBLED} if it holds none. */
+    static long liveValueOf(String id, ObjectNode doc) {
+      Long v = valueOf(id, doc);
+      return v == null ? GARBLED : v;
     }
 
     /** Invokes one call on the current database, waits for its outcome and records both. */
@@ -461,14 +508,20 @@ public final class Torture {
     void chaos(SplittableRandom random) {
       while (!stop) {
         sleep(100);
-        if (random.nextDouble() < o.compactProbability) {
+        // Past half time, a run that has not compacted or reopened yet (a slow machine, few ticks) does so once.
+        boolean late = System.nanoTime() > halfway;
+        boolean compact = random.nextDouble() < o.compactProbability
+            || (late && o.compactProbability > 0 && compactions.get() == 0);
+        boolean reopen = random.nextDouble() < o.reopenProbability
+            || (late && o.reopenProbability > 0 && reopens.get() == 0);
+        if (compact) {
           Op c = perform("chaos", OpKind.COMPACT, null, 0, 0,
               d -> d.compact().thenApply(r -> new Reply.Done("carLog " + r.carLogBefore() + " -> " + r.carLogAfter())));
           if (c.outcome() instanceof Outcome.Ok) {
             compactions.incrementAndGet();
           }
         }
-        if (random.nextDouble() < o.reopenProbability && !stop) {
+        if (reopen && !stop) {
           reopen("chaos");
           reopens.incrementAndGet();
         }
@@ -517,7 +570,13 @@ public final class Torture {
           if (random.nextBoolean()) {
             f.rate(Fault.READ_FAILURE, 0.1 + random.nextDouble() * 0.3);
           }
-          sleep(150 + random.nextInt(450));
+          // The spell lasts its seeded time, and on a slow machine on until it has hit something (2 s at most).
+          long before = f.injectedTotal();
+          long spellEnd = System.nanoTime() + (150 + random.nextInt(450)) * 1_000_000L;
+          long longest = System.nanoTime() + 2_000_000_000L;
+          while (!stop && (System.nanoTime() < spellEnd || (f.injectedTotal() == before && System.nanoTime() < longest))) {
+            sleep(10);
+          }
           f.heal();
         } finally {
           gate.readLock().unlock();

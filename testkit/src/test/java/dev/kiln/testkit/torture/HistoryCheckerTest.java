@@ -67,7 +67,7 @@ class HistoryCheckerTest {
   }
 
   static Reply.Change change(long seq, String id, Long v) {
-    return new Reply.Change(seq, id, v == null, v);
+    return new Reply.Change(seq, id, v == null, v == null ? 0 : v);
   }
 
   static List<String> kinds(List<Anomaly> anomalies) {
