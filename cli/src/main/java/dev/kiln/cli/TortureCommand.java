@@ -9,11 +9,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Runs the seeded torture workload against a real database and checks its history. */
-@Command(name = "torture", description = {
-    "Writers, deleters and readers hammer one database (real CAR files, the H2 journal) while compaction is",
-    "forced and the database is reopened at random, optionally on a failing disk; then every read is checked",
-    "against what was acknowledged. Progress every 10 s on stderr; the last line on stdout is the summary.",
-    "Exit status 1 if anything was wrong (each anomaly is printed with the seed and the operations that show it)."})
+@Command(name = "torture", mixinStandardHelpOptions = true, description = {
+    "Writers, deleters and readers hammer one database (real CAR files, the H2 journal) while compaction is "
+        + "forced and the database is reopened at random, optionally on a failing disk; then every read is checked "
+        + "against what was acknowledged.",
+    "Progress every 10 s on stderr; the last line on stdout is the summary. Exit status 1 if anything was wrong "
+        + "(each anomaly is printed with the seed and the operations that show it)."})
 final class TortureCommand implements Callable<Integer> {
   @Option(names = "--minutes", description = "how long to run, in minutes")
   Double minutes;
@@ -24,7 +25,7 @@ final class TortureCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "the seed of every random choice (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--writers", defaultValue = "4", description = "writer threads (default: ${DEFAULT-VALUE})")
+  @Option(names = "--writers", defaultValue = "8", description = "writer threads (default: ${DEFAULT-VALUE})")
   int writers;
 
   @Option(names = "--deleters", defaultValue = "1", description = "deleter threads (default: ${DEFAULT-VALUE})")

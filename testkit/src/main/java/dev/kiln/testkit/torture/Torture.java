@@ -57,7 +57,7 @@ public final class Torture {
   public static final class Options {
     long seed = 1;
     Duration duration = Duration.ofSeconds(10);
-    int writers = 4;
+    int writers = 8;
     int deleters = 1;
     int readers = 3;
     int docs = 50;
@@ -258,7 +258,12 @@ public final class Torture {
         threads.add(worker("d" + i, master.split(), this::deleteOnce));
       }
       for (int i = 0; i < o.readers; i++) {
-        threads.add(worker("r" + i, master.split(), this::readOnce));
+        // Reads answer from memory in microseconds; a short pause keeps them from swamping the history
+        // (and the check) while leaving hundreds of reads around every commit and compaction.
+        threads.add(worker("r" + i, master.split(), (name, random) -> {
+          readOnce(name, random);
+          sleep(1);
+        }));
       }
       SplittableRandom chaos = master.split();
       threads.add(thread("chaos", () -> chaos(chaos)));
