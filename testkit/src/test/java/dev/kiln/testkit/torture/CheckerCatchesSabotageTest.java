@@ -47,7 +47,7 @@ class CheckerCatchesSabotageTest {
           public CompletionStage<ObjectNode> get(String id) {
             return db.get(id).thenApply(doc -> {
               ObjectNode old = first.computeIfAbsent(id, k -> doc);
-              return gets.incrementAndGet() > 300 && id.equals("d0001") ? old : doc;
+              return gets.incrementAndGet() > 100 && id.equals("d0001") ? old : doc;
             });
           }
         }));
