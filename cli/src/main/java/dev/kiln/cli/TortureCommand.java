@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.testkit.torture.Torture;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -69,10 +70,22 @@ final class TortureCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), "the duration must be positive, thread counts "
           + "not negative, --docs at least 1, --compact and --reopen between 0 and 1");
     }
+    ch.qos.logback.classic.Logger engine = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.kiln");
+    ch.qos.logback.classic.Level level = engine.getLevel();
     if (!engineLog) {
-      ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.kiln")).setLevel(ch.qos.logback.classic.Level.OFF);
+      engine.setLevel(ch.qos.logback.classic.Level.OFF); // the failures the run provokes would drown the progress
     }
-    System.err.printf("torture: seed %d, %.0f s, writers=%d deleters=%d readers=%d docs=%d compact=%s reopen=%s faults=%s%n",
+    try {
+      return run(secs);
+    } finally {
+      engine.setLevel(level);
+    }
+  }
+
+  private int run(double secs) {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    err.printf("torture: seed %d, %.0f s, writers=%d deleters=%d readers=%d docs=%d compact=%s reopen=%s faults=%s%n",
         seed, secs, writers, deleters, readers, docs, compact, reopen, faults ? "on" : "off");
     Torture.Report report = Torture.run(Torture.options()
         .seed(seed)
@@ -81,13 +94,17 @@ final class TortureCommand implements Callable<Integer> {
         .compactProbability(compact).reopenProbability(reopen)
         .faults(faults)
         .dataDir(dataDir)
-        .progress(line -> System.err.println(line), Duration.ofSeconds(10)));
-    System.err.println("torture: " + report.breakdown());
+        .progress(line -> {
+          err.println(line);
+          err.flush();
+        }, Duration.ofSeconds(10)));
+    err.println("torture: " + report.breakdown());
+    err.flush();
     if (!report.ok()) {
-      System.out.println(report.describe(20));
+      out.println(report.describe(20));
     }
-    System.out.println(report.summary());
-    System.out.flush();
+    out.println(report.summary());
+    out.flush();
     return report.ok() ? 0 : 1;
   }
 }

@@ -20,18 +20,24 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -232,7 +238,7 @@ public final class Torture {
     final List<FaultyCarStore> stores = new CopyOnWriteArrayList<>();
     final List<Anomaly> recovery = Collections.synchronizedList(new ArrayList<>());
     final HistoryChecker errorsOnly;
-    final java.util.concurrent.ConcurrentHashMap<String, String> interned = new java.util.concurrent.ConcurrentHashMap<>();
+    final ConcurrentHashMap<String, String> interned = new ConcurrentHashMap<>();
     volatile Database raw;
     volatile TortureDb db;
     volatile FaultyCarStore faulty;
@@ -243,8 +249,8 @@ public final class Torture {
     Run(Options o, Kiln kiln) {
       this.o = o;
       this.kiln = kiln;
-      this.errorsOnly = new HistoryChecker(o.faults ? java.util.EnumSet.of(ErrorCode.STORAGE)
-          : java.util.EnumSet.noneOf(ErrorCode.class));
+      this.errorsOnly = new HistoryChecker(o.faults ? EnumSet.of(ErrorCode.STORAGE)
+          : EnumSet.noneOf(ErrorCode.class));
     }
 
     Report go() {
@@ -300,11 +306,11 @@ public final class Torture {
 
     /** Operations by kind and outcome, e.g. "PUT ok=812 STORAGE=9 unknown=1". */
     String breakdown(List<Op> ops) {
-      Map<OpKind, Map<String, Long>> counts = new java.util.EnumMap<>(OpKind.class);
+      Map<OpKind, Map<String, Long>> counts = new EnumMap<>(OpKind.class);
       for (Op op : ops) {
         String how = op.outcome() instanceof Outcome.Ok ? "ok"
             : op.outcome() instanceof Outcome.Failed f ? f.code().name() : "unknown";
-        counts.computeIfAbsent(op.kind(), k -> new java.util.TreeMap<>()).merge(how, 1L, Long::sum);
+        counts.computeIfAbsent(op.kind(), k -> new TreeMap<>()).merge(how, 1L, Long::sum);
       }
       StringBuilder b = new StringBuilder();
       counts.forEach((kind, byOutcome) -> {
@@ -325,7 +331,7 @@ public final class Torture {
     }
 
     String progress() {
-      return String.format(java.util.Locale.ROOT, "torture: %ds ops=%d compactions=%d reopens=%d faults=%d anomalies=%d",
+      return String.format(Locale.ROOT, "torture: %ds ops=%d compactions=%d reopens=%d faults=%d anomalies=%d",
           (System.nanoTime() - origin) / 1_000_000_000L, history.size(), compactions.get(), reopens.get(),
           faultCount(), onlineAnomalies.get() + recovery.size());
     }
@@ -366,7 +372,7 @@ public final class Torture {
       }
     }
 
-    Thread worker(String name, SplittableRandom random, java.util.function.BiConsumer<String, SplittableRandom> step) {
+    Thread worker(String name, SplittableRandom random, BiConsumer<String, SplittableRandom> step) {
       return thread(name, () -> {
         while (!stop) {
           step.accept(name, random);
@@ -381,7 +387,7 @@ public final class Torture {
     }
 
     String docId(SplittableRandom random) {
-      return String.format(java.util.Locale.ROOT, "d%04d", random.nextInt(o.docs));
+      return String.format(Locale.ROOT, "d%04d", random.nextInt(o.docs));
     }
 
     void writeOnce(String process, SplittableRandom random) {
