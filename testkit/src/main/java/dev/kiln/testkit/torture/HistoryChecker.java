@@ -26,13 +26,19 @@ import java.util.TreeSet;
  *       changed after {@code since} (no gaps), each at the sequence its write was acknowledged with;</li>
  *   <li>no operation fails with an error the run did not provoke (CORRUPT, INTERNAL, a missing block).</li>
  * </ul>
- * A write whose outcome is unknown (a timeout, CLOSED while in flight, a storage failure) may or may
- * not have happened, at any time after its invocation: it only widens what a read may return.
+ * A write whose outcome is unknown (a timeout, CLOSED while in flight, a journal failure) may or may
+ * not have happened, at any time after its invocation: it only widens what a read may return. A write
+ * refused with a typed error that says nothing was stored (STORAGE, OVERLOADED, a validation error)
+ * never happened: a read that sees it is an anomaly.
  */
 public final class HistoryChecker {
-  /** Errors that mean the write was refused whole: it never happened. */
+  /**
+   * Errors that mean the write never happened. STORAGE is one: the commit's CAR did not reach the
+   * disk, so the engine drops the whole commit ("a commit failed, N writes not stored"); a write that
+   * failed so and is seen later is an anomaly.
+   */
   private static final Set<ErrorCode> NOT_APPLIED = EnumSet.of(ErrorCode.INVALID_DOCUMENT, ErrorCode.INVALID_ID,
-      ErrorCode.DOCUMENT_TOO_LARGE, ErrorCode.OVERLOADED, ErrorCode.NOT_FOUND);
+      ErrorCode.DOCUMENT_TOO_LARGE, ErrorCode.OVERLOADED, ErrorCode.NOT_FOUND, ErrorCode.STORAGE);
 
   private final Set<ErrorCode> expected;
 
@@ -245,7 +251,8 @@ public final class HistoryChecker {
       return;
     }
     if (refused(w)) {
-      flag("refused write visible", id, "read v=" + value + " whose put was refused", w, read);
+      flag("failed write visible", id, "read v=" + value + " whose put failed with "
+          + ((Outcome.Failed) w.outcome()).code(), w, read);
     } else if (w.invoke() > rc) {
       flag("read from the future", id, "read v=" + value + " before its put was invoked", read, w);
     } else if (w.acked() && latest != null && w.seq() < latest.seq()) {

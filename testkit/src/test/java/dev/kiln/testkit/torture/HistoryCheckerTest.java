@@ -185,6 +185,14 @@ class HistoryCheckerTest {
   }
 
   @Test
+  void aWriteThatFailedWithStorageIsNeverSeen() {
+    H h = new H().put("a", 1, 0, 10, 1, "c1");
+    h.add("w", OpKind.PUT, "a", 2, 0, 20, 30, new Outcome.Failed(ErrorCode.STORAGE, "storage failed: disk full"));
+    h.get("a", 2L, 40, 41);
+    assertThat(kinds(HistoryChecker.check(h.ops, true))).containsExactly("failed write visible");
+  }
+
+  @Test
   void aMissingBlockOrAnUnexpectedErrorIsAFailure() {
     H h = new H()
         .put("a", 1, 0, 10, 1, "c1")
