@@ -7,6 +7,7 @@ import com.typesafe.config.Config;
 import dev.kiln.engine.actor.DatabaseActor;
 import dev.kiln.engine.actor.DatabaseSettings;
 import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.car.FileCarStore;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.engine.persist.Journal;
@@ -102,7 +103,17 @@ public final class Kiln implements AutoCloseable {
   }
 
   /** Opens a database with its own settings, e.g. {@code kiln.defaults().withAutoCompact(3)}. */
-  public synchronized Database open(String name, DatabaseSettings settings) {
+  public Database open(String name, DatabaseSettings settings) {
+    return open(name, settings, java.util.function.UnaryOperator.identity());
+  }
+
+  /**
+   * Opens a database whose CAR files go through {@code storeWrapper} (given the file store, it returns
+   * the store the database uses), so a test can put a faulty or spying store in front of the disk.
+   * Closing the database closes the returned store.
+   */
+  public synchronized Database open(String name, DatabaseSettings settings,
+      java.util.function.UnaryOperator<CarStore> storeWrapper) {
     Database db = open.get(name);
     if (db != null && !db.isClosed()) {
       return db;
@@ -112,7 +123,7 @@ public final class Kiln implements AutoCloseable {
     }
     validateName(name);
     Path cars = settings.dataDir().resolve(name).resolve("cars");
-    FileCarStore store = new FileCarStore(cars, settings.fsync());
+    CarStore store = storeWrapper.apply(new FileCarStore(cars, settings.fsync()));
     Behavior<DatabaseProtocol.Command> behavior = DatabaseActor.create(name, store, cache, settings);
     ActorRef<DatabaseProtocol.Command> ref = system.systemActorOf(behavior,
         "kiln-db-" + encodeName(name) + "-" + incarnation.incrementAndGet(), Props.empty());
@@ -160,7 +171,7 @@ public final class Kiln implements AutoCloseable {
     return java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8);
   }
 
-  private static Behavior<Void> watcher(ActorRef<?> db, CompletableFuture<Void> terminated, FileCarStore store) {
+  private static Behavior<Void> watcher(ActorRef<?> db, CompletableFuture<Void> terminated, CarStore store) {
     return Behaviors.<Void>setup(ctx -> {
       ctx.watch(db);
       return Behaviors.<Void>receive(Void.class)

@@ -1,0 +1,186 @@
+package dev.kiln.testkit.torture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.BlockLocation;
+import dev.kiln.engine.car.CarIndex;
+import dev.kiln.engine.car.CarStore;
+import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
+import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
+import dev.kiln.protocol.DatabaseProtocol.CompactResult;
+import dev.kiln.protocol.DatabaseProtocol.WriteResult;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A torture run against a database sabotaged while it runs: the checker must notice, and say which
+ * document and which operations show it.
+ */
+class CheckerCatchesSabotageTest {
+  static final long SEED = 11L;
+
+  @TempDir Path dir;
+
+  @Test
+  void aReadThatReturnsAnOlderValueThanAnAcknowledgedWriteIsCaught() {
+    // After a while, gets of d0001 return the first version this wrapper ever saw: the database
+    // "lost" every write acknowledged since.
+    Map<String, ObjectNode> first = new ConcurrentHashMap<>();
+    AtomicInteger gets = new AtomicInteger();
+    Torture.Report report = Torture.run(Torture.options()
+        .seed(SEED).duration(Duration.ofSeconds(3)).docs(4).writers(2).deleters(0).readers(2)
+        .compactProbability(0).reopenProbability(0).dataDir(dir)
+        .dbWrapper(db -> new Forwarding(db) {
+          @Override
+          public CompletionStage<ObjectNode> get(String id) {
+            return db.get(id).thenApply(doc -> {
+              ObjectNode old = first.computeIfAbsent(id, k -> doc);
+              return gets.incrementAndGet() > 100 && id.equals("d0001") ? old : doc;
+            });
+          }
+        }));
+
+    assertThat(report.anomalies()).isNotEmpty();
+    assertThat(report.anomalies()).extracting(Anomaly::kind).contains("stale read");
+    Anomaly stale = report.anomalies().stream().filter(a -> a.kind().equals("stale read")).findFirst().orElseThrow();
+    assertThat(stale.doc()).isEqualTo("d0001");
+    // The slice: the write that was read, the newer acknowledged one, and the read; nothing else.
+    assertThat(stale.slice()).hasSize(3).allMatch(op -> "d0001".equals(op.doc()));
+    assertThat(report.describe(3)).contains("seed " + SEED, "stale read on d0001");
+  }
+
+  @Test
+  void aBlockDroppedFromAnAcknowledgedWriteIsCaughtAsAMissingBlock() {
+    // The 6th CAR write keeps only its root (the commit block): the commit is acknowledged, but its
+    // trees are not on disk. No block cache, so reads go to the disk and find them missing.
+    AtomicInteger writes = new AtomicInteger();
+    Torture.Report report = Torture.run(Torture.options()
+        .seed(SEED).duration(Duration.ofSeconds(3)).docs(8).writers(2).deleters(1).readers(2)
+        .compactProbability(0).reopenProbability(0).dataDir(dir)
+        .setting("kiln.block-cache-bytes", 0)
+        .storeWrapper(store -> new DroppingStore(store, writes)));
+
+    assertThat(report.anomalies()).extracting(Anomaly::kind).contains("missing block");
+    assertThat(report.describe(3)).contains("seed " + SEED, "missing block");
+  }
+
+  /** Drops every block but the roots from the 6th write. */
+  static final class DroppingStore implements CarStore {
+    final CarStore inner;
+    final AtomicInteger writes;
+
+    DroppingStore(CarStore inner, AtomicInteger writes) {
+      this.inner = inner;
+      this.writes = writes;
+    }
+
+    @Override
+    public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
+      if (writes.incrementAndGet() != 6) {
+        return inner.write(roots, blocks);
+      }
+      List<Block> kept = new ArrayList<>();
+      for (Block b : blocks) {
+        if (roots.contains(b.cid())) {
+          kept.add(b);
+        }
+      }
+      return inner.write(roots, kept);
+    }
+
+    @Override
+    public CarIndex open(Cid car) {
+      return inner.open(car);
+    }
+
+    @Override
+    public Block read(Cid car, Cid block, BlockLocation at) {
+      return inner.read(car, block, at);
+    }
+
+    @Override
+    public boolean exists(Cid car) {
+      return inner.exists(car);
+    }
+
+    @Override
+    public List<Cid> list() {
+      return inner.list();
+    }
+
+    @Override
+    public void delete(Cid car) {
+      inner.delete(car);
+    }
+
+    @Override
+    public long size(Cid car) {
+      return inner.size(car);
+    }
+
+    @Override
+    public int removeTempFiles() {
+      return inner.removeTempFiles();
+    }
+
+    @Override
+    public void close() {
+      inner.close();
+    }
+  }
+
+  /** Passes every call through; a test overrides the one it sabotages. */
+  static class Forwarding implements TortureDb {
+    final TortureDb db;
+
+    Forwarding(TortureDb db) {
+      this.db = db;
+    }
+
+    @Override
+    public CompletionStage<WriteResult> put(ObjectNode doc) {
+      return db.put(doc);
+    }
+
+    @Override
+    public CompletionStage<WriteResult> delete(String id) {
+      return db.delete(id);
+    }
+
+    @Override
+    public CompletionStage<ObjectNode> get(String id) {
+      return db.get(id);
+    }
+
+    @Override
+    public CompletionStage<AllDocsResult> allDocs() {
+      return db.allDocs();
+    }
+
+    @Override
+    public CompletionStage<ChangesResult> changes(long since) {
+      return db.changes(since);
+    }
+
+    @Override
+    public CompletionStage<CompactResult> compact() {
+      return db.compact();
+    }
+  }
+
+  static <T> CompletionStage<T> done(T t) {
+    return CompletableFuture.completedFuture(t);
+  }
+}

@@ -1,0 +1,37 @@
+package dev.kiln.testkit.torture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A short real torture run (files, fsync, the H2 journal) finds nothing wrong, and it did enough to
+ * mean something: many operations, forced compactions, reopens and injected disk faults.
+ */
+class TortureRunTest {
+  static final long SEED = Long.getLong("kiln.torture.seed", 7L);
+
+  @TempDir Path dir;
+
+  @Test
+  void aShortRunWithCompactionsReopensAndFaultsFindsNoAnomaly() {
+    Torture.Report report = Torture.run(Torture.options()
+        .seed(SEED)
+        .duration(Duration.ofSeconds(8))
+        .docs(20)
+        .compactProbability(0.3)
+        .reopenProbability(0.05)
+        .faults(true)
+        .dataDir(dir));
+
+    assertThat(report.anomalies()).as(report.describe(10)).isEmpty();
+    assertThat(report.ops()).isGreaterThan(500);
+    assertThat(report.compactions()).isPositive();
+    assertThat(report.reopens()).isPositive();
+    assertThat(report.faults()).isPositive();
+    System.out.println(report.summary());
+  }
+}
