@@ -179,6 +179,8 @@ public final class HistoryChecker {
         scan(op, scan);
       } else if (r instanceof Reply.Fed fed) {
         feed(op, fed);
+      } else if (r instanceof Reply.Queried q) {
+        query(op, q);
       }
     }
     return anomalies;
@@ -276,6 +278,58 @@ public final class HistoryChecker {
       register(op, id, value, value == null ? "all-docs left the document out" : null);
     }
     snapshot(op, scan.clock(), seen, null);
+  }
+
+  /**
+   * A query of the index on "writer" for one writer: rows in id order, each a version that writer
+   * put, each passing the register rules of a read; and when its commit is known, exactly the
+   * documents whose latest acknowledged write up to that commit is a put by that writer.
+   */
+  private void query(Op op, Reply.Queried q) {
+    Map<String, Long> seen = new LinkedHashMap<>();
+    String previous = null;
+    for (Reply.Row row : q.rows()) {
+      if (previous != null && previous.compareTo(row.id()) >= 0) {
+        flag("unordered query", row.id(), "the query for " + q.writer() + " returned " + row.id() + " after " + previous, op);
+      }
+      previous = row.id();
+      seen.put(row.id(), row.value());
+      Op w = putByValue.get(row.value());
+      if (w != null && !w.process().equals(q.writer())) {
+        flag("wrong query row", row.id(), "the query for " + q.writer() + " returned v=" + row.value()
+            + ", which " + w.process() + " wrote", w, op);
+        continue;
+      }
+      register(op, row.id(), row.value(), null);
+    }
+    Long s = q.clock() == null ? null : seqOfClock.get(q.clock());
+    if (s == null) {
+      return;
+    }
+    Op newest = newestAckedBefore(op.invoke());
+    if (newest != null && newest.seq() > s) {
+      flag("stale snapshot", newest.doc(), "the query shows commit seq " + s + " although seq " + newest.seq()
+          + " was acknowledged before it began", newest, op);
+    }
+    for (Doc doc : docs.values()) {
+      if (doc.uncertain) {
+        continue; // a write of unknown outcome may be the version at that commit
+      }
+      Op expect = doc.latestAckedAtOrBelow(s);
+      boolean shouldList = expect != null && expect.kind() == OpKind.PUT && expect.process().equals(q.writer());
+      Long value = seen.get(doc.id);
+      if (shouldList && value == null) {
+        flag("inconsistent query", doc.id, "the query for " + q.writer() + " at commit seq " + s + " leaves out v="
+            + expect.value() + ", put by " + q.writer() + " and acknowledged with seq " + expect.seq(), expect, op);
+      } else if (shouldList && value != expect.value()) {
+        flag("inconsistent query", doc.id, "the query at commit seq " + s + " shows v=" + value + " but v="
+            + expect.value() + " (seq " + expect.seq() + ") is the document's latest up to that commit", expect, op);
+      } else if (!shouldList && value != null) {
+        flag("inconsistent query", doc.id, "the query for " + q.writer() + " at commit seq " + s + " lists v=" + value
+            + " but the document's latest write up to that commit is " + (expect == null ? "none" : expect.kind()
+            + " by " + expect.process() + " (seq " + expect.seq() + ")"), expect == null ? new Op[] {op} : new Op[] {expect, op});
+      }
+    }
   }
 
   private void feed(Op op, Reply.Fed fed) {

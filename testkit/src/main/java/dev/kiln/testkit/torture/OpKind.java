@@ -11,6 +11,7 @@ public enum OpKind {
   GET(false),
   ALL_DOCS(false),
   CHANGES(false),
+  QUERY(false),
   COMPACT(false),
   REOPEN(false);
 

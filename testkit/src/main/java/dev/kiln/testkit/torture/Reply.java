@@ -19,6 +19,9 @@ public sealed interface Reply {
   /** A live row (primitive and with shared ids: a long run keeps millions of them). */
   record Row(String id, long value) {}
 
+  /** A query of the index on {@code writer} for one writer's name, at commit {@code clock}: its rows in order. */
+  record Queried(String writer, List<Row> rows, String clock) implements Reply {}
+
   /** A changes feed read at commit {@code clock}. */
   record Fed(List<Change> changes, long lastSeq, String clock) implements Reply {}
 

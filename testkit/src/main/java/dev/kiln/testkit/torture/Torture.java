@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.actor.Errors;
 import dev.kiln.engine.api.Database;
+import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.protocol.DatabaseProtocol;
@@ -54,6 +55,8 @@ import java.util.stream.Stream;
  */
 public final class Torture {
   static final String DB = "torture";
+  /** The field index the readers query: every put names its writer. */
+  static final String WRITER_INDEX = "writer";
   /** The longest any single call may take before its outcome counts as unknown. */
   static final Duration WAIT = Duration.ofSeconds(60);
   /** A {@code v} that means "not a document the workload wrote". */
@@ -355,7 +358,8 @@ public final class Torture {
         faulty = f;
         return f;
       };
-      Database d = kiln.open(DB, kiln.defaults(), wrap);
+      // The index on "writer" is registered, so the first query builds it and every write keeps it current.
+      Database d = kiln.open(DB, kiln.defaults().withIndex(IndexDefinition.field(WRITER_INDEX)), wrap);
       raw = d;
       db = o.dbWrapper.apply(TortureDb.of(d));
     }
@@ -404,11 +408,14 @@ public final class Torture {
 
     void readOnce(String process, SplittableRandom random) {
       int pick = random.nextInt(10);
-      if (pick < 6) {
+      if (pick < 5) {
         String id = docId(random);
         perform(process, OpKind.GET, id, 0, 0, d -> get(d, id));
-      } else if (pick < 8) {
+      } else if (pick < 7) {
         perform(process, OpKind.ALL_DOCS, null, 0, 0, this::scan);
+      } else if (pick < 9) {
+        String writer = "w" + random.nextInt(Math.max(1, o.writers));
+        perform(process, OpKind.QUERY, writer, 0, 0, d -> query(d, writer));
       } else {
         long since = random.nextInt(3) == 0 ? random.nextLong(maxSeq.get() + 1) : 0;
         perform(process, OpKind.CHANGES, null, 0, since, d -> feed(d, since));
@@ -436,6 +443,18 @@ public final class Torture {
           }
         }
         return new Reply.Scanned(List.copyOf(rows), intern(r.clock()));
+      });
+    }
+
+    CompletionStage<Reply> query(TortureDb d, String writer) {
+      return d.queryByWriter(writer).thenApply(r -> {
+        List<Reply.Row> rows = new ArrayList<>(r.rows().size());
+        for (DatabaseProtocol.QueryRow row : r.rows()) {
+          boolean consistent = writer.equals(row.key().asText()) && row.doc() != null
+              && writer.equals(row.doc().path("writer").asText());
+          rows.add(new Reply.Row(intern(row.id()), consistent ? liveValueOf(row.id(), row.doc()) : GARBLED));
+        }
+        return new Reply.Queried(writer, List.copyOf(rows), intern(r.clock()));
       });
     }
 

@@ -6,6 +6,8 @@ import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
+import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
+import dev.kiln.protocol.DatabaseProtocol.QueryResult;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import java.util.concurrent.CompletionStage;
 
@@ -25,6 +27,9 @@ public interface TortureDb {
   CompletionStage<ChangesResult> changes(long since);
 
   CompletionStage<CompactResult> compact();
+
+  /** The documents whose {@code writer} field is {@code writer}, through the index on that field, with their documents. */
+  CompletionStage<QueryResult> queryByWriter(String writer);
 
   /** The facade's database, unchanged. */
   static TortureDb of(Database db) {
@@ -57,6 +62,11 @@ public interface TortureDb {
       @Override
       public CompletionStage<CompactResult> compact() {
         return db.compact();
+      }
+
+      @Override
+      public CompletionStage<QueryResult> queryByWriter(String writer) {
+        return db.query(Torture.WRITER_INDEX, IndexQuery.all().withKey(IndexQuery.json(writer)).withIncludeDocs(true));
       }
     };
   }

@@ -11,6 +11,7 @@ import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
+import dev.kiln.protocol.DatabaseProtocol.QueryResult;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -177,6 +178,11 @@ class CheckerCatchesSabotageTest {
     @Override
     public CompletionStage<CompactResult> compact() {
       return db.compact();
+    }
+
+    @Override
+    public CompletionStage<QueryResult> queryByWriter(String writer) {
+      return db.queryByWriter(writer);
     }
   }
 

@@ -46,6 +46,17 @@ class HistoryCheckerTest {
       return this;
     }
 
+    H putBy(String writer, String doc, long v, long invoke, long complete, long seq, String clock) {
+      add(writer, OpKind.PUT, doc, v, 0, invoke, complete, new Outcome.Ok(new Reply.Written(seq, clock)));
+      return this;
+    }
+
+    H query(String writer, String clock, long invoke, long complete, Reply.Row... rows) {
+      add("r", OpKind.QUERY, writer, 0, 0, invoke, complete,
+          new Outcome.Ok(new Reply.Queried(writer, Arrays.asList(rows), clock)));
+      return this;
+    }
+
     H changes(long since, long lastSeq, String clock, long invoke, long complete, Reply.Change... changes) {
       add("r", OpKind.CHANGES, null, 0, since, invoke, complete,
           new Outcome.Ok(new Reply.Fed(Arrays.asList(changes), lastSeq, clock)));
@@ -203,5 +214,42 @@ class HistoryCheckerTest {
     assertThat(kinds(h.check())).containsExactly("missing block", "unexpected error", "unexpected error");
     // With faults injected, STORAGE is what the run provoked; a missing block never is.
     assertThat(kinds(HistoryChecker.check(h.ops, true))).containsExactly("missing block", "unexpected error");
+  }
+
+  @Test
+  void aQueryThatMatchesItsCommitPasses() {
+    H h = new H()
+        .putBy("w0", "a", 1, 0, 10, 1, "c1")
+        .putBy("w1", "b", 2, 0, 10, 2, "c1")
+        .putBy("w1", "a", 3, 20, 30, 3, "c2")
+        .query("w0", "c1", 11, 12, row("a", 1))
+        .query("w1", "c2", 31, 32, row("a", 3), row("b", 2))
+        .query("w0", "c2", 31, 32);
+    assertThat(h.check()).isEmpty();
+  }
+
+  @Test
+  void aQueryThatLeavesOutOrKeepsAnOldVersionIsInconsistent() {
+    List<Anomaly> missing = new H()
+        .putBy("w0", "a", 1, 0, 10, 1, "c1")
+        .putBy("w0", "b", 2, 0, 10, 2, "c1")
+        .query("w0", "c1", 11, 12, row("b", 2))
+        .check();
+    assertThat(kinds(missing)).contains("inconsistent query");
+    List<Anomaly> moved = new H()
+        .putBy("w0", "a", 1, 0, 10, 1, "c1")
+        .putBy("w1", "a", 2, 20, 30, 2, "c2")
+        .query("w0", "c2", 31, 32, row("a", 1)) // a moved to w1's entries, but w0's old entry is still there
+        .check();
+    assertThat(kinds(moved)).contains("inconsistent query");
+  }
+
+  @Test
+  void aQueryRowWrittenByAnotherWriterIsWrong() {
+    List<Anomaly> wrong = new H()
+        .putBy("w0", "a", 1, 0, 10, 1, "c1")
+        .query("w1", "c1", 11, 12, row("a", 1))
+        .check();
+    assertThat(kinds(wrong)).contains("wrong query row");
   }
 }
