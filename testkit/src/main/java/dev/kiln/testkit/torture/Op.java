@@ -35,6 +35,9 @@ public record Op(long index, String process, OpKind kind, String doc, long value
       if (r instanceof Reply.Fed f) {
         return f.clock();
       }
+      if (r instanceof Reply.Queried q) {
+        return q.clock();
+      }
     }
     return null;
   }
@@ -90,6 +93,15 @@ public record Op(long index, String process, OpKind kind, String doc, long value
       }
       return "ok " + f.changes().size() + " changes lastSeq=" + f.lastSeq() + ", "
           + (focus == null ? "" : focus + " " + row + ", ") + "clock=" + f.clock();
+    }
+    if (r instanceof Reply.Queried q) {
+      String row = "absent";
+      for (Reply.Row x : q.rows()) {
+        if (x.id().equals(focus)) {
+          row = "v=" + x.value();
+        }
+      }
+      return "ok " + q.rows().size() + " rows, " + (focus == null ? "" : focus + " " + row + ", ") + "clock=" + q.clock();
     }
     return "ok " + ((Reply.Done) r).note();
   }
