@@ -7,7 +7,7 @@
  * {@link dev.kiln.testkit.torture.Op} in a {@link dev.kiln.testkit.torture.History}: invoked and
  * completed at {@link System#nanoTime}, with an {@link dev.kiln.testkit.torture.Outcome}.
  * {@link dev.kiln.testkit.torture.HistoryChecker} then treats each document as a register and each
- * scan or changes read as a snapshot of the commit its clock names, and reports every
+ * scan, query or changes read as a snapshot of the commit its clock names, and reports every
  * {@link dev.kiln.testkit.torture.Anomaly} with the few operations that show it. {@code kiln torture}
  * is the command line for it.
  */
