@@ -1,5 +1,7 @@
 package dev.kiln.cli;
 
+import dev.kiln.testkit.crash.CrashFigures;
+import dev.kiln.testkit.crash.CrashHarness;
 import dev.kiln.testkit.torture.Torture;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -49,6 +51,11 @@ final class TortureCommand implements Callable<Integer> {
   @Option(names = "--faults", description = "fail the disk for short spells (seeded), then check the database recovers")
   boolean faults;
 
+  @Option(names = "--crash-cycles", defaultValue = "0", description = "after the workload, this many crash cycles: "
+      + "a child JVM writing, compacting and deleting replaced CARs is killed with SIGKILL, restarted and checked "
+      + "against every write it acknowledged (default: ${DEFAULT-VALUE})")
+  int crashCycles;
+
   @Option(names = "--engine-log", description = "show the engine's warnings (the failures a run provokes are many)")
   boolean engineLog;
 
@@ -66,7 +73,7 @@ final class TortureCommand implements Callable<Integer> {
     }
     double secs = minutes != null ? minutes * 60 : seconds != null ? seconds : 60;
     if (!(secs > 0) || writers < 0 || deleters < 0 || readers < 0 || docs < 1
-        || compact < 0 || compact > 1 || reopen < 0 || reopen > 1) {
+        || compact < 0 || compact > 1 || reopen < 0 || reopen > 1 || crashCycles < 0) {
       throw new CommandLine.ParameterException(spec.commandLine(), "the duration must be positive, thread counts "
           + "not negative, --docs at least 1, --compact and --reopen between 0 and 1");
     }
@@ -103,8 +110,22 @@ final class TortureCommand implements Callable<Integer> {
     if (!report.ok()) {
       out.println(report.describe(20));
     }
-    out.println(report.summary());
+    CrashFigures crashes = null;
+    if (crashCycles > 0) {
+      err.printf("torture: %d crash cycles, seed %d …%n", crashCycles, seed);
+      err.flush();
+      crashes = CrashHarness.run(CrashHarness.Config.of(seed, crashCycles), line -> {
+        err.println("torture: " + line);
+        err.flush();
+      });
+      err.println("torture: " + crashes.summary());
+      if (!crashes.passed()) {
+        out.println("crash cycles failed (seed " + seed + "): " + crashes.failure() + "; kept in " + crashes.dir());
+      }
+    }
+    long anomalies = report.anomalies().size() + (crashes == null || crashes.passed() ? 0 : Math.max(1, crashes.lostAcks()));
+    out.println(report.summary().replaceFirst("anomalies=\\d+$", "anomalies=" + anomalies));
     out.flush();
-    return report.ok() ? 0 : 1;
+    return anomalies == 0 ? 0 : 1;
   }
 }

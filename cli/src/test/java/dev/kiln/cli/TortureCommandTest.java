@@ -36,6 +36,16 @@ class TortureCommandTest {
   }
 
   @Test
+  void crashCyclesRunAfterTheWorkloadAndCountInTheVerdict() {
+    Run run = kiln("torture", "--seconds", "1", "--seed", "4", "--docs", "5", "--writers", "2", "--readers", "1",
+        "--crash-cycles", "1");
+    assertThat(run.status()).as(run.err() + run.out()).isZero();
+    assertThat(run.err()).contains("1/1 cycles passed", "0 lost");
+    String[] lines = run.out().strip().split("\n");
+    assertThat(lines[lines.length - 1]).matches("torture: ops=\\d+ compactions=\\d+ reopens=\\d+ faults=0 anomalies=0");
+  }
+
+  @Test
   void minutesAndSecondsTogetherAreRefused() {
     Run run = kiln("torture", "--minutes", "1", "--seconds", "5");
     assertThat(run.status()).isNotZero();
