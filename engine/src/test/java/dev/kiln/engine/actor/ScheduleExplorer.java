@@ -8,6 +8,7 @@ import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.BlockLocation;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
+import dev.kiln.engine.car.ForwardingCarStore;
 import dev.kiln.engine.car.MemoryCarStore;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
@@ -1005,13 +1006,12 @@ final class ScheduleExplorer {
   }
 
   /** The CAR store, counting the block reads served by CARs already replaced by a compaction. */
-  private static final class WatchedStore implements CarStore {
-    private final CarStore inner;
+  private static final class WatchedStore extends ForwardingCarStore {
     final Set<Cid> replaced = new HashSet<>();
     int readsOfReplaced;
 
     WatchedStore(CarStore inner) {
-      this.inner = inner;
+      super(inner);
     }
 
     private void reading(Cid car, int blocks) {
@@ -1047,11 +1047,6 @@ final class ScheduleExplorer {
     }
 
     @Override
-    public boolean exists(Cid car) {
-      return inner.exists(car);
-    }
-
-    @Override
     public List<Cid> list() {
       pause("lists the CARs");
       return inner.list();
@@ -1061,21 +1056,6 @@ final class ScheduleExplorer {
     public void delete(Cid car) {
       pause("deletes CAR " + shortCid(car));
       inner.delete(car);
-    }
-
-    @Override
-    public long size(Cid car) {
-      return inner.size(car);
-    }
-
-    @Override
-    public int removeTempFiles() {
-      return inner.removeTempFiles();
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.block.Block;
-import dev.kiln.engine.car.BlockLocation;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
+import dev.kiln.engine.car.ForwardingCarStore;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
@@ -97,12 +97,11 @@ class CheckerCatchesSabotageTest {
   }
 
   /** Drops every block but the roots from the 6th write. */
-  static final class DroppingStore implements CarStore {
-    final CarStore inner;
+  static final class DroppingStore extends ForwardingCarStore {
     final AtomicInteger writes;
 
     DroppingStore(CarStore inner, AtomicInteger writes) {
-      this.inner = inner;
+      super(inner);
       this.writes = writes;
     }
 
@@ -118,46 +117,6 @@ class CheckerCatchesSabotageTest {
         }
       }
       return inner.write(roots, kept);
-    }
-
-    @Override
-    public CarIndex open(Cid car) {
-      return inner.open(car);
-    }
-
-    @Override
-    public Block read(Cid car, Cid block, BlockLocation at) {
-      return inner.read(car, block, at);
-    }
-
-    @Override
-    public boolean exists(Cid car) {
-      return inner.exists(car);
-    }
-
-    @Override
-    public List<Cid> list() {
-      return inner.list();
-    }
-
-    @Override
-    public void delete(Cid car) {
-      inner.delete(car);
-    }
-
-    @Override
-    public long size(Cid car) {
-      return inner.size(car);
-    }
-
-    @Override
-    public int removeTempFiles() {
-      return inner.removeTempFiles();
-    }
-
-    @Override
-    public void close() {
-      inner.close();
     }
   }
 
