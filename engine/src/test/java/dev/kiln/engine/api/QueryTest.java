@@ -252,4 +252,19 @@ class QueryTest {
     assertThat(ids(await(db.query("age", IndexQuery.all().withKey("25").withIncludeDocs(true)))))
         .containsExactly("bob", "dee", "fay");
   }
+
+  @Test
+  void anIndexWithNoEntriesSurvivesCompactionAndARestart() {
+    Database db = people();
+    await(db.defineIndex("nobody.has.this"));
+    await(db.put(person("fay", "Oslo", 25)));
+    await(db.compact());
+    kiln.close();
+    kiln = KilnTestSupport.start(dir);
+    Database again = kiln.open("people");
+    assertThat(await(again.query("nobody.has.this", IndexQuery.all())).rows()).isEmpty();
+    await(again.put(JsonNodeFactory.instance.objectNode().put("_id", "x").set("nobody",
+        JsonNodeFactory.instance.objectNode().set("has", JsonNodeFactory.instance.objectNode().put("this", 1)))));
+    assertThat(ids(await(again.query("nobody.has.this", IndexQuery.all())))).containsExactly("x");
+  }
 }
