@@ -737,10 +737,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           cars.add(car);
         }
       }
-      CompletableFuture<Void> work = CompletableFuture.runAsync(() -> {
+      // Not null: if this actor has stopped when the work ends, Pekko's dead-letter logging fails on a null result.
+      CompletableFuture<Done> work = CompletableFuture.supplyAsync(() -> {
         for (Cid car : cars) {
           store.delete(car);
         }
+        return Done.getInstance();
       }, blocking);
       context.pipeToSelf(work, (ok, error) -> new DeletionDone(e, d.cars(), error));
     }
@@ -1043,10 +1045,11 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     }
     long e = epoch;
     return Effect().persist(new Events.Destroyed()).thenRun(s -> {
-      CompletableFuture<Void> work = CompletableFuture.runAsync(() -> {
+      CompletableFuture<Done> work = CompletableFuture.supplyAsync(() -> {
         for (Cid car : store.list()) {
           store.delete(car);
         }
+        return Done.getInstance();
       }, blocking);
       context.pipeToSelf(work, (ok, error) -> new DestroyDone(e, error));
     });
