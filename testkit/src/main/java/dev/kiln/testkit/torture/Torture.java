@@ -353,7 +353,8 @@ public final class Torture {
         if (!o.faults) {
           return store;
         }
-        FaultyCarStore f = FaultyCarStore.builder(store).seed(o.seed * 1_000_003L + stores.size()).build();
+        FaultyCarStore f = FaultyCarStore.builder(store).seed(o.seed * 1_000_003L + stores.size())
+            .slowness(0, Duration.ofMillis(30)).build();
         stores.add(f);
         faulty = f;
         return f;
@@ -587,7 +588,9 @@ public final class Torture {
 
     /** Short spells of disk failure, each followed by a probe that the database works again. */
     void faults(SplittableRandom random) {
-      Fault[] kinds = {Fault.WRITE_FAILURE, Fault.PARTIAL_WRITE, Fault.DISK_FULL, Fault.FSYNC_FAILURE, Fault.READ_FAILURE};
+      // SLOW fails nothing: the disk stalls (30 ms a call) and everything must still come out right.
+      Fault[] kinds = {Fault.WRITE_FAILURE, Fault.PARTIAL_WRITE, Fault.DISK_FULL, Fault.FSYNC_FAILURE, Fault.READ_FAILURE,
+          Fault.SLOW};
       while (!stop) {
         sleep(300 + random.nextInt(900));
         if (stop) {
