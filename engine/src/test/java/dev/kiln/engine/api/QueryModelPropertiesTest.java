@@ -46,8 +46,11 @@ class QueryModelPropertiesTest {
   }
 
   @AfterContainer
-  static void stop() {
+  static void stop() throws Exception {
     kiln.close();
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
   }
 
   sealed interface Action permits Put, Delete, Compact, Define, Query {}
