@@ -120,6 +120,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   /** A timer's message (package-private so that the schedule explorer can fire it). */
   record MaxWaitElapsed(long epoch, long request) implements Command {}
 
+  /** Open again after a storage failure while opening. */
+  private record RetryLoad(long epoch) implements Command {}
+
   private record DeletionDone(long epoch, List<Cid> cars, Throwable error) implements Command {}
 
   private record SubscriberGone(ActorRef<ChangeBatch> subscriber) implements Command {}
@@ -161,6 +164,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private long epoch;
   private boolean ready;
   private KilnException loadError;
+  private int loadAttempts;
+  private static final Duration LOAD_RETRY_MIN = Duration.ofMillis(100);
+  private static final Duration LOAD_RETRY_MAX = Duration.ofSeconds(5);
   private final Map<Cid, CarIndex> indexes = new HashMap<>();
   private CommitRoots roots = CommitRoots.empty();
   private Snapshot snapshot;
@@ -267,6 +273,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Loaded.class, this::onLoaded)
+        .onCommand(RetryLoad.class, this::onRetryLoad)
         .onCommand(this::notReady, this::whileLoading)
         .onCommand(Put.class, this::onPut)
         .onCommand(PutAll.class, this::onPutAll)
@@ -352,16 +359,39 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return Effect().none(); // internal messages of an older incarnation
   }
 
+  private Effect<Event, State> onRetryLoad(State state, RetryLoad m) {
+    if (m.epoch() != epoch || loadError == null || closing != null) {
+      return Effect().none();
+    }
+    loadError = null; // requests wait in the stash again while this attempt runs
+    startLoading(state);
+    return Effect().none();
+  }
+
   private Effect<Event, State> onLoaded(State state, Loaded m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
     if (m.error() != null) {
+      KilnException cause = Errors.toKiln(m.error());
+      if (cause.code() == ErrorCode.STORAGE && !(Errors.unwrap(m.error()) instanceof CarNotFoundException)) {
+        // The disk failed while opening (a read error, say): nothing is known to be damaged. Callers
+        // get STORAGE meanwhile, and the database opens once the disk works again.
+        Duration delay = LOAD_RETRY_MIN.multipliedBy(1L << Math.min(loadAttempts, 5));
+        loadAttempts++;
+        loadError = new KilnException(ErrorCode.STORAGE, "database " + name + " is not open yet, the disk failed while"
+            + " opening it (" + cause.getMessage() + "); trying again in " + delay.toMillis() + " ms", m.error());
+        context.getLog().warn("database {}: opening failed (attempt {}), trying again in {} ms: {}", name, loadAttempts,
+            delay.toMillis(), cause.getMessage());
+        timers.startSingleTimer(new RetryLoad(epoch), delay.compareTo(LOAD_RETRY_MAX) > 0 ? LOAD_RETRY_MAX : delay);
+        return Effect().unstashAll();
+      }
       loadError = new KilnException(ErrorCode.CORRUPT, "database " + name + " cannot be opened: "
-          + Errors.toKiln(m.error()).getMessage(), m.error());
+          + cause.getMessage(), m.error());
       context.getLog().error("database {} cannot be opened", name, m.error());
       return Effect().unstashAll();
     }
+    loadAttempts = 0;
     indexes.clear();
     indexes.putAll(m.indexes());
     roots = m.roots();
