@@ -6,6 +6,8 @@ import dev.kiln.testkit.torture.Torture;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -109,6 +111,9 @@ final class TortureCommand implements Callable<Integer> {
     err.flush();
     if (!report.ok()) {
       out.println(report.describe(20));
+      Map<String, Long> byKind = new TreeMap<>();
+      report.anomalies().forEach(a -> byKind.merge(a.kind(), 1L, Long::sum));
+      out.println("anomalies by kind: " + byKind);
     }
     CrashFigures crashes = null;
     if (crashCycles > 0) {
