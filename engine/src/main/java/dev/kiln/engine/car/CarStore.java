@@ -35,12 +35,17 @@ public interface CarStore extends AutoCloseable {
    * the default reads them one by one.
    */
   default List<Block> readMany(Cid car, List<Cid> blocks, List<BlockLocation> at) {
+    return readOneByOne(this, car, blocks, at);
+  }
+
+  /** {@code store.read} of each block in turn: for wrappers whose every block read must pass through {@code read}. */
+  static List<Block> readOneByOne(CarStore store, Cid car, List<Cid> blocks, List<BlockLocation> at) {
     if (blocks.size() != at.size()) {
       throw new IllegalArgumentException(blocks.size() + " blocks but " + at.size() + " locations");
     }
     List<Block> out = new ArrayList<>(blocks.size());
     for (int i = 0; i < blocks.size(); i++) {
-      out.add(read(car, blocks.get(i), at.get(i)));
+      out.add(store.read(car, blocks.get(i), at.get(i)));
     }
     return out;
   }

@@ -7,7 +7,9 @@ import java.util.Objects;
 
 /**
  * A {@link CarStore} that passes every call to another; subclasses override the calls they watch,
- * delay or break (fault injection, crash points, schedule exploration).
+ * delay or break (fault injection, crash points, schedule exploration). {@code readMany} goes to the
+ * wrapped store's batch read: a subclass that intercepts {@code read} and wants batch reads to pass
+ * through it too overrides {@code readMany} with {@link CarStore#readOneByOne}.
  */
 public abstract class ForwardingCarStore implements CarStore {
   protected final CarStore inner;

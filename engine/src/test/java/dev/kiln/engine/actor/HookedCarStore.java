@@ -4,6 +4,7 @@ import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.BlockLocation;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
+import dev.kiln.engine.car.ForwardingCarStore;
 import dev.kiln.protocol.Cid;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +20,7 @@ import java.util.function.Predicate;
  * write and every delete is reported on a queue, and writes or block reads can be made to wait at
  * a gate until the test opens it.
  */
-final class HookedCarStore implements CarStore {
-  private final CarStore inner;
+final class HookedCarStore extends ForwardingCarStore {
   /** CARs whose write finished (durable), in order. */
   final BlockingQueue<Cid> written = new LinkedBlockingQueue<>();
   /** CARs deleted, in order. */
@@ -49,7 +49,7 @@ final class HookedCarStore implements CarStore {
   }
 
   HookedCarStore(CarStore inner) {
-    this.inner = inner;
+    super(inner);
   }
 
   /** From now on writes wait (before anything is written) until {@link #openWrites}. */
@@ -121,24 +121,9 @@ final class HookedCarStore implements CarStore {
   }
 
   @Override
-  public CarIndex open(Cid car) {
-    return inner.open(car);
-  }
-
-  @Override
   public Block read(Cid car, Cid block, BlockLocation at) {
     pass(readGate, "read");
     return inner.read(car, block, at);
-  }
-
-  @Override
-  public boolean exists(Cid car) {
-    return inner.exists(car);
-  }
-
-  @Override
-  public List<Cid> list() {
-    return inner.list();
   }
 
   @Override
@@ -147,18 +132,9 @@ final class HookedCarStore implements CarStore {
     deleted.add(car);
   }
 
+  /** Batch reads wait at the read gate too: one {@link #read} per block. */
   @Override
-  public long size(Cid car) {
-    return inner.size(car);
-  }
-
-  @Override
-  public int removeTempFiles() {
-    return inner.removeTempFiles();
-  }
-
-  @Override
-  public void close() {
-    inner.close();
+  public List<Block> readMany(Cid car, List<Cid> blocks, List<BlockLocation> at) {
+    return CarStore.readOneByOne(this, car, blocks, at);
   }
 }

@@ -4,6 +4,7 @@ import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.BlockLocation;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
+import dev.kiln.engine.car.ForwardingCarStore;
 import dev.kiln.engine.car.CarWriter;
 import dev.kiln.protocol.Cid;
 import java.io.IOException;
@@ -35,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link InjectedFaultException}, a {@link dev.kiln.engine.car.CarStoreException}; a write that fails,
  * whatever the kind, leaves nothing new in the wrapped store. Thread-safe.
  */
-public final class FaultyCarStore implements CarStore {
+public final class FaultyCarStore extends ForwardingCarStore {
 
   /** The operations a fault can hit. */
   public enum Op { WRITE, READ }
@@ -83,7 +84,6 @@ public final class FaultyCarStore implements CarStore {
   private static final List<Fault> WRITE_FAULTS =
       List.of(Fault.WRITE_FAILURE, Fault.PARTIAL_WRITE, Fault.DISK_FULL, Fault.FSYNC_FAILURE);
 
-  private final CarStore inner;
   private final long seed;
   private final Clock clock;
   private final Duration delay;
@@ -94,7 +94,7 @@ public final class FaultyCarStore implements CarStore {
   private final List<Injection> log = Collections.synchronizedList(new ArrayList<>());
 
   private FaultyCarStore(Builder b) {
-    this.inner = b.inner;
+    super(b.inner);
     this.seed = b.seed;
     this.clock = b.clock;
     this.delay = b.delay;
@@ -244,41 +244,6 @@ public final class FaultyCarStore implements CarStore {
           new IOException("injected read failure"));
     }
     return inner.read(car, block, at);
-  }
-
-  @Override
-  public CarIndex open(Cid car) {
-    return inner.open(car);
-  }
-
-  @Override
-  public boolean exists(Cid car) {
-    return inner.exists(car);
-  }
-
-  @Override
-  public List<Cid> list() {
-    return inner.list();
-  }
-
-  @Override
-  public void delete(Cid car) {
-    inner.delete(car);
-  }
-
-  @Override
-  public long size(Cid car) {
-    return inner.size(car);
-  }
-
-  @Override
-  public int removeTempFiles() {
-    return inner.removeTempFiles();
-  }
-
-  @Override
-  public void close() {
-    inner.close();
   }
 
   /**
@@ -440,5 +405,11 @@ public final class FaultyCarStore implements CarStore {
         throw new IllegalArgumentException("the write faults' probabilities add up to more than 1: " + sum);
       }
     }
+  }
+
+  /** Each block read can fail on its own, as on a disk: one faultable {@link #read} per block. */
+  @Override
+  public List<Block> readMany(Cid car, List<Cid> blocks, List<BlockLocation> at) {
+    return CarStore.readOneByOne(this, car, blocks, at);
   }
 }
