@@ -14,9 +14,10 @@ import java.util.logging.Logger;
  *
  * <p>Kiln's defaults name this class as the journal's JDBC driver so that a URL such as
  * {@code jdbc:h2:fsync:/data/journal/kiln} works however the connection pool gets opened: H2 would
- * otherwise read an unknown prefix as part of a plain file name.
+ * otherwise read an unknown prefix as part of a plain file name. Not final, so a test driver can
+ * wrap its connections (testkit's {@code FaultyJournalDriver}).
  */
-public final class KilnH2Driver implements Driver {
+public class KilnH2Driver implements Driver {
   static {
     FsyncFileSystem.register();
     // Registered like any JDBC driver, so connection pools find it in DriverManager by class name.

@@ -6,12 +6,9 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
-import java.sql.Driver;
 import java.sql.DriverManager;
-import java.sql.DriverPropertyInfo;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.SQLFeatureNotSupportedException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.Locale;
@@ -19,7 +16,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Logger;
 
 /**
  * A journal that fails on a schedule: Kiln's H2 driver ({@link KilnH2Driver}), except that while a
@@ -36,7 +32,7 @@ import java.util.logging.Logger;
  * The schedule is one for the whole JVM (the driver is found by class name, so it has nowhere else
  * to live); tests using it must not run at the same time as each other.
  */
-public final class FaultyJournalDriver implements Driver {
+public final class FaultyJournalDriver extends KilnH2Driver {
   /** The setting naming the journal's JDBC driver. */
   public static final String SETTING = "pekko-persistence-jdbc.shared-databases.slick.db.driver";
 
@@ -53,8 +49,6 @@ public final class FaultyJournalDriver implements Driver {
       throw new ExceptionInInitializerError(e);
     }
   }
-
-  private final Driver h2 = new KilnH2Driver();
 
   /** The settings that make Kiln's journal go through this driver. */
   public static Map<String, Object> settings() {
@@ -122,7 +116,7 @@ public final class FaultyJournalDriver implements Driver {
 
   @Override
   public Connection connect(String url, Properties info) throws SQLException {
-    Connection c = h2.connect(url, info);
+    Connection c = super.connect(url, info);
     return c == null ? null : wrap(Connection.class, c, new ConnectionHandler(c));
   }
 
@@ -165,32 +159,7 @@ public final class FaultyJournalDriver implements Driver {
   }
 
   @Override
-  public boolean acceptsURL(String url) throws SQLException {
-    return h2.acceptsURL(url);
-  }
-
-  @Override
-  public DriverPropertyInfo[] getPropertyInfo(String url, Properties info) throws SQLException {
-    return h2.getPropertyInfo(url, info);
-  }
-
-  @Override
-  public int getMajorVersion() {
-    return h2.getMajorVersion();
-  }
-
-  @Override
-  public int getMinorVersion() {
-    return h2.getMinorVersion();
-  }
-
-  @Override
   public boolean jdbcCompliant() {
     return false;
-  }
-
-  @Override
-  public Logger getParentLogger() throws SQLFeatureNotSupportedException {
-    return h2.getParentLogger();
   }
 }
