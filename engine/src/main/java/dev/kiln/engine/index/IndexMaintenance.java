@@ -18,6 +18,7 @@ import dev.kiln.engine.tree.TreeWrite;
 import dev.kiln.protocol.Cid;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,9 +54,14 @@ public final class IndexMaintenance implements IndexUpdater {
     SortedMap<String, IndexRoot> out = new TreeMap<>(base.indexes());
     List<Block> blocks = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
+    // Indexes behind by the same amount (all new ones, say) share one scan of the by-sequence tree.
+    Map<Long, Map<String, DocChange>> catchUps = new HashMap<>();
     for (Map.Entry<String, IndexRoot> e : plan(base, defined).entrySet()) {
       IndexDefinition def = definitionOf(e.getKey(), e.getValue().definition());
-      IndexRoot updated = apply(src, base, def, e.getValue(), changed, seq, blocks, warnings);
+      long since = e.getValue().seq();
+      Map<String, DocChange> missed = since >= base.seq() ? Map.of()
+          : catchUps.computeIfAbsent(since, s -> catchUp(src, base, s, changed));
+      IndexRoot updated = apply(src, def, e.getValue(), missed, changed, seq, blocks, warnings);
       out.put(def.name(), updated);
     }
     return new Update(out, blocks, warnings);
@@ -94,12 +100,10 @@ public final class IndexMaintenance implements IndexUpdater {
     return stored;
   }
 
-  private static IndexRoot apply(BlockSource src, CommitRoots base, IndexDefinition def, IndexRoot from,
+  /** Brings one index from {@code from} to {@code seq}: the documents it missed, then this batch's. */
+  private static IndexRoot apply(BlockSource src, IndexDefinition def, IndexRoot from, Map<String, DocChange> missed,
                                  Map<String, DocChange> changed, long seq, List<Block> blocks, List<String> warnings) {
-    Map<String, DocChange> work = new LinkedHashMap<>();
-    if (from.seq() < base.seq()) {
-      catchUp(src, base, from.seq(), changed, work);
-    }
+    Map<String, DocChange> work = new LinkedHashMap<>(missed);
     work.putAll(changed);
 
     NavigableMap<byte[], Mutation> entries = new TreeMap<>(ProllyTree.KEY_ORDER);
@@ -135,9 +139,9 @@ public final class IndexMaintenance implements IndexUpdater {
     return new IndexRoot(def.fingerprint(), entriesWrite.root(), backWrite.root(), seq);
   }
 
-  /** Adds every document changed after {@code since} (and not changed again by this batch) to {@code work}. */
-  private static void catchUp(BlockSource src, CommitRoots base, long since, Map<String, DocChange> changed,
-                              Map<String, DocChange> work) {
+  /** Every document changed after {@code since} and not changed again by this batch, with its latest state. */
+  private static Map<String, DocChange> catchUp(BlockSource src, CommitRoots base, long since, Map<String, DocChange> changed) {
+    Map<String, DocChange> work = new LinkedHashMap<>();
     Iterator<Entry> it = ProllyTree.scan(src, base.bySeq(), ScanOptions.all().start(Keys.seq(since + 1)));
     while (it.hasNext()) {
       Map<?, ?> v = (Map<?, ?>) it.next().value();
@@ -149,6 +153,7 @@ public final class IndexMaintenance implements IndexUpdater {
       boolean deleted = Boolean.TRUE.equals(v.get("del"));
       work.put(id, new DocChange(block, deleted ? null : DocumentCodec.toJson(src.get(block))));
     }
+    return work;
   }
 
   /** The entries {@code def} makes of one live document: entry key → entry value. */
