@@ -24,22 +24,7 @@ public record Op(long index, String process, OpKind kind, String doc, long value
   }
 
   public String clock() {
-    if (outcome instanceof Outcome.Ok ok) {
-      Reply r = ok.reply();
-      if (r instanceof Reply.Written w) {
-        return w.clock();
-      }
-      if (r instanceof Reply.Scanned s) {
-        return s.clock();
-      }
-      if (r instanceof Reply.Fed f) {
-        return f.clock();
-      }
-      if (r instanceof Reply.Queried q) {
-        return q.clock();
-      }
-    }
-    return null;
+    return outcome instanceof Outcome.Ok ok ? ok.reply().clock() : null;
   }
 
   /** One line; a scan shows only {@code focus}'s row (the whole scan would drown the point). */
@@ -68,41 +53,6 @@ public record Op(long index, String process, OpKind kind, String doc, long value
     if (outcome instanceof Outcome.Unknown u) {
       return "unknown (" + u.why() + ")";
     }
-    Reply r = ((Outcome.Ok) outcome).reply();
-    if (r instanceof Reply.Written w) {
-      return "ok seq=" + w.seq() + " clock=" + w.clock();
-    }
-    if (r instanceof Reply.Read rd) {
-      return rd.value() == null ? "not found" : "v=" + rd.value();
-    }
-    if (r instanceof Reply.Scanned s) {
-      String row = "absent";
-      for (Reply.Row x : s.rows()) {
-        if (x.id().equals(focus)) {
-          row = "v=" + x.value();
-        }
-      }
-      return "ok " + s.rows().size() + " rows, " + (focus == null ? "" : focus + " " + row + ", ") + "clock=" + s.clock();
-    }
-    if (r instanceof Reply.Fed f) {
-      String row = "absent";
-      for (Reply.Change c : f.changes()) {
-        if (c.id().equals(focus)) {
-          row = "seq=" + c.seq() + (c.deleted() ? " deleted" : " v=" + c.value());
-        }
-      }
-      return "ok " + f.changes().size() + " changes lastSeq=" + f.lastSeq() + ", "
-          + (focus == null ? "" : focus + " " + row + ", ") + "clock=" + f.clock();
-    }
-    if (r instanceof Reply.Queried q) {
-      String row = "absent";
-      for (Reply.Row x : q.rows()) {
-        if (x.id().equals(focus)) {
-          row = "v=" + x.value();
-        }
-      }
-      return "ok " + q.rows().size() + " rows, " + (focus == null ? "" : focus + " " + row + ", ") + "clock=" + q.clock();
-    }
-    return "ok " + ((Reply.Done) r).note();
+    return ((Outcome.Ok) outcome).reply().describe(focus);
   }
 }
