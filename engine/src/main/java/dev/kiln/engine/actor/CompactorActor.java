@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockSource;
@@ -33,7 +34,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 public final class CompactorActor extends AbstractBehavior<CompactorActor.Command> {
 
-  public interface Command {}
+  /** Local only: sent among Kiln's actors of one system, never serialized. */
+  public interface Command extends NoSerializationVerificationNeeded {}
 
   public record Compact(long epoch, Snapshot snapshot) implements Command {}
 

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 /** Every protocol message and journal event goes through jackson-cbor and comes back equal. */
 class ProtocolSerializationTest {
   static final ActorTestKit testKit = ActorTestKit.create(KilnConfig.withDefaults(ConfigFactory.parseString(
-      "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
-          + "pekko.persistence.snapshot-store.plugin = \"\"")));
+      "kiln.journal.plugin-id = \"pekko.persistence.journal.inmem\"\n"
+          + "kiln.journal.snapshot-plugin-id = \"pekko.persistence.no-snapshot-store\"")));
 
   @AfterAll
   static void stop() {
