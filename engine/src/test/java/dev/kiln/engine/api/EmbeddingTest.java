@@ -167,6 +167,37 @@ class EmbeddingTest {
   }
 
   @Test
+  void aSecondSystemOnTheSameDataDirectoryGetsLockedUntilTheFirstHasTerminated() throws Exception {
+    Path data = dir.resolve("data");
+    ActorSystem<Void> first = ActorSystem.create(Behaviors.empty(), "first", appConfig(data));
+    ActorSystem<Void> second = ActorSystem.create(Behaviors.empty(), "second", appConfig(data));
+    try {
+      Kiln.get(first).open("notes").put(JsonNodeFactory.instance.objectNode().put("_id", "a"))
+          .toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Kiln.get(second))
+          .isInstanceOfSatisfying(dev.kiln.protocol.KilnException.class,
+              e -> assertThat(e.code()).isEqualTo(dev.kiln.protocol.ErrorCode.LOCKED))
+          .hasMessageContaining("data directory " + data.toAbsolutePath() + " is in use");
+      terminate(first);
+      // The failed start left nothing behind: asked again, the second system's Kiln starts.
+      ObjectNode back = Kiln.get(second).open("notes").get("a").toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertThat(back.get("_id").asText()).isEqualTo("a");
+    } finally {
+      terminate(first);
+      terminate(second);
+    }
+  }
+
+  @Test
+  void closingAStandaloneKilnReleasesTheDataDirectory() throws Exception {
+    Path data = dir.resolve("data");
+    Kiln.start(appConfig(data)).close();
+    try (Kiln again = Kiln.start(appConfig(data))) {
+      assertThat(again.open("notes").isClosed()).isFalse();
+    }
+  }
+
+  @Test
   void theAppsLogbackConfigurationIsTheOneInEffect() throws Exception {
     List<java.net.URL> found = Collections.list(getClass().getClassLoader().getResources("logback.xml"));
     assertThat(found).as("only the application's logback.xml is on the classpath").hasSize(1);
