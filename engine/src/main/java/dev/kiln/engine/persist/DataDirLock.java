@@ -79,9 +79,12 @@ public final class DataDirLock implements AutoCloseable {
     return file;
   }
 
-  /** Releases the lock; the file stays (deleting it could race with a process that is locking it). */
+  /**
+   * Releases the lock; the file stays (deleting it could race with a process that is locking it).
+   * Idempotent, and safe from several threads (Kiln calls it on close and on system termination).
+   */
   @Override
-  public void close() {
+  public synchronized void close() {
     try {
       lock.release();
     } catch (IOException e) {

@@ -61,7 +61,11 @@ class ProtocolSerializationTest {
             new DatabaseProtocol.QueryRow(JsonNodeFactory.instance.arrayNode().add(1).add("x"), "b",
                 JsonNodeFactory.instance.numberNode(2.5), JsonNodeFactory.instance.objectNode().put("_id", "b"))),
             cid.toString()),
-        new DatabaseProtocol.IndexDefined("age", cid.toString()));
+        new DatabaseProtocol.IndexDefined("age", cid.toString()),
+        // A read inside a view keeps its own type (the field is declared as the Command interface).
+        new DatabaseProtocol.InView(3, new DatabaseProtocol.AllDocs(DatabaseProtocol.AllDocsQuery.all(), allReply)),
+        new DatabaseProtocol.InView(4, new DatabaseProtocol.Get("a",
+            testKit.<StatusReply<DatabaseProtocol.DocResult>>createTestProbe().getRef())));
     for (KilnSerializable m : messages) {
       assertThat(roundTrip(m)).as(m.getClass().getSimpleName()).isEqualTo(m);
     }
