@@ -1,6 +1,5 @@
 package dev.kiln.engine.actor;
 
-import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockSource;
@@ -19,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;

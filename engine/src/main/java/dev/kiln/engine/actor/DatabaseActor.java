@@ -1,6 +1,7 @@
 package dev.kiln.engine.actor;
 
 import com.github.benmanes.caffeine.cache.Cache;
+import com.typesafe.config.Config;
 import dev.kiln.engine.actor.Events.CarAppended;
 import dev.kiln.engine.actor.Events.Compacted;
 import dev.kiln.engine.actor.Events.Event;
@@ -17,8 +18,8 @@ import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.index.IndexReads;
 import dev.kiln.engine.doc.CommitRoots;
 import dev.kiln.engine.doc.DocumentReads;
-import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.persist.KilnPersistence;
+import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.storage.Snapshot;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
@@ -60,6 +61,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PreRestart;
@@ -75,8 +77,6 @@ import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
-import org.apache.pekko.actor.NoSerializationVerificationNeeded;
-import com.typesafe.config.Config;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
