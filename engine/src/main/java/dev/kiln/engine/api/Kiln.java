@@ -74,8 +74,9 @@ public final class Kiln implements Extension, AutoCloseable {
   private final ObjectMapper mapper = new ObjectMapper()
       .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private final Map<String, Database> open = new HashMap<>();
-  private final DataDirLock lock;
-  private final ActorRef<KilnGuardian.Command> guardian;
+  private final KilnPersistence persistence;
+  private DataDirLock lock; // set, with guardian, once started; guarded by this
+  private ActorRef<KilnGuardian.Command> guardian;
 
   private Kiln(ActorSystem<?> system) {
     this.system = system;
@@ -87,27 +88,43 @@ public final class Kiln implements Extension, AutoCloseable {
         .maximumWeight(config.getBytes("kiln.block-cache-bytes"))
         .<Cid, Block>weigher((cid, block) -> block.size() + 96)
         .build();
-    this.lock = DataDirLock.acquire(persistence.dataDir());
+    this.persistence = persistence;
+  }
+
+  /**
+   * Locks the data directory, prepares the journal and starts the guardian, once. Not in the
+   * extension's constructor: Pekko keeps a failed extension failed for good, while a start that
+   * failed (say with LOCKED) should be tried again by the next call.
+   */
+  private synchronized void ensureStarted() {
+    if (guardian != null) {
+      return;
+    }
+    DataDirLock acquired = DataDirLock.acquire(persistence.dataDir());
     try {
       Journal.prepare(system, askTimeout); // schema before any persistent actor; a clear error if unreachable
     } catch (RuntimeException e) {
-      lock.close();
+      acquired.close();
       throw e;
     }
-    // Held until the journal's pools have closed with the system, so no other process opens the H2 file early.
-    system.getWhenTerminated().whenComplete((done, error) -> lock.close());
-    this.guardian = system.systemActorOf(KilnGuardian.create(), "kiln", Props.empty());
+    // Held until the journal's pools have closed with the system, so no other process opens the H2 file
+    // early; a termination callback runs before the system's whenTerminated completes.
+    system.classicSystem().registerOnTermination(acquired::close);
+    lock = acquired;
+    guardian = system.systemActorOf(KilnGuardian.create(), "kiln", Props.empty());
   }
 
   /**
    * The Kiln of this ActorSystem, started on first use (from any thread; concurrent callers get the
-   * same instance).
+   * same instance). When starting fails, the next call tries again.
    *
    * @throws KilnException {@link ErrorCode#LOCKED} when another process uses {@code kiln.data-dir}
    * @throws dev.kiln.engine.persist.JournalUnavailableException when the embedded journal cannot be opened
    */
   public static Kiln get(ActorSystem<?> system) {
-    return ID.apply(system);
+    Kiln kiln = ID.apply(system);
+    kiln.ensureStarted();
+    return kiln;
   }
 
   /** The same as {@link #get(ActorSystem)}; kept for existing callers. */
@@ -138,7 +155,7 @@ public final class Kiln implements Extension, AutoCloseable {
    * The parent actor of every database of this Kiln ({@code /system/kiln}); it stops only with the
    * ActorSystem. An application may watch it, or each database's {@link Database#ref()}.
    */
-  public ActorRef<?> guardian() {
+  public synchronized ActorRef<?> guardian() {
     return guardian;
   }
 
@@ -208,7 +225,11 @@ public final class Kiln implements Extension, AutoCloseable {
     if (ownsSystem) {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();
-      lock.close(); // also on termination; here too, so the directory is free when close() returns
+      synchronized (this) {
+        if (lock != null) {
+          lock.close(); // also on termination; here too, so the directory is free when close() returns
+        }
+      }
     }
   }
 

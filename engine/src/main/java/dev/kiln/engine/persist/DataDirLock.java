@@ -6,11 +6,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One Kiln per data directory: an operating-system lock on {@code <data-dir>/kiln.lock}, taken
@@ -23,11 +24,17 @@ public final class DataDirLock implements AutoCloseable {
   /** The lock file's name inside the data directory. */
   public static final String FILE_NAME = "kiln.lock";
 
+  /** Data directories locked by this process, so a second Kiln here is refused without opening the file. */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
+  private final Path key;
   private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
+  private boolean closed;
 
-  private DataDirLock(Path file, FileChannel channel, FileLock lock) {
+  private DataDirLock(Path key, Path file, FileChannel channel, FileLock lock) {
+    this.key = key;
     this.file = file;
     this.channel = channel;
     this.lock = lock;
@@ -40,29 +47,31 @@ public final class DataDirLock implements AutoCloseable {
    *     process holds it, {@link ErrorCode#STORAGE} when the lock file cannot be opened
    */
   public static DataDirLock acquire(Path dataDir) {
+    Path key = dataDir.toAbsolutePath().normalize();
+    // Checked before any channel is opened: on Linux, closing any channel of a file drops every lock
+    // this process holds on it, so a refused second opener must never touch the file.
+    if (!HELD.add(key)) {
+      throw new KilnException(ErrorCode.LOCKED,
+          "data directory " + dataDir + " is in use by another Kiln in this process (" + ProcessHandle.current().pid() + ")");
+    }
     Path file = dataDir.resolve(FILE_NAME);
     FileChannel channel = null;
     try {
       Files.createDirectories(dataDir);
       channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      FileLock lock;
-      try {
-        lock = channel.tryLock();
-      } catch (OverlappingFileLockException e) {
-        channel.close();
-        throw new KilnException(ErrorCode.LOCKED,
-            "data directory " + dataDir + " is in use by another Kiln in this process (" + ProcessHandle.current().pid() + ")");
-      }
+      FileLock lock = channel.tryLock();
       if (lock == null) {
         String holder = holder(channel);
         channel.close();
+        HELD.remove(key);
         throw new KilnException(ErrorCode.LOCKED, "data directory " + dataDir + " is in use by process " + holder);
       }
       channel.truncate(0);
       channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
-      return new DataDirLock(file, channel, lock);
+      return new DataDirLock(key, file, channel, lock);
     } catch (IOException e) {
       closeQuietly(channel);
+      HELD.remove(key);
       throw new KilnException(ErrorCode.STORAGE, "cannot lock data directory " + dataDir + ": " + e, e);
     }
   }
@@ -85,12 +94,17 @@ public final class DataDirLock implements AutoCloseable {
    */
   @Override
   public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     try {
       lock.release();
     } catch (IOException e) {
       // Closing the channel below releases it as well.
     }
     closeQuietly(channel);
+    HELD.remove(key);
   }
 
   private static void closeQuietly(FileChannel channel) {
