@@ -43,6 +43,9 @@ public final class KilnCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Logging starts here, on one thread, before any ActorSystem: SLF4J then has no calls from
+    // Pekko's threads to buffer during its initialisation and nothing to replay (and warn about).
+    org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(commandLine().execute(args));
   }
 

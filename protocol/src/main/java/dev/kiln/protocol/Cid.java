@@ -2,7 +2,6 @@ package dev.kiln.protocol;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import com.google.common.io.BaseEncoding;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -24,7 +23,6 @@ public final class Cid implements Comparable<Cid> {
   public static final int SHA2_256 = 0x12;
   public static final int SHA2_256_LENGTH = 32;
 
-  private static final BaseEncoding BASE32 = BaseEncoding.base32().lowerCase().omitPadding();
   private static final char MULTIBASE_BASE32 = 'b';
   private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(Cid::newSha256);
 
@@ -141,7 +139,7 @@ public final class Cid implements Comparable<Cid> {
     }
     byte[] bytes;
     try {
-      bytes = BASE32.decode(body);
+      bytes = Base32.decode(body);
     } catch (IllegalArgumentException e) {
       throw new InvalidCidException("CID text: not valid base32: " + text, e);
     }
@@ -187,7 +185,7 @@ public final class Cid implements Comparable<Cid> {
   @JsonValue
   @Override
   public String toString() {
-    return MULTIBASE_BASE32 + BASE32.encode(bytes);
+    return MULTIBASE_BASE32 + Base32.encode(bytes);
   }
 
   @Override

@@ -1,5 +1,7 @@
 package dev.kiln.protocol;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -77,8 +79,19 @@ public final class DatabaseProtocol {
    */
   public record OpenView(ActorRef<StatusReply<ViewOpened>> replyTo) implements Request<ViewOpened> {}
 
-  /** Runs a {@link Get}, {@link AllDocs}, {@link Changes} or {@link Query} against an open view. */
-  public record InView(long view, Command read) implements Command {}
+  /**
+   * Runs a {@link Get}, {@link AllDocs}, {@link Changes} or {@link Query} against an open view. The
+   * read carries its kind when serialized, so it comes back as the same record.
+   */
+  public record InView(
+      long view,
+      @JsonTypeInfo(use = JsonTypeInfo.Id.NAME)
+      @JsonSubTypes({
+        @JsonSubTypes.Type(value = Get.class, name = "get"),
+        @JsonSubTypes.Type(value = AllDocs.class, name = "all-docs"),
+        @JsonSubTypes.Type(value = Changes.class, name = "changes"),
+        @JsonSubTypes.Type(value = Query.class, name = "query")})
+      Command read) implements Command {}
 
   public record CloseView(long view) implements Command {}
 

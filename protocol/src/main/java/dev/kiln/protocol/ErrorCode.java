@@ -24,6 +24,11 @@ public enum ErrorCode {
   STORAGE,
   /** The journal could not persist or be reached. Nothing of this request was acknowledged. */
   JOURNAL,
+  /**
+   * The data directory is in use by another process (or another Kiln of this process); the message
+   * names the process. Nothing was opened or changed.
+   */
+  LOCKED,
   /** The database did not answer in time. The write may or may not have been applied. */
   TIMEOUT,
   /** A bug: an invariant did not hold. */

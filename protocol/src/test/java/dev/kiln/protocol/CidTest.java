@@ -43,7 +43,8 @@ class CidTest {
     "impossible length           | bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6swu | not valid base32",
     "whitespace                  | ' bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6swua' | CID multibase prefix",
     "CIDv0 Qm                    | QmaozNR7DZHQK1ZcU9p7QdrshMvXqWK6gpu5rmrkPdT3L4 | CIDv0",
-    "truncated digest            | bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6s | CID digest: needs 32 bytes, only 30 remain",
+    "truncated digest            | bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6q | CID digest: needs 32 bytes, only 30 remain",
+    "bits after the last byte    | bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6s | not valid base32",
     "prefix only                 | b                                  | CID version: varint at offset 0 ends after 0 byte(s)",
   })
   void malformedTextIsRefusedNamingTheWrongPart(String why, String text, String message) {

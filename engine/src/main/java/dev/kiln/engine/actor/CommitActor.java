@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -33,7 +34,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
 
-  public interface Command {}
+  /** Local only: sent among Kiln's actors of one system, never serialized. */
+  public interface Command extends NoSerializationVerificationNeeded {}
 
   /** A write request, numbered by the DatabaseActor. */
   public record Submit(long epoch, CommitBuilder.Unit unit) implements Command {}

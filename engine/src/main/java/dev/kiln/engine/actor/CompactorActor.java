@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -33,7 +34,8 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  */
 public final class CompactorActor extends AbstractBehavior<CompactorActor.Command> {
 
-  public interface Command {}
+  /** Local only: sent among Kiln's actors of one system, never serialized. */
+  public interface Command extends NoSerializationVerificationNeeded {}
 
   public record Compact(long epoch, Snapshot snapshot) implements Command {}
 

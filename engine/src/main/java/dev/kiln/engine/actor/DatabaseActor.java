@@ -1,6 +1,7 @@
 package dev.kiln.engine.actor;
 
 import com.github.benmanes.caffeine.cache.Cache;
+import com.typesafe.config.Config;
 import dev.kiln.engine.actor.Events.CarAppended;
 import dev.kiln.engine.actor.Events.Compacted;
 import dev.kiln.engine.actor.Events.Event;
@@ -17,6 +18,7 @@ import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.index.IndexReads;
 import dev.kiln.engine.doc.CommitRoots;
 import dev.kiln.engine.doc.DocumentReads;
+import dev.kiln.engine.persist.KilnPersistence;
 import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.storage.Snapshot;
 import dev.kiln.protocol.Cid;
@@ -59,6 +61,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PreRestart;
@@ -100,39 +103,42 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   // ------------------------------------------------------------------ internal protocol
 
+  /** Messages among Kiln's own actors: local only, so {@code serialize-messages = on} leaves them alone. */
+  interface Internal extends Command, NoSerializationVerificationNeeded {}
+
   /** The CommitActor wrote a CAR (or found nothing to commit: {@code car} is null). */
-  record Committed(long epoch, CommitBuilder.Result result, CarIndex car) implements Command {}
+  record Committed(long epoch, CommitBuilder.Result result, CarIndex car) implements Internal {}
 
   /** A batch failed before anything was appended (a storage error); none of it was stored. */
-  record CommitFailed(long epoch, List<Long> writeIds, Throwable error) implements Command {}
+  record CommitFailed(long epoch, List<Long> writeIds, Throwable error) implements Internal {}
 
   /** Nothing is queued or in flight in the CommitActor; the last write it was given is {@code lastWriteId}. */
-  record Idle(long epoch, long lastWriteId) implements Command {}
+  record Idle(long epoch, long lastWriteId) implements Internal {}
 
-  record ReleaseLease(long epoch, long generation) implements Command {}
+  record ReleaseLease(long epoch, long generation) implements Internal {}
 
-  record CompactionDone(long epoch, Snapshot snapshot, CarIndex car) implements Command {}
+  record CompactionDone(long epoch, Snapshot snapshot, CarIndex car) implements Internal {}
 
-  record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Command {}
+  record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Internal {}
 
-  private record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Throwable error) implements Command {}
+  private record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Throwable error) implements Internal {}
 
   /** A timer's message (package-private so that the schedule explorer can fire it). */
-  record MaxWaitElapsed(long epoch, long request) implements Command {}
+  record MaxWaitElapsed(long epoch, long request) implements Internal {}
 
   /** Open again after a storage failure while opening. */
-  private record RetryLoad(long epoch) implements Command {}
+  private record RetryLoad(long epoch) implements Internal {}
 
-  private record DeletionDone(long epoch, List<Cid> cars, Throwable error) implements Command {}
+  private record DeletionDone(long epoch, List<Cid> cars, Throwable error) implements Internal {}
 
-  private record SubscriberGone(ActorRef<ChangeBatch> subscriber) implements Command {}
+  private record SubscriberGone(ActorRef<ChangeBatch> subscriber) implements Internal {}
 
-  private record CloseCheck() implements Command {}
+  private record CloseCheck() implements Internal {}
 
   /** A timer's message (package-private so that the schedule explorer can fire it). */
-  record ViewIdle(long epoch, long view) implements Command {}
+  record ViewIdle(long epoch, long view) implements Internal {}
 
-  private record DestroyDone(long epoch, Throwable error) implements Command {}
+  private record DestroyDone(long epoch, Throwable error) implements Internal {}
 
   /** How to answer one write request once its fate is known. */
   private interface Replier {
@@ -170,6 +176,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private final Map<Cid, CarIndex> indexes = new HashMap<>();
   private CommitRoots roots = CommitRoots.empty();
   private Snapshot snapshot;
+  private final KilnPersistence persistence;
 
   private long lastSentWriteId;
   private long lastIdleWriteId;
@@ -226,6 +233,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.store = store;
     this.cache = cache;
     this.settings = settings;
+    this.persistence = KilnPersistence.from(context.getSystem().settings().config());
     this.blocking = wiring.blocking(context);
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
     this.commitActor = wiring.commitActor(parts);
@@ -235,6 +243,27 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   @Override
   public State emptyState() {
     return State.empty();
+  }
+
+  // Kiln's own journal and snapshot store, never the application's default ones.
+  @Override
+  public String journalPluginId() {
+    return persistence.journalPluginId();
+  }
+
+  @Override
+  public java.util.Optional<Config> journalPluginConfig() {
+    return persistence.journalPluginConfig();
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    return persistence.snapshotPluginId();
+  }
+
+  @Override
+  public java.util.Optional<Config> snapshotPluginConfig() {
+    return persistence.snapshotPluginConfig();
   }
 
   @Override

@@ -4,12 +4,17 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.kiln.engine.persist.DataDirLock;
+import dev.kiln.engine.persist.KilnPersistence;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import dev.kiln.engine.actor.DatabaseActor;
 import dev.kiln.engine.actor.DatabaseSettings;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.car.FileCarStore;
-import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.engine.persist.Journal;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
@@ -20,73 +25,138 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * Kiln embedded in a Pekko application: opens databases by name. Build it from an ActorSystem whose
- * configuration includes Kiln's defaults ({@link KilnConfig#load()}), or let {@link #start()} make one.
+ * Kiln inside a Pekko application: opens databases by name. A Pekko {@link Extension}, so every part
+ * of an application that calls {@link #get(ActorSystem)} shares one instance per ActorSystem; or
+ * {@link #start()} for a program that has no ActorSystem of its own.
  *
  * <pre>{@code
- * Kiln kiln = Kiln.start();
+ * Kiln kiln = Kiln.get(system);          // the app's system; Kiln's defaults come from its reference.conf
  * Database db = kiln.open("notes");
  * db.put(doc).toCompletableFuture().join();
  * }</pre>
+ *
+ * <p>What it adds to the system when first asked for: a lock on {@code kiln.data-dir} (file {@code
+ * kiln.lock}, held until the system terminates, so a second process fails with {@link
+ * ErrorCode#LOCKED}), the schema of its embedded journal, and the system actor {@code /system/kiln}
+ * ({@link #guardian()}), under which every open database runs as {@code db-<name>}; watch the
+ * guardian, or a database's {@link Database#ref()}, to learn when they stop. Its persistent actors use
+ * its own journal and snapshot plugins ({@code kiln.journal.plugin-id}), never the application's
+ * default ones.
  */
-public final class Kiln implements AutoCloseable {
+public final class Kiln implements Extension, AutoCloseable {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
+  /** The extension id: one Kiln per ActorSystem, created on first use. */
+  public static final class Id extends ExtensionId<Kiln> {
+    private Id() {}
+
+    @Override
+    public Kiln createExtension(ActorSystem<?> system) {
+      return new Kiln(system);
+    }
+  }
+
+  private static final Id ID = new Id();
+
   private final ActorSystem<?> system;
-  private final boolean ownsSystem;
+  private volatile boolean ownsSystem;
   private final DatabaseSettings defaults;
   private final Duration askTimeout;
   private final Cache<Cid, Block> cache;
   private final ObjectMapper mapper = new ObjectMapper()
       .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private final Map<String, Database> open = new HashMap<>();
-  private final AtomicLong incarnation = new AtomicLong();
+  private final KilnPersistence persistence;
+  private DataDirLock lock; // set, with guardian, once started; guarded by this
+  private ActorRef<KilnGuardian.Command> guardian;
 
-  private Kiln(ActorSystem<?> system, boolean ownsSystem) {
+  private Kiln(ActorSystem<?> system) {
     this.system = system;
-    this.ownsSystem = ownsSystem;
     Config config = system.settings().config();
-    if (!config.hasPath("kiln.auto-compact")) {
-      throw new IllegalStateException("the ActorSystem's configuration lacks Kiln's defaults: create it with "
-          + "KilnConfig.load() (or KilnConfig.withDefaults(yourConfig))");
-    }
-    this.defaults = DatabaseSettings.from(config);
+    KilnPersistence persistence = KilnPersistence.from(config);
+    this.defaults = DatabaseSettings.from(config).withDataDir(persistence.dataDir());
     this.askTimeout = config.getDuration("kiln.ask-timeout");
     this.cache = Caffeine.newBuilder()
         .maximumWeight(config.getBytes("kiln.block-cache-bytes"))
         .<Cid, Block>weigher((cid, block) -> block.size() + 96)
         .build();
-    Journal.prepare(system, askTimeout); // schema before any persistent actor; a clear error if unreachable
+    this.persistence = persistence;
   }
 
-  /** Kiln on an ActorSystem the application owns; it must have been created with Kiln's defaults. */
+  /**
+   * Locks the data directory, prepares the journal and starts the guardian, once. Not in the
+   * extension's constructor: Pekko keeps a failed extension failed for good, while a start that
+   * failed (say with LOCKED) should be tried again by the next call.
+   */
+  private synchronized void ensureStarted() {
+    if (guardian != null) {
+      return;
+    }
+    DataDirLock acquired = DataDirLock.acquire(persistence.dataDir());
+    try {
+      Journal.prepare(system, askTimeout); // schema before any persistent actor; a clear error if unreachable
+    } catch (RuntimeException e) {
+      acquired.close();
+      throw e;
+    }
+    // Held until the journal's pools have closed with the system, so no other process opens the H2 file
+    // early; a termination callback runs before the system's whenTerminated completes.
+    system.classicSystem().registerOnTermination(acquired::close);
+    lock = acquired;
+    guardian = system.systemActorOf(KilnGuardian.create(), "kiln", Props.empty());
+  }
+
+  /**
+   * The Kiln of this ActorSystem, started on first use (from any thread; concurrent callers get the
+   * same instance). When starting fails, the next call tries again.
+   *
+   * @throws KilnException {@link ErrorCode#LOCKED} when another process uses {@code kiln.data-dir}
+   * @throws dev.kiln.engine.persist.JournalUnavailableException when the embedded journal cannot be opened
+   */
+  public static Kiln get(ActorSystem<?> system) {
+    Kiln kiln = ID.apply(system);
+    kiln.ensureStarted();
+    return kiln;
+  }
+
+  /** The same as {@link #get(ActorSystem)}; kept for existing callers. */
   public static Kiln create(ActorSystem<?> system) {
-    return new Kiln(system, false);
+    return get(system);
   }
 
-  /** Kiln on an ActorSystem of its own, configured by {@link KilnConfig#load()}; {@link #close()} ends it. */
+  /** Kiln on an ActorSystem of its own, configured by {@code ConfigFactory.load()}; {@link #close()} ends it. */
   public static Kiln start() {
-    return start(KilnConfig.load());
+    return start(ConfigFactory.load());
   }
 
+  /** Kiln on an ActorSystem of its own with this configuration; {@link #close()} ends it. */
   public static Kiln start(Config config) {
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "kiln", config);
     try {
-      return new Kiln(system, true);
+      Kiln kiln = get(system);
+      kiln.ownsSystem = true;
+      return kiln;
     } catch (RuntimeException e) {
       system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
       throw e;
     }
+  }
+
+  /**
+   * The parent actor of every database of this Kiln ({@code /system/kiln}); it stops only with the
+   * ActorSystem. An application may watch it, or each database's {@link Database#ref()}.
+   */
+  public synchronized ActorRef<?> guardian() {
+    return guardian;
   }
 
   public ActorSystem<?> system() {
@@ -125,10 +195,8 @@ public final class Kiln implements AutoCloseable {
     Path cars = settings.dataDir().resolve(name).resolve("cars");
     CarStore store = storeWrapper.apply(new FileCarStore(cars, settings.fsync()));
     Behavior<DatabaseProtocol.Command> behavior = DatabaseActor.create(name, store, cache, settings);
-    ActorRef<DatabaseProtocol.Command> ref = system.systemActorOf(behavior,
-        "kiln-db-" + encodeName(name) + "-" + incarnation.incrementAndGet(), Props.empty());
     CompletableFuture<Void> terminated = new CompletableFuture<>();
-    system.systemActorOf(watcher(ref, terminated, store), "kiln-watch-" + incarnation.get(), Props.empty());
+    ActorRef<DatabaseProtocol.Command> ref = spawn(name, behavior, store, terminated);
     db = new Database(name, ref, terminated, system, askTimeout, mapper);
     open.put(name, db);
     return db;
@@ -157,6 +225,11 @@ public final class Kiln implements AutoCloseable {
     if (ownsSystem) {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();
+      synchronized (this) {
+        if (lock != null) {
+          lock.close(); // also on termination; here too, so the directory is free when close() returns
+        }
+      }
     }
   }
 
@@ -167,20 +240,27 @@ public final class Kiln implements AutoCloseable {
     }
   }
 
-  private static String encodeName(String name) {
-    return java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8);
-  }
-
-  private static Behavior<Void> watcher(ActorRef<?> db, CompletableFuture<Void> terminated, CarStore store) {
-    return Behaviors.<Void>setup(ctx -> {
-      ctx.watch(db);
-      return Behaviors.<Void>receive(Void.class)
-          .onSignal(Terminated.class, t -> {
-            store.close();
-            terminated.complete(null);
-            return Behaviors.stopped();
-          })
-          .build();
-    });
+  /** Starts the database's actor under the guardian; its store is closed if it cannot start. */
+  private ActorRef<DatabaseProtocol.Command> spawn(String name, Behavior<DatabaseProtocol.Command> behavior,
+      CarStore store, CompletableFuture<Void> terminated) {
+    KilnGuardian.Spawned spawned;
+    try {
+      spawned = AskPattern.<KilnGuardian.Command, KilnGuardian.Spawned>ask(guardian,
+              replyTo -> new KilnGuardian.Spawn(name, behavior, store, terminated, replyTo), askTimeout, system.scheduler())
+          .toCompletableFuture().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      store.close();
+      throw new KilnException(ErrorCode.CLOSED, "interrupted while opening database " + name, e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      store.close();
+      throw new KilnException(ErrorCode.CLOSED, "database " + name + " cannot be opened: Kiln's guardian did not "
+          + "answer (is the ActorSystem terminating?)", e.getCause());
+    }
+    if (spawned.error() != null) {
+      throw new KilnException(ErrorCode.INTERNAL, "database " + name + " is still running: " + spawned.error().getMessage(),
+          spawned.error());
+    }
+    return spawned.ref();
   }
 }

@@ -4,37 +4,25 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 
 /**
- * Loads configuration with Kiln's defaults ({@code conf/application.conf}, shipped in the engine
- * jar) under the application's own settings: system properties, then the application's
- * {@code application.conf}, then Kiln's defaults, then every library's {@code reference.conf}.
+ * Shorthands for loading configuration the standard way. Kiln's defaults are the engine jar's
+ * {@code reference.conf}, so plain {@code ConfigFactory.load()} already includes them; these
+ * methods only add a way to lay settings over the defaults in code.
  */
 public final class KilnConfig {
-  /** Where Kiln's defaults sit on the classpath. */
-  public static final String DEFAULTS_RESOURCE = "dev/kiln/application.conf";
-
   private KilnConfig() {}
 
-  /** The full configuration, resolved. */
+  /** {@code ConfigFactory.load()}: system properties, the application's {@code application.conf}, every {@code reference.conf}. */
   public static Config load() {
-    return withDefaults(ConfigFactory.defaultApplication());
+    return ConfigFactory.load();
   }
 
-  /** {@code application} over Kiln's defaults and the libraries' references, resolved. */
-  public static Config withDefaults(Config application) {
+  /**
+   * {@code settings} (given in code) over the application's {@code application.conf} and the
+   * libraries' {@code reference.conf} files (Kiln's included), with system properties over all,
+   * resolved; re-reads system properties so a test's {@code -D…} counts.
+   */
+  public static Config withDefaults(Config settings) {
     ConfigFactory.invalidateCaches();
-    return ConfigFactory.defaultOverrides()
-        .withFallback(application)
-        .withFallback(defaults())
-        .withFallback(ConfigFactory.defaultReference())
-        .resolve();
-  }
-
-  /** Kiln's defaults alone, unresolved. */
-  public static Config defaults() {
-    Config defaults = ConfigFactory.parseResources(KilnConfig.class.getClassLoader(), DEFAULTS_RESOURCE);
-    if (!defaults.hasPath("kiln")) {
-      throw new IllegalStateException(DEFAULTS_RESOURCE + " is missing from the classpath: the engine jar is incomplete");
-    }
-    return defaults;
+    return ConfigFactory.load(settings.withFallback(ConfigFactory.defaultApplication()));
   }
 }

@@ -1,13 +1,18 @@
 package dev.kiln.engine.persist;
 
 import com.typesafe.config.Config;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.Driver;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -18,28 +23,24 @@ import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 import org.apache.pekko.dispatch.Dispatchers;
-import org.apache.pekko.persistence.jdbc.db.SlickDatabase;
-import org.apache.pekko.persistence.jdbc.db.SlickExtension;
-import org.apache.pekko.persistence.jdbc.db.SlickExtensionImpl;
-import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 
 /**
- * Gets the persistence journal ready before any persistent actor starts: creates its schema when
- * a table is missing and checks that the journal and snapshot tables can be read from a database
- * that is open for writing.
+ * Gets Kiln's embedded journal ready before any of Kiln's persistent actors starts: creates its
+ * schema when a table is missing and checks that the journal and snapshot tables can be read from a
+ * database that is open for writing.
  *
  * <p>Call {@link #prepare} (or {@link #prepareAsync}) once per {@code ActorSystem}, before spawning
- * an {@code EventSourcedBehavior}. Both are idempotent: on a journal that already has its schema
- * they create nothing and change no data. When the configured journal plugin is not the JDBC one
- * (the persistence testkit's in-memory journal, say) there is nothing to prepare and they succeed. When the journal cannot be used they fail with a
- * {@link JournalUnavailableException} that names the JDBC URL, instead of leaving persistent actors
- * to fail one by one at recovery.
+ * an {@code EventSourcedBehavior} on {@link KilnPersistence}'s plugins. Both are idempotent: on a
+ * journal that already has its schema they create nothing and change no data. When {@code
+ * kiln.journal.plugin-id} names another plugin than Kiln's embedded one (the persistence testkit's
+ * in-memory journal, say, or an application's own database) its schema is its owner's business and
+ * they succeed at once. When the journal cannot be used they fail with a {@link
+ * JournalUnavailableException} that names the JDBC URL, instead of leaving persistent actors to fail
+ * one by one at recovery.
  */
 public final class Journal {
-  private static final String JOURNAL_PLUGIN = "pekko.persistence.journal.plugin";
-  private static final String SNAPSHOT_PLUGIN = "pekko.persistence.snapshot-store.plugin";
-  private static final String SHARED_DATABASES = "pekko-persistence-jdbc.shared-databases";
-  private static final String JDBC_JOURNAL_CLASS = "org.apache.pekko.persistence.jdbc.journal.JdbcAsyncWriteJournal";
+  /** The JDBC plugin's H2 schema, shipped in its jar; every statement is made idempotent before it runs. */
+  private static final String SCHEMA_SCRIPT = "schema/h2/h2-create-schema.sql";
 
   private Journal() {}
 
@@ -67,61 +68,90 @@ public final class Journal {
    * JournalUnavailableException}.
    */
   public static CompletionStage<Done> prepareAsync(ClassicActorSystemProvider system) {
-    // The default URL names the fsync: file system; H2 must know it before the pool opens.
-    FsyncFileSystem.register();
     Config config = system.classicSystem().settings().config();
-    String url = url(config);
-    String journalPlugin = config.getString(JOURNAL_PLUGIN);
-    if (!usesJdbcJournal(config, journalPlugin)) {
-      // Another journal (for instance the persistence testkit's, in tests) has no schema to create.
+    KilnPersistence persistence = KilnPersistence.from(config);
+    if (!persistence.embeddedJournal()) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
+    // The default URL names the fsync: file system; H2 must know it before anything connects.
+    FsyncFileSystem.register();
+    Config merged = persistence.journalPluginConfig().orElseThrow().withFallback(config);
+    List<Config> tables = new ArrayList<>();
+    tables.add(merged.getConfig(persistence.journalPluginId() + ".tables.event_journal"));
+    if (persistence.snapshotPluginConfig().isPresent()) {
+      tables.add(persistence.snapshotPluginConfig().get().withFallback(config)
+          .getConfig(persistence.snapshotPluginId() + ".tables.snapshot"));
+    }
+    Config db = merged.getConfig(persistence.journalPluginId() + ".slick.db");
     Executor blocking = system.classicSystem().dispatchers().lookup(Dispatchers.DefaultBlockingDispatcherId());
-    // Run the schema script only when a table is missing: on an existing schema its CREATE INDEX
-    // statements fail (and H2 logs each failure), although the script ignores those failures.
-    return CompletableFuture.supplyAsync(() -> checkTables(system, config, url), blocking)
-        .thenCompose(before -> {
-          if (before.allReadable()) {
-            return CompletableFuture.completedFuture(Done.getInstance());
-          }
-          return createSchema(journalPlugin, system).thenApplyAsync(done -> {
-            // The script swallows failing statements, so only reading the tables tells if it worked.
-            TableCheck after = checkTables(system, config, url);
-            if (!after.allReadable()) {
-              throw new JournalUnavailableException(
-                  url, "table(s) " + after.unreadable() + " cannot be read after creating the schema", after.firstError());
-            }
-            return Done.getInstance();
-          }, blocking);
-        })
-        .exceptionally(failure -> {
-          throw unavailable(url, failure);
-        });
+    String url = persistence.url();
+    return CompletableFuture.supplyAsync(() -> {
+      try (Connection connection = connect(persistence, db)) {
+        if (connection.getMetaData().isReadOnly()) {
+          throw new JournalUnavailableException(url, "the database opened read-only, so no event could be persisted", null);
+        }
+        TableCheck before = checkTables(connection, tables);
+        if (before.allReadable()) {
+          return Done.getInstance();
+        }
+        createSchema(connection);
+        // Only reading the tables tells whether the script made what the plugins expect.
+        TableCheck after = checkTables(connection, tables);
+        if (!after.allReadable()) {
+          throw new JournalUnavailableException(
+              url, "table(s) " + after.unreadable() + " cannot be read after creating the schema", after.firstError());
+        }
+        return Done.getInstance();
+      } catch (SQLException e) {
+        throw new JournalUnavailableException(url, "cannot open or create the journal", e);
+      }
+    }, blocking).exceptionally(failure -> {
+      throw unavailable(url, failure);
+    });
   }
 
-  private static boolean usesJdbcJournal(Config config, String journalPlugin) {
-    String classPath = journalPlugin + ".class";
-    return !journalPlugin.isEmpty() && config.hasPath(classPath) && JDBC_JOURNAL_CLASS.equals(config.getString(classPath));
-  }
-
-  private static CompletionStage<Done> createSchema(String journalPlugin, ClassicActorSystemProvider system) {
-    try {
-      return SchemaUtils.createIfNotExists(journalPlugin, system);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
-  /** The JDBC URL of the configured journal plugin's database, or a note saying it has none. */
+  /** The JDBC URL of Kiln's embedded journal, or a note naming the plugin Kiln uses instead. */
   public static String url(Config config) {
-    if (!config.hasPath(JOURNAL_PLUGIN) || config.getString(JOURNAL_PLUGIN).isEmpty()) {
-      return "(no journal plugin configured at " + JOURNAL_PLUGIN + ")";
+    KilnPersistence persistence = KilnPersistence.from(config);
+    return persistence.embeddedJournal() ? persistence.url() : "(journal plugin " + persistence.journalPluginId() + ")";
+  }
+
+  /** A connection of its own through the configured driver, closed again before the plugins open their pools. */
+  private static Connection connect(KilnPersistence persistence, Config db) throws SQLException {
+    Driver driver;
+    try {
+      driver = (Driver) Class.forName(persistence.driver()).getDeclaredConstructor().newInstance();
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      throw new SQLException("JDBC driver " + persistence.driver() + " cannot be loaded", e);
     }
-    Config db = databaseConfig(config, config.getString(JOURNAL_PLUGIN));
-    if (db != null && db.hasPath("url")) {
-      return db.getString("url");
+    Properties credentials = new Properties();
+    credentials.setProperty("user", db.getString("user"));
+    credentials.setProperty("password", db.getString("password"));
+    Connection connection = driver.connect(persistence.url(), credentials);
+    if (connection == null) {
+      throw new SQLException("JDBC driver " + persistence.driver() + " does not accept " + persistence.url());
     }
-    return "(journal plugin " + config.getString(JOURNAL_PLUGIN) + " has no JDBC url)";
+    return connection;
+  }
+
+  private static void createSchema(Connection connection) throws SQLException {
+    String script;
+    try (InputStream in = Journal.class.getClassLoader().getResourceAsStream(SCHEMA_SCRIPT)) {
+      if (in == null) {
+        throw new SQLException(SCHEMA_SCRIPT + " is missing from the classpath (pekko-persistence-jdbc)");
+      }
+      script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new SQLException("cannot read " + SCHEMA_SCRIPT, e);
+    }
+    try (Statement statement = connection.createStatement()) {
+      for (String sql : script.split(";")) {
+        if (!sql.isBlank()) {
+          // The script's one index without IF NOT EXISTS would fail on a half-created schema.
+          statement.execute(sql.replace("CREATE UNIQUE INDEX \"", "CREATE UNIQUE INDEX IF NOT EXISTS \""));
+        }
+      }
+    }
   }
 
   /** Which journal tables cannot be read, and the first reason why. */
@@ -131,46 +161,24 @@ public final class Journal {
     }
   }
 
-  /** Connects (failing if the database cannot be opened or is read-only) and reads each table. */
-  private static TableCheck checkTables(ClassicActorSystemProvider system, Config config, String url) {
-    String journalPlugin = config.getString(JOURNAL_PLUGIN);
-    SlickExtensionImpl slick = (SlickExtensionImpl) SlickExtension.get(system);
-    SlickDatabase database = slick.database(config.getConfig(journalPlugin));
-    try (Connection connection = database.database().source().createConnection()) {
-      if (connection.getMetaData().isReadOnly()) {
-        throw new JournalUnavailableException(url, "the database opened read-only, so no event could be persisted", null);
+  /** Reads each table, asking the catalogue first: a query on a missing table is an error H2 would log. */
+  private static TableCheck checkTables(Connection connection, List<Config> tables) throws SQLException {
+    List<String> unreadable = new ArrayList<>();
+    SQLException firstError = null;
+    for (Config table : tables) {
+      String name = qualifiedName(connection, table);
+      if (!exists(connection, table)) {
+        unreadable.add(name);
+        continue;
       }
-      List<Config> tables = new ArrayList<>();
-      tables.add(tableConfig(config, journalPlugin, "event_journal"));
-      String snapshotPlugin = config.hasPath(SNAPSHOT_PLUGIN) ? config.getString(SNAPSHOT_PLUGIN) : "";
-      if (!snapshotPlugin.isEmpty() && sameDatabase(config, journalPlugin, snapshotPlugin)) {
-        tables.add(tableConfig(config, snapshotPlugin, "snapshot"));
-      }
-      List<String> unreadable = new ArrayList<>();
-      SQLException firstError = null;
-      for (Config table : tables) {
-        String name = qualifiedName(connection, table);
-        // Ask the catalogue first: a query on a missing table is an error H2 would log.
-        if (!exists(connection, table)) {
-          unreadable.add(name);
-          continue;
-        }
-        try (Statement statement = connection.createStatement()) {
-          statement.executeQuery("SELECT COUNT(*) FROM " + name + " WHERE 1 = 0").close();
-        } catch (SQLException e) {
-          unreadable.add(name);
-          firstError = firstError == null ? e : firstError;
-        }
-      }
-      return new TableCheck(unreadable, firstError);
-    } catch (SQLException e) {
-      throw new JournalUnavailableException(url, "cannot connect", e);
-    } finally {
-      // A database of its own (not shared) was opened just for this check.
-      if (database.allowShutdown()) {
-        database.database().close();
+      try (Statement statement = connection.createStatement()) {
+        statement.executeQuery("SELECT COUNT(*) FROM " + name + " WHERE 1 = 0").close();
+      } catch (SQLException e) {
+        unreadable.add(name);
+        firstError = firstError == null ? e : firstError;
       }
     }
+    return new TableCheck(unreadable, firstError);
   }
 
   private static boolean exists(Connection connection, Config table) throws SQLException {
@@ -191,30 +199,6 @@ public final class Journal {
     String schema = table.hasPath("schemaName") ? table.getString("schemaName") : "";
     String name = table.getString("tableName");
     return (schema.isEmpty() ? "" : quote + schema + quote + ".") + quote + name + quote;
-  }
-
-  private static Config tableConfig(Config config, String plugin, String table) {
-    return config.getConfig(plugin + ".tables." + table);
-  }
-
-  private static boolean sameDatabase(Config config, String journalPlugin, String snapshotPlugin) {
-    String journalShared = sharedDbName(config, journalPlugin);
-    return !journalShared.isEmpty() && journalShared.equals(sharedDbName(config, snapshotPlugin));
-  }
-
-  private static String sharedDbName(Config config, String plugin) {
-    String path = plugin + ".use-shared-db";
-    if (!config.hasPath(path)) {
-      return "";
-    }
-    return config.getString(path).trim();
-  }
-
-  /** The Slick {@code db} block a plugin uses: its shared database's, or its own. */
-  private static Config databaseConfig(Config config, String plugin) {
-    String shared = sharedDbName(config, plugin);
-    String path = shared.isEmpty() ? plugin + ".slick.db" : SHARED_DATABASES + "." + shared + ".db";
-    return config.hasPath(path) ? config.getConfig(path) : null;
   }
 
   private static JournalUnavailableException unavailable(String url, Throwable failure) {

@@ -2,19 +2,21 @@
  * Kiln's embedded persistence: the Pekko journal and snapshot store on an H2 file, and the
  * settings that make an event acknowledged by {@code persist()} survive a crash.
  *
- * <h2>What is configured ({@code conf/application.conf})</h2>
+ * <h2>What is configured (the engine's {@code reference.conf}, {@link KilnPersistence})</h2>
  *
  * <ul>
- *   <li>{@code pekko.persistence.journal.plugin = "jdbc-journal"} and {@code
- *       snapshot-store.plugin = "jdbc-snapshot-store"} (pekko-persistence-jdbc); the journal,
- *       snapshot store and read journal share one Slick database, {@code
- *       pekko-persistence-jdbc.shared-databases.slick} ({@code use-shared-db = "slick"}): one pool
- *       of {@code kiln.journal.connections} (4) connections, opened with {@link KilnH2Driver}.
- *   <li>{@code kiln.journal.url}, by default
- *       <pre>jdbc:h2:fsync:${kiln.data-dir}/journal/kiln;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=4</pre>
+ *   <li>Kiln's own plugins, never the application's default ones: {@code kiln.journal.plugin-id =
+ *       "kiln.persistence.journal"} and {@code kiln.journal.snapshot-plugin-id =
+ *       "kiln.persistence.snapshot-store"}, both pekko-persistence-jdbc with a pool of their own
+ *       ({@code kiln.journal.connections}, {@code kiln.journal.snapshot-connections}) on the same
+ *       H2 file, opened with {@link KilnH2Driver}. The pools' URL, driver and sizes are passed when
+ *       a persistent actor starts (runtime plugin config), derived from {@code kiln.data-dir} then.
+ *   <li>The URL, unless {@code kiln.journal.url} overrides it:
+ *       <pre>jdbc:h2:fsync:&lt;absolute data-dir&gt;/journal/kiln;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=4</pre>
  *       that is, the file {@code <data-dir>/journal/kiln.mv.db}.
  *   <li>{@link dev.kiln.protocol.KilnSerializable} is bound to {@code jackson-cbor}: events and
  *       commands that implement it need no further serializer setup.
+ *   <li>{@link DataDirLock}: one process per data directory.
  * </ul>
  *
  * <h2>What H2 does with a commit, and why each URL setting is there</h2>
@@ -44,8 +46,8 @@
  *       power-loss safety for speed; kill -9 safety stays.
  *   <li><b>{@code DB_CLOSE_ON_EXIT=FALSE}</b>. By default H2 closes the database from its own JVM
  *       shutdown hook, which races with Pekko's coordinated shutdown (also a shutdown hook): actors
- *       still persisting would hit a closed database. The shared Slick database closes its pool when
- *       the actor system terminates, and that closes H2.
+ *       still persisting would hit a closed database. The plugins close their pools when the actor
+ *       system terminates, and that closes H2.
  *   <li><b>{@code TRACE_LEVEL_FILE=4}</b>: H2 reports its errors through SLF4J (logger {@code
  *       h2database}) instead of a {@code kiln.trace.db} file next to the journal.
  * </ul>

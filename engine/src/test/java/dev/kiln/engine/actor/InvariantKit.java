@@ -54,13 +54,15 @@ final class InvariantKit {
 
   private static final AtomicInteger NAMES = new AtomicInteger();
 
-  /** Kiln's configuration with the in-memory journal and snapshot store of pekko-persistence-testkit. */
+  /** Kiln's configuration with Kiln's plugin ids on the in-memory journal and snapshot store of pekko-persistence-testkit. */
   static Config testJournalConfig(Path dataDir) {
     return testJournalConfig(dataDir, ConfigFactory.empty());
   }
 
   static Config testJournalConfig(Path dataDir, Config extra) {
     Config kiln = KilnConfig.withDefaults(extra.withFallback(ConfigFactory.parseMap(Map.of(
+        "kiln.journal.plugin-id", PersistenceTestKitPlugin.PluginId(),
+        "kiln.journal.snapshot-plugin-id", PersistenceTestKitSnapshotPlugin.PluginId(),
         "kiln.data-dir", dataDir.toString(),
         "kiln.car.fsync", "off"))));
     return PersistenceTestKitPlugin.getInstance().config()

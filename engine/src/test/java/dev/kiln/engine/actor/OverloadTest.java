@@ -18,6 +18,7 @@ import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -33,7 +34,10 @@ import org.junit.jupiter.api.Test;
 class OverloadTest {
   final ActorTestKit testKit = ActorTestKit.create(PersistenceTestKitPlugin.getInstance().config()
       .withFallback(PersistenceTestKitSnapshotPlugin.getInstance().config())
-      .withFallback(KilnConfig.withDefaults(ConfigFactory.parseString("kiln.commit.max-pending-writes = 5"))));
+      .withFallback(KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of(
+          "kiln.journal.plugin-id", PersistenceTestKitPlugin.PluginId(),
+          "kiln.journal.snapshot-plugin-id", PersistenceTestKitSnapshotPlugin.PluginId(),
+          "kiln.commit.max-pending-writes", 5)))));
 
   @AfterEach
   void stop() {

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 /** Every protocol message and journal event goes through jackson-cbor and comes back equal. */
 class ProtocolSerializationTest {
   static final ActorTestKit testKit = ActorTestKit.create(KilnConfig.withDefaults(ConfigFactory.parseString(
-      "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"\n"
-          + "pekko.persistence.snapshot-store.plugin = \"\"")));
+      "kiln.journal.plugin-id = \"pekko.persistence.journal.inmem\"\n"
+          + "kiln.journal.snapshot-plugin-id = \"pekko.persistence.no-snapshot-store\"")));
 
   @AfterAll
   static void stop() {
@@ -61,7 +61,11 @@ class ProtocolSerializationTest {
             new DatabaseProtocol.QueryRow(JsonNodeFactory.instance.arrayNode().add(1).add("x"), "b",
                 JsonNodeFactory.instance.numberNode(2.5), JsonNodeFactory.instance.objectNode().put("_id", "b"))),
             cid.toString()),
-        new DatabaseProtocol.IndexDefined("age", cid.toString()));
+        new DatabaseProtocol.IndexDefined("age", cid.toString()),
+        // A read inside a view keeps its own type (the field is declared as the Command interface).
+        new DatabaseProtocol.InView(3, new DatabaseProtocol.AllDocs(DatabaseProtocol.AllDocsQuery.all(), allReply)),
+        new DatabaseProtocol.InView(4, new DatabaseProtocol.Get("a",
+            testKit.<StatusReply<DatabaseProtocol.DocResult>>createTestProbe().getRef())));
     for (KilnSerializable m : messages) {
       assertThat(roundTrip(m)).as(m.getClass().getSimpleName()).isEqualTo(m);
     }

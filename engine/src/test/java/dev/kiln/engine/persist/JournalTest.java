@@ -34,10 +34,23 @@ class JournalTest {
 
     assertThat(Journal.url(config))
         .isEqualTo("jdbc:h2:fsync:/srv/kiln/journal/kiln;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE;TRACE_LEVEL_FILE=4");
-    assertThat(config.getString("pekko.persistence.journal.plugin")).isEqualTo("jdbc-journal");
-    assertThat(config.getString("pekko.persistence.snapshot-store.plugin")).isEqualTo("jdbc-snapshot-store");
+    KilnPersistence persistence = KilnPersistence.from(config);
+    assertThat(persistence.journalPluginId()).isEqualTo("kiln.persistence.journal");
+    assertThat(persistence.snapshotPluginId()).isEqualTo("kiln.persistence.snapshot-store");
     assertThat(config.getString("pekko.actor.serialization-bindings.\"dev.kiln.protocol.KilnSerializable\""))
         .isEqualTo("jackson-cbor");
+  }
+
+  @Test
+  void theUrlIsDerivedWhenAskedFromTheDataDirSetLastAndARelativeDirIsMadeAbsolute() {
+    Config loaded = kilnConfig(Path.of("/srv/kiln"));
+    Config moved = loaded.withValue("kiln.data-dir", com.typesafe.config.ConfigValueFactory.fromAnyRef("/srv/other"));
+    assertThat(Journal.url(moved)).startsWith("jdbc:h2:fsync:/srv/other/journal/kiln;");
+
+    Config relative = loaded.withValue("kiln.data-dir", com.typesafe.config.ConfigValueFactory.fromAnyRef("rel/./data"));
+    Path absolute = Path.of("").toAbsolutePath().resolve("rel/data");
+    assertThat(KilnPersistence.from(relative).dataDir()).isEqualTo(absolute);
+    assertThat(Journal.url(relative)).startsWith("jdbc:h2:fsync:" + absolute.resolve("journal/kiln") + ";");
   }
 
   @Test
@@ -85,6 +98,9 @@ class JournalTest {
     Path notADirectory = Files.writeString(temp.resolve("plain-file"), "not a directory");
     Config inMemoryJournal = PersistenceTestKitPlugin.getInstance().config()
         .withFallback(PersistenceTestKitSnapshotPlugin.config())
+        .withFallback(ConfigFactory.parseMap(Map.of(
+            "kiln.journal.plugin-id", PersistenceTestKitPlugin.PluginId(),
+            "kiln.journal.snapshot-plugin-id", PersistenceTestKitSnapshotPlugin.PluginId())))
         .withFallback(kilnConfig(notADirectory));
 
     ActorTestKit kit = ActorTestKit.create("journal-in-memory", inMemoryJournal);

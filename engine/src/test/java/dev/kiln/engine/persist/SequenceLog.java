@@ -1,11 +1,14 @@
 package dev.kiln.engine.persist;
 
+import com.typesafe.config.Config;
 import dev.kiln.protocol.KilnSerializable;
 import java.time.Duration;
+import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -14,7 +17,8 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 /**
  * A trivial event-sourced actor for durability tests: it persists one {@link Appended} event per
  * {@link Append} and replies only after the journal confirmed the write. Its state remembers the
- * highest number appended and counts events that did not follow their predecessor by one.
+ * highest number appended and counts events that did not follow their predecessor by one. It uses
+ * Kiln's journal plugin ({@link KilnPersistence}), like Kiln's own persistent actors.
  */
 final class SequenceLog extends EventSourcedBehavior<SequenceLog.Command, SequenceLog.Appended, SequenceLog.State> {
   /** One persistence id for every run, so each run recovers what the ones before it wrote. */
@@ -40,7 +44,7 @@ final class SequenceLog extends EventSourcedBehavior<SequenceLog.Command, Sequen
   }
 
   static Behavior<Command> create() {
-    return new SequenceLog();
+    return Behaviors.setup(ctx -> new SequenceLog(KilnPersistence.from(ctx.getSystem().settings().config())));
   }
 
   /** Spawns the log in {@code kit} (journal prepared by the caller) and returns what it recovered. */
@@ -53,8 +57,32 @@ final class SequenceLog extends EventSourcedBehavior<SequenceLog.Command, Sequen
     return recovered;
   }
 
-  private SequenceLog() {
+  private final KilnPersistence persistence;
+
+  private SequenceLog(KilnPersistence persistence) {
     super(ID);
+    this.persistence = persistence;
+  }
+
+  // Kiln's journal and snapshot store, as the DatabaseActor uses them.
+  @Override
+  public String journalPluginId() {
+    return persistence.journalPluginId();
+  }
+
+  @Override
+  public Optional<Config> journalPluginConfig() {
+    return persistence.journalPluginConfig();
+  }
+
+  @Override
+  public String snapshotPluginId() {
+    return persistence.snapshotPluginId();
+  }
+
+  @Override
+  public Optional<Config> snapshotPluginConfig() {
+    return persistence.snapshotPluginConfig();
   }
 
   @Override

@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class FaultyJournalDriver extends KilnH2Driver {
   /** The setting naming the journal's JDBC driver. */
-  public static final String SETTING = "pekko-persistence-jdbc.shared-databases.slick.db.driver";
+  public static final String SETTING = "kiln.journal.driver";
 
   private static final Object LOCK = new Object();
   private static SplittableRandom schedule;

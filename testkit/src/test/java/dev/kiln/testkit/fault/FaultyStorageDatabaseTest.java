@@ -71,6 +71,8 @@ class FaultyStorageDatabaseTest {
     kit = ActorTestKit.create("faults", PersistenceTestKitPlugin.getInstance().config()
         .withFallback(PersistenceTestKitSnapshotPlugin.getInstance().config())
         .withFallback(KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of(
+            "kiln.journal.plugin-id", PersistenceTestKitPlugin.PluginId(),
+            "kiln.journal.snapshot-plugin-id", PersistenceTestKitSnapshotPlugin.PluginId(),
             "kiln.data-dir", dir.toString(),
             "kiln.car.fsync", "off",
             "kiln.commit.max-batch-writes", "3")))));

@@ -1,0 +1,6 @@
+/**
+ * Loading Kiln's configuration. The defaults live in the engine jar's {@code reference.conf} (every
+ * key is listed with its default and purpose in {@code conf/application.conf} of the source tree);
+ * an application overrides them in its own {@code application.conf}.
+ */
+package dev.kiln.engine.config;
