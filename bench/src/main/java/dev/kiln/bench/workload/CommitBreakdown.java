@@ -97,10 +97,11 @@ public final class CommitBreakdown {
           if (fresh == null) {
             throw new IllegalStateException("no new CAR after a put");
           }
-          CarIndex index = store.check(fresh);
+          Cid car = fresh;
+          CarIndex index = store.check(car);
           carBytes += index.byteSize();
           Map<Cid, Block> blocks = new HashMap<>();
-          index.forEachBlock((cid, at) -> blocks.put(cid, store.read(fresh, cid, at)));
+          index.forEachBlock((cid, at) -> blocks.put(cid, store.read(car, cid, at)));
           Block commit = blocks.remove(index.roots().get(0));
           add(parts, "commit block", commit, -1);
           CommitRoots roots = CommitRoots.fromBlock(commit);
