@@ -9,6 +9,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -38,6 +39,8 @@ final class CarIndexFile {
   private static final int MAX_CID_BYTES = 64;
   private static final int MAX_ROOTS = 1024;
   private static final int ENTRY_BYTES = CarIndex.KEY_BYTES + 8 + 4;
+  /** Offsets and lengths are converted this many at a time. */
+  private static final int CHUNK_VALUES = 8192;
 
   private CarIndexFile() {}
 
@@ -63,11 +66,21 @@ final class CarIndexFile {
     int n = index.blockCount();
     data.writeInt(n);
     data.write(index.keyBytes());
-    for (long offset : index.offsetArray()) {
-      data.writeLong(offset);
+    // The arrays go through in chunks of bytes: a call per value costs several times as much.
+    long[] offsets = index.offsetArray();
+    int[] lengths = index.lengthArray();
+    ByteBuffer chunk = ByteBuffer.allocate(CHUNK_VALUES * 8);
+    for (int from = 0; from < n; from += CHUNK_VALUES) {
+      int count = Math.min(CHUNK_VALUES, n - from);
+      chunk.clear();
+      chunk.asLongBuffer().put(offsets, from, count);
+      data.write(chunk.array(), 0, count * 8);
     }
-    for (int length : index.lengthArray()) {
-      data.writeInt(length);
+    for (int from = 0; from < n; from += CHUNK_VALUES) {
+      int count = Math.min(CHUNK_VALUES, n - from);
+      chunk.clear();
+      chunk.asIntBuffer().put(lengths, from, count);
+      data.write(chunk.array(), 0, count * 4);
     }
     data.flush();
     // The checksum itself goes around the checked stream.
@@ -119,12 +132,17 @@ final class CarIndexFile {
       byte[] keys = new byte[n * CarIndex.KEY_BYTES];
       data.readFully(keys);
       long[] offsets = new long[n];
-      for (int i = 0; i < n; i++) {
-        offsets[i] = data.readLong();
-      }
       int[] lengths = new int[n];
-      for (int i = 0; i < n; i++) {
-        lengths[i] = data.readInt();
+      byte[] chunk = new byte[CHUNK_VALUES * 8];
+      for (int from = 0; from < n; from += CHUNK_VALUES) {
+        int count = Math.min(CHUNK_VALUES, n - from);
+        data.readFully(chunk, 0, count * 8);
+        ByteBuffer.wrap(chunk, 0, count * 8).asLongBuffer().get(offsets, from, count);
+      }
+      for (int from = 0; from < n; from += CHUNK_VALUES) {
+        int count = Math.min(CHUNK_VALUES, n - from);
+        data.readFully(chunk, 0, count * 4);
+        ByteBuffer.wrap(chunk, 0, count * 4).asIntBuffer().get(lengths, from, count);
       }
       int computed = (int) crc.getValue();
       int stored = new DataInputStream(data).readInt();
