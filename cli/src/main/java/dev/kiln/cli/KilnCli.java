@@ -30,7 +30,8 @@ import picocli.CommandLine.Parameters;
     description = "Kiln, an embedded content-addressed document database.",
     subcommands = {
         KilnCli.Put.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, KilnCli.Changes.class,
-        KilnCli.Query.class, KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class, TortureCommand.class})
+        KilnCli.Query.class, KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class, TortureCommand.class,
+        VerifyCommand.class})
 public final class KilnCli implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper();
 

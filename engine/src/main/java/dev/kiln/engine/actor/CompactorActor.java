@@ -157,7 +157,7 @@ public final class CompactorActor extends AbstractBehavior<CompactorActor.Comman
   }
 
   /** The links in {@code value}, in the order they appear (lists in order, maps by value order). */
-  private static void collectLinks(Object value, List<Cid> into) {
+  public static void collectLinks(Object value, List<Cid> into) {
     if (value instanceof Cid cid) {
       into.add(cid);
     } else if (value instanceof List<?> list) {

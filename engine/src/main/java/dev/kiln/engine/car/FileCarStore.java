@@ -36,6 +36,14 @@ import java.util.stream.Stream;
  * only a temp file, which {@link #list} ignores and {@link #removeTempFiles} deletes at start-up.
  * So a file under a CAR's name is always complete.
  *
+ * <p>Each CAR has its block index in a file next to it, {@code <car-cid>.idx} (see
+ * {@link CarIndexFile}), written the same way (temp file, fsync, rename) before {@link #write}
+ * returns, so before any event can name the CAR. {@link #open} loads that file, checked for size
+ * and checksum against the CAR as it is now, and reads none of the CAR's bytes; an index file that
+ * is missing or fails a check is rebuilt from the CAR (which reads and verifies every byte) and
+ * written again. Every block read is still checked against its CID, so a CAR damaged after its
+ * index was written is reported by the first read of a damaged block, and by {@link #check}.
+ *
  * <p>Reads are positional reads on a cached {@link FileChannel} per CAR, safe from many threads.
  * A channel that closes under a reader (evicted from the cache, or closed because another reader
  * was interrupted, which closes a FileChannel for everyone) is dropped from the cache and the read
@@ -54,6 +62,7 @@ public final class FileCarStore implements CarStore {
   private final Path dir;
   private final boolean fsync;
   private final WriteHooks hooks;
+  private final ReadHooks readHooks;
   private final int maxOpenChannels;
   private final ConcurrentHashMap<Cid, FileChannel> channels = new ConcurrentHashMap<>();
   private final Set<Path> writesInFlight = ConcurrentHashMap.newKeySet();
@@ -68,9 +77,14 @@ public final class FileCarStore implements CarStore {
   }
 
   FileCarStore(Path dir, boolean fsync, WriteHooks hooks, int maxOpenChannels) {
+    this(dir, fsync, hooks, maxOpenChannels, ReadHooks.NONE);
+  }
+
+  FileCarStore(Path dir, boolean fsync, WriteHooks hooks, int maxOpenChannels, ReadHooks readHooks) {
     this.dir = dir.toAbsolutePath();
     this.fsync = fsync;
     this.hooks = hooks;
+    this.readHooks = readHooks;
     this.maxOpenChannels = maxOpenChannels;
     try {
       Files.createDirectories(this.dir);
@@ -86,6 +100,11 @@ public final class FileCarStore implements CarStore {
   /** The file that holds (or would hold) this CAR. */
   public Path pathOf(Cid car) {
     return dir.resolve(car + CAR_SUFFIX);
+  }
+
+  /** The file that holds (or would hold) this CAR's block index. */
+  public Path indexPathOf(Cid car) {
+    return dir.resolve(car + CarIndexFile.SUFFIX);
   }
 
   @Override
@@ -118,6 +137,9 @@ public final class FileCarStore implements CarStore {
       } else {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       }
+      step = "cannot write the index file of " + target.getFileName();
+      file = indexPathOf(index.car());
+      writeIndexFile(index);
       if (fsync) {
         step = "cannot fsync the CAR directory after writing " + target.getFileName();
         file = dir;
@@ -138,11 +160,40 @@ public final class FileCarStore implements CarStore {
     }
   }
 
+  /**
+   * Loads the CAR's index file when it checks out against the CAR as it is now, without reading
+   * the CAR; otherwise rebuilds the index from the CAR as {@link #check} does and writes the index
+   * file again (best effort: when that write fails, the next open rebuilds again).
+   */
   @Override
   public CarIndex open(Cid car) {
     checkOpen();
+    long size = size(car);
+    try {
+      return readIndexFile(car, size);
+    } catch (CarIndexFile.Invalid | IOException e) {
+      // Missing, damaged or stale: the CAR is the truth.
+    }
+    CarIndex index = check(car);
+    try {
+      writeIndexFile(index);
+      if (fsync) {
+        fsyncDirectory();
+      }
+    } catch (IOException e) {
+      if (e instanceof ClosedByInterruptException) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return index;
+  }
+
+  /** Reads every byte of the CAR, verifies every block and the whole file against {@code car}, builds its index. */
+  @Override
+  public CarIndex check(Cid car) {
+    checkOpen();
     Path path = pathOf(car);
-    try (InputStream in = Files.newInputStream(path)) {
+    try (InputStream in = counted(path, Files.newInputStream(path))) {
       long size = Files.size(path);
       return CarReader.index(path.toString(), in, size, car);
     } catch (NoSuchFileException e) {
@@ -150,6 +201,79 @@ public final class FileCarStore implements CarStore {
     } catch (IOException e) {
       throw new CarStoreException(path.toString(), "cannot read CAR " + car, e);
     }
+  }
+
+  /**
+   * What the CAR's index file says against {@code truth}, the index {@link #check} built from the
+   * CAR: null when the file is there and right, else why not ("missing", or the problem).
+   */
+  public String indexFileProblem(Cid car, CarIndex truth) {
+    checkOpen();
+    if (!Files.exists(indexPathOf(car))) {
+      return "missing";
+    }
+    try {
+      CarIndex stored = readIndexFile(car, truth.byteSize());
+      return stored.equals(truth) ? null : "its entries differ from the CAR's blocks";
+    } catch (CarIndexFile.Invalid e) {
+      return e.getMessage();
+    } catch (IOException e) {
+      return "cannot be read: " + e;
+    }
+  }
+
+  private CarIndex readIndexFile(Cid car, long carSize) throws IOException, CarIndexFile.Invalid {
+    Path path = indexPathOf(car);
+    try (InputStream in = counted(path, Files.newInputStream(path))) {
+      return CarIndexFile.read(in, Files.size(path), car, carSize);
+    }
+  }
+
+  /** Temp file, fsync, atomic rename over any older one; the caller fsyncs the directory. */
+  private void writeIndexFile(CarIndex index) throws IOException {
+    Path temp = dir.resolve("." + HexFormat.of().formatHex(randomBytes()) + CarIndexFile.TEMP_SUFFIX);
+    writesInFlight.add(temp);
+    boolean done = false;
+    try {
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        CarIndexFile.write(index, Channels.newOutputStream(channel));
+        if (fsync) {
+          channel.force(true);
+        }
+      }
+      Files.move(temp, indexPathOf(index.car()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      done = true;
+    } finally {
+      if (!done) {
+        deleteQuietly(temp);
+      }
+      writesInFlight.remove(temp);
+    }
+  }
+
+  private InputStream counted(Path file, InputStream in) {
+    if (readHooks == ReadHooks.NONE) {
+      return in;
+    }
+    return new java.io.FilterInputStream(in) {
+      @Override
+      public int read() throws IOException {
+        int b = super.read();
+        if (b >= 0) {
+          readHooks.read(file, 1);
+        }
+        return b;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        int n = super.read(b, off, len);
+        if (n > 0) {
+          readHooks.read(file, n);
+        }
+        return n;
+      }
+    };
   }
 
   @Override
@@ -230,6 +354,7 @@ public final class FileCarStore implements CarStore {
     FileChannel channel = channel(car);
     try {
       readFully(channel, bytes, at.offset(), path, block);
+      readHooks.read(path, bytes.length);
     } catch (ClosedByInterruptException e) {
       throw interrupted(car, channel, path, at, block, e);
     } catch (ClosedChannelException e) {
@@ -246,6 +371,7 @@ public final class FileCarStore implements CarStore {
   private void readUncached(Cid car, byte[] bytes, Path path, BlockLocation at, Cid block) {
     try (FileChannel own = FileChannel.open(path, StandardOpenOption.READ)) {
       readFully(own, bytes, at.offset(), path, block);
+      readHooks.read(path, bytes.length);
     } catch (NoSuchFileException e) {
       throw new CarNotFoundException(car, path.toString());
     } catch (ClosedByInterruptException e) {
@@ -297,6 +423,9 @@ public final class FileCarStore implements CarStore {
       channels.compute(car, (k, channel) -> {
         closeQuietly(channel);
         try {
+          // The index first: a crash in between leaves a CAR without one (rebuilt if it is ever
+          // opened), never an index without its CAR.
+          Files.deleteIfExists(indexPathOf(car));
           Files.deleteIfExists(path);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
@@ -322,8 +451,8 @@ public final class FileCarStore implements CarStore {
   }
 
   /**
-   * Deletes the temp files of writes that never finished (a crash mid-write); call at start-up.
-   * Temp files of writes still running in this store are kept.
+   * Deletes the temp files of writes that never finished (a crash mid-write), and index files whose
+   * CAR is gone; call at start-up. Temp files of writes still running in this store are kept.
    *
    * @return how many were deleted
    */
@@ -333,7 +462,10 @@ public final class FileCarStore implements CarStore {
     int removed = 0;
     for (Path file : files()) {
       String name = file.getFileName().toString();
-      if (name.startsWith(".") && name.endsWith(TEMP_SUFFIX) && !writesInFlight.contains(file)) {
+      boolean temp = name.startsWith(".") && (name.endsWith(TEMP_SUFFIX) || name.endsWith(CarIndexFile.TEMP_SUFFIX));
+      boolean orphanIndex = !name.startsWith(".") && name.endsWith(CarIndexFile.SUFFIX)
+          && !Files.exists(dir.resolve(name.substring(0, name.length() - CarIndexFile.SUFFIX.length()) + CAR_SUFFIX));
+      if ((temp || orphanIndex) && !writesInFlight.contains(file)) {
         try {
           if (Files.deleteIfExists(file)) {
             removed++;
@@ -448,6 +580,13 @@ public final class FileCarStore implements CarStore {
         // A read-only channel has nothing left to lose on close.
       }
     }
+  }
+
+  /** Test hook: sees every byte this store reads from a file (CARs and index files). */
+  interface ReadHooks {
+    ReadHooks NONE = (file, bytes) -> {};
+
+    void read(Path file, long bytes);
   }
 
   /** Fault-injection points for tests. */

@@ -74,7 +74,7 @@ class FileCarStoreTest extends CarStoreContract {
     try (InputStream in = Files.newInputStream(file)) {
       assertThat(CarReader.index(file.toString(), in)).isEqualTo(index);
     }
-    assertThat(filesIn(dir)).containsExactly(file.getFileName().toString());
+    assertThat(filesIn(dir)).containsExactlyInAnyOrder(file.getFileName().toString(), index.car() + ".idx");
   }
 
   @Test
