@@ -26,7 +26,9 @@ class CrashDuringDeletionTest {
         .logDir(dir.resolve("logs"))
         .seed(5)
         .compactEvery(25)
-        .deletePause(Duration.ofMillis(500)) // long, so the kill surely lands before the file goes
+        // The child waits for the parent's go-ahead after each DELETING line; at the planned one the
+        // parent kills instead, so the file is surely still there, however slow the machine.
+        .deletePause(Duration.ofMillis(1))
         .plans(List.of(KillPlan.duringDeletion(1, 0), KillPlan.duringDeletion(2, 0)))
         .build()
         .run(); // throws CrashCheckFailed on any lost ack, leftover file or disagreeing read path
