@@ -225,6 +225,14 @@ final class InvariantKit {
       return ask(r -> new DatabaseProtocol.Changes(since, 0, r));
     }
 
+    CompletableFuture<DatabaseProtocol.IndexDefined> defineIndex(String field) {
+      return ask(r -> new DatabaseProtocol.DefineIndex(field, r));
+    }
+
+    CompletableFuture<DatabaseProtocol.QueryResult> query(String index, DatabaseProtocol.IndexQuery query) {
+      return ask(r -> new DatabaseProtocol.Query(index, query, r));
+    }
+
     CompletableFuture<CompactResult> compact() {
       return ask(r -> new DatabaseProtocol.Compact(r));
     }
