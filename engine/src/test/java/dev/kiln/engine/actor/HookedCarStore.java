@@ -34,6 +34,7 @@ final class HookedCarStore extends ForwardingCarStore {
   private volatile Gate allWrites;
   private volatile CountDownLatch readGate;
   private volatile boolean deletesForbidden;
+  private volatile boolean failReads;
 
   /** Holds the writes it matches until {@link #open}; a held write reports {@code label} on {@link #waiting}. */
   static final class Gate {
@@ -94,6 +95,11 @@ final class HookedCarStore extends ForwardingCarStore {
     deletesForbidden = false;
   }
 
+  /** While on, every block read fails as a broken disk would. */
+  void failReads(boolean on) {
+    failReads = on;
+  }
+
   /** From now on block reads wait until {@link #openReads}. */
   void holdReads() {
     readGate = new CountDownLatch(1);
@@ -139,6 +145,10 @@ final class HookedCarStore extends ForwardingCarStore {
   @Override
   public Block read(Cid car, Cid block, BlockLocation at) {
     pass(readGate, "read");
+    if (failReads) {
+      throw new dev.kiln.engine.car.CarStoreException(car.toString(), "injected read failure",
+          new java.io.IOException("injected"));
+    }
     return inner.read(car, block, at);
   }
 
