@@ -1,5 +1,6 @@
 package dev.kiln.protocol;
 
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -77,8 +78,11 @@ public final class DatabaseProtocol {
    */
   public record OpenView(ActorRef<StatusReply<ViewOpened>> replyTo) implements Request<ViewOpened> {}
 
-  /** Runs a {@link Get}, {@link AllDocs}, {@link Changes} or {@link Query} against an open view. */
-  public record InView(long view, Command read) implements Command {}
+  /**
+   * Runs a {@link Get}, {@link AllDocs}, {@link Changes} or {@link Query} against an open view. The
+   * wrapped read names its class on the wire (Command is an interface, so Jackson needs to be told).
+   */
+  public record InView(long view, @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS) Command read) implements Command {}
 
   public record CloseView(long view) implements Command {}
 
