@@ -60,8 +60,11 @@ class Invariant03NoStarvationTest {
 
   @AfterAll
   static void stop() {
-    manualKit.shutdownTestKit();
-    kit.shutdownTestKit();
+    try {
+      manualKit.shutdownTestKit();
+    } finally {
+      kit.shutdownTestKit();
+    }
   }
 
   private static DatabaseSettings settings(ActorTestKit k, int maxHeldWrites) {
