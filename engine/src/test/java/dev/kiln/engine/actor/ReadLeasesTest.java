@@ -67,12 +67,27 @@ class ReadLeasesTest {
         s.maxHeldWrites(), s.maxBatchWrites(), readTimeout, viewIdle);
   }
 
+  /** A database on {@code store} holding two documents, one CAR each. */
+  private static InvariantKit.Client twoCars(ActorTestKit k, String name, HookedCarStore store, Cache<Cid, Block> cache,
+      DatabaseSettings settings) {
+    InvariantKit.Client db = new InvariantKit.Client(k.system(), k.spawn(
+        DatabaseActor.create(name, store, cache, settings), name));
+    await(db.put(InvariantKit.doc("a", 1)));
+    await(db.put(InvariantKit.doc("b", 2)));
+    return db;
+  }
+
   /** Compacts and waits until every CAR the compaction replaced is deleted. */
   private static void compactAndExpectReplacedDeleted(InvariantKit.Client db, HookedCarStore store,
       PersistenceTestKit journal, String name) throws InterruptedException {
     List<Cid> replaced = InvariantKit.carLog(journal, name);
     assertThat(replaced).hasSizeGreaterThan(1);
     assertThat(await(db.compact()).carLogAfter()).isEqualTo(1);
+    expectDeleted(store, replaced);
+  }
+
+  /** Waits until each of {@code replaced} is deleted; a kept lease keeps them forever. */
+  private static void expectDeleted(HookedCarStore store, List<Cid> replaced) throws InterruptedException {
     List<Cid> deleted = new ArrayList<>();
     for (int i = 0; i < replaced.size(); i++) {
       Cid d = store.deleted.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -87,11 +102,7 @@ class ReadLeasesTest {
     String name = InvariantKit.uniqueName("failed-read");
     HookedCarStore store = new HookedCarStore(new MemoryCarStore());
     Cache<Cid, Block> cache = InvariantKit.cache();
-    ActorRef<DatabaseProtocol.Command> ref = kit.spawn(
-        DatabaseActor.create(name, store, cache, InvariantKit.settings(kit)), name);
-    InvariantKit.Client db = new InvariantKit.Client(kit.system(), ref);
-    await(db.put(InvariantKit.doc("a", 1)));
-    await(db.put(InvariantKit.doc("b", 2)));
+    InvariantKit.Client db = twoCars(kit, name, store, cache, InvariantKit.settings(kit));
 
     cache.invalidateAll();
     store.failReads(true);
@@ -109,11 +120,7 @@ class ReadLeasesTest {
     HookedCarStore store = new HookedCarStore(new MemoryCarStore());
     Cache<Cid, Block> cache = InvariantKit.cache();
     // The read is held at the store's gate until the test has seen TIMEOUT: no race with the clock.
-    ActorRef<DatabaseProtocol.Command> ref = kit.spawn(DatabaseActor.create(name, store, cache,
-        settings(kit, Duration.ofMillis(50), Duration.ofMinutes(5))), name);
-    InvariantKit.Client db = new InvariantKit.Client(kit.system(), ref);
-    await(db.put(InvariantKit.doc("a", 1)));
-    await(db.put(InvariantKit.doc("b", 2)));
+    InvariantKit.Client db = twoCars(kit, name, store, cache, settings(kit, Duration.ofMillis(50), Duration.ofMinutes(5)));
 
     cache.invalidateAll();
     store.holdReads();
@@ -131,11 +138,9 @@ class ReadLeasesTest {
     String name = InvariantKit.uniqueName("idle-view");
     HookedCarStore store = new HookedCarStore(new MemoryCarStore());
     Duration idle = Duration.ofSeconds(30);
-    ActorRef<DatabaseProtocol.Command> ref = manualKit.spawn(DatabaseActor.create(name, store, InvariantKit.cache(),
-        settings(manualKit, Duration.ofSeconds(30), idle)), name);
-    InvariantKit.Client db = new InvariantKit.Client(manualKit.system(), ref);
-    await(db.put(InvariantKit.doc("a", 1)));
-    await(db.put(InvariantKit.doc("b", 2)));
+    InvariantKit.Client db = twoCars(manualKit, name, store, InvariantKit.cache(),
+        settings(manualKit, Duration.ofSeconds(30), idle));
+    ActorRef<DatabaseProtocol.Command> ref = db.ref;
     long view = await(AskPattern.askWithStatus(ref, DatabaseProtocol.OpenView::new, WAIT,
         manualKit.system().scheduler())).view();
 
@@ -148,13 +153,7 @@ class ReadLeasesTest {
         .stream().map(Events.CarAppended::car).toList());
 
     time.timePasses(idle.plusSeconds(1)); // the view's idle timer fires
-    List<Cid> deleted = new ArrayList<>();
-    for (int i = 0; i < replaced.size(); i++) {
-      Cid d = store.deleted.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      assertThat(d).as("replaced CARs deleted after the view went idle: %s of %s", deleted, replaced).isNotNull();
-      deleted.add(d);
-    }
-    assertThat(deleted).containsExactlyInAnyOrderElementsOf(replaced);
+    expectDeleted(store, replaced);
     assertThat(store.deletedWhileForbidden).as("deleted while the view still leased them").isEmpty();
 
     CompletableFuture<DocResult> inView = AskPattern.<DatabaseProtocol.Command, DocResult>askWithStatus(ref,
