@@ -190,6 +190,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private final List<ActorRef<StatusReply<CompactResult>>> compactionWaiters = new ArrayList<>();
 
   private final Leases leases = new Leases();
+  /** NONE except in the schedule explorer's tests of the explorer itself. */
+  private final InjectedBug bug;
   private final List<PendingDeletion> pendingDeletions = new ArrayList<>();
   private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
   private final Map<Long, Snapshot> views = new HashMap<>();
@@ -212,15 +214,21 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   /** With other children than the real ones, e.g. probes in tests. */
   public static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings,
       Wiring wiring) {
+    return create(name, store, cache, settings, wiring, InjectedBug.NONE);
+  }
+
+  /** With a deliberate bug built in: only the schedule explorer's tests, to show that they find it. */
+  static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings,
+      Wiring wiring, InjectedBug bug) {
     return Behaviors.setup(outer -> {
       ReplayGate gate = new ReplayGate(name, outer.getSelf());
       return Behaviors.intercept(() -> gate, Behaviors.<Command>setup(ctx -> Behaviors.withTimers(timers ->
-          new DatabaseActor(name, ctx, timers, store, cache, settings, wiring, gate))));
+          new DatabaseActor(name, ctx, timers, store, cache, settings, wiring, gate, bug))));
     });
   }
 
   private DatabaseActor(String name, ActorContext<Command> context, TimerScheduler<Command> timers, CarStore store,
-      Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring, ReplayGate gate) {
+      Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring, ReplayGate gate, InjectedBug bug) {
     // The children are spawned once, here, outside the journal-failure restart, and survive it:
     // the CommitActor is told to start again with Reset. Pekko's default would stop them on restart,
     // leaving this actor sending to dead refs and never committing again (invariant 11).
@@ -234,6 +242,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.cache = cache;
     this.settings = settings;
     this.persistence = KilnPersistence.from(context.getSystem().settings().config());
+    this.bug = bug;
     this.blocking = wiring.blocking(context);
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
     this.commitActor = wiring.commitActor(parts);
@@ -702,7 +711,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     long bytesBefore = snap.carBytes();
     int logBefore = state.carLog().size();
     return Effect()
-        .persist(new Compacted(compacted, InjectedBug.active == InjectedBug.INSTALL_DROPS_APPENDED_CARS ? 0 : kept))
+        .persist(new Compacted(compacted, bug == InjectedBug.INSTALL_DROPS_APPENDED_CARS ? 0 : kept))
         .thenRun(newState -> {
           snapshot = null;
           Set<Cid> live = new HashSet<>(newState.carLog());
@@ -785,7 +794,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     Iterator<PendingDeletion> it = pendingDeletions.iterator();
     while (it.hasNext()) {
       PendingDeletion d = it.next();
-      if (leases.anyOlderThan(d.generation()) && InjectedBug.active != InjectedBug.DELETE_IGNORES_LEASES) {
+      if (leases.anyOlderThan(d.generation()) && bug != InjectedBug.DELETE_IGNORES_LEASES) {
         continue;
       }
       it.remove();

@@ -117,7 +117,8 @@ public final class FileCarStore implements CarStore {
     Path file = temp;
     try {
       CarIndex index;
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      try (FileChannel channel = hooks.opened(temp,
+          FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))) {
         // CarWriter buffers and writes in large pieces: another buffer here would only copy.
         OutputStream out = hooks.tempOpened(temp, Channels.newOutputStream(channel));
         index = CarWriter.write(roots, blocks, out);
@@ -137,6 +138,7 @@ public final class FileCarStore implements CarStore {
       } else {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       }
+      hooks.afterMove(temp, target);
       step = "cannot write the index file of " + target.getFileName();
       file = indexPathOf(index.car());
       writeIndexFile(index);
@@ -539,7 +541,7 @@ public final class FileCarStore implements CarStore {
   }
 
   private void fsyncDirectory() throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+    try (FileChannel channel = hooks.opened(dir, FileChannel.open(dir, StandardOpenOption.READ))) {
       channel.force(true);
     }
   }
@@ -582,6 +584,11 @@ public final class FileCarStore implements CarStore {
     }
   }
 
+  /** Whether writes are fsynced (the file and then the directory). */
+  public boolean fsync() {
+    return fsync;
+  }
+
   /** Test hook: sees every byte this store reads from a file (CARs and index files). */
   interface ReadHooks {
     ReadHooks NONE = (file, bytes) -> {};
@@ -589,9 +596,20 @@ public final class FileCarStore implements CarStore {
     void read(Path file, long bytes);
   }
 
-  /** Fault-injection points for tests. */
+  /** Fault-injection and observation points for tests. */
   interface WriteHooks {
     WriteHooks NONE = new WriteHooks() {};
+
+    /**
+     * May wrap a channel the store opens to write: the temp file of a new CAR, and the directory it
+     * fsyncs (a test records the writes and forces through it).
+     */
+    default FileChannel opened(Path file, FileChannel channel) throws IOException {
+      return channel;
+    }
+
+    /** Runs once the temp file has its final name (or was found to be there already). */
+    default void afterMove(Path temp, Path target) throws IOException {}
 
     /** May wrap the stream the CAR's bytes go to (e.g. to fail as a full disk would). */
     default OutputStream tempOpened(Path temp, OutputStream out) throws IOException {

@@ -25,12 +25,16 @@ final class HookedCarStore extends ForwardingCarStore {
   final BlockingQueue<Cid> written = new LinkedBlockingQueue<>();
   /** CARs deleted, in order. */
   final BlockingQueue<Cid> deleted = new LinkedBlockingQueue<>();
+  /** CARs deleted while deletes were {@link #forbidDeletes() forbidden}: each one breaks a promise. */
+  final BlockingQueue<Cid> deletedWhileForbidden = new LinkedBlockingQueue<>();
   /** Threads that reached a closed gate, one token each. */
   final BlockingQueue<String> waiting = new LinkedBlockingQueue<>();
 
   private final List<Gate> writeGates = new CopyOnWriteArrayList<>();
   private volatile Gate allWrites;
   private volatile CountDownLatch readGate;
+  private volatile boolean deletesForbidden;
+  private volatile boolean failReads;
 
   /** Holds the writes it matches until {@link #open}; a held write reports {@code label} on {@link #waiting}. */
   static final class Gate {
@@ -78,6 +82,24 @@ final class HookedCarStore extends ForwardingCarStore {
     return holdWrites(label, blocks -> blocks.stream().anyMatch(b -> b.cid().equals(block)));
   }
 
+  /**
+   * From now on any delete is recorded in {@link #deletedWhileForbidden} until {@link #allowDeletes}:
+   * a test checks at its end that nothing was deleted too early, instead of waiting a fixed time to see
+   * that nothing happens.
+   */
+  void forbidDeletes() {
+    deletesForbidden = true;
+  }
+
+  void allowDeletes() {
+    deletesForbidden = false;
+  }
+
+  /** While on, every block read fails as a broken disk would. */
+  void failReads(boolean on) {
+    failReads = on;
+  }
+
   /** From now on block reads wait until {@link #openReads}. */
   void holdReads() {
     readGate = new CountDownLatch(1);
@@ -97,7 +119,7 @@ final class HookedCarStore extends ForwardingCarStore {
     }
     waiting.add(what);
     try {
-      if (!gate.await(30, TimeUnit.SECONDS)) {
+      if (!gate.await(InvariantKit.WAIT.toMillis() * 3, TimeUnit.MILLISECONDS)) {
         throw new IllegalStateException("test gate for " + what + " never opened");
       }
     } catch (InterruptedException e) {
@@ -123,11 +145,18 @@ final class HookedCarStore extends ForwardingCarStore {
   @Override
   public Block read(Cid car, Cid block, BlockLocation at) {
     pass(readGate, "read");
+    if (failReads) {
+      throw new dev.kiln.engine.car.CarStoreException(car.toString(), "injected read failure",
+          new java.io.IOException("injected"));
+    }
     return inner.read(car, block, at);
   }
 
   @Override
   public void delete(Cid car) {
+    if (deletesForbidden) {
+      deletedWhileForbidden.add(car);
+    }
     inner.delete(car);
     deleted.add(car);
   }

@@ -152,9 +152,17 @@ final class ProbedDatabase {
     return await(ack);
   }
 
-  void expectNoCommitMessage(Duration d) {
-    commits.expectNoMessage(d);
+  /** The CommitActor got nothing more from the database (after a barrier on the database). */
+  void expectNoCommitMessage() {
+    client.barrier();
+    InvariantKit.expectNothingBefore(commits, new CommitMarker());
   }
+
+  /** Stands for "nothing came before this" in the commit probe. */
+  record CommitMarker() implements CommitActor.Command {}
+
+  /** Stands for "nothing came before this" in the compactor probe. */
+  record CompactMarker() implements CompactorActor.Command {}
 
   // ------------------------------------------------------------------ the CompactorActor's side
 
@@ -164,8 +172,10 @@ final class ProbedDatabase {
     return c;
   }
 
-  void expectNoCompact(Duration d) {
-    compactor.expectNoMessage(d);
+  /** The CompactorActor got nothing more from the database (after a barrier on the database). */
+  void expectNoCompact() {
+    client.barrier();
+    InvariantKit.expectNothingBefore(compactor, new CompactMarker());
   }
 
   /** Does what the CompactorActor does: every block reachable from the snapshot's head, in one CAR. */

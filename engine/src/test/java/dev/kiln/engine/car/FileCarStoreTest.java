@@ -90,6 +90,20 @@ class FileCarStoreTest extends CarStoreContract {
   }
 
   @Test
+  void aDurableWriteForcesTheFileBeforeTheRenameAndTheDirectoryAfterIt() {
+    List<String> log = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    List<Block> blocks = blocks(34, 10);
+    try (FileCarStore durable = RecordingFileCarStore.create(dir.resolve("recorded"), log)) {
+      CarIndex index = durable.write(List.of(blocks.get(0).cid()), blocks);
+
+      // Only then may the caller name the CAR anywhere: its bytes and its name are on the device.
+      assertThat(dev.kiln.engine.RecordingChannel.folded(log))
+          .containsExactly("write temp", "force temp", "rename", "force dir");
+      assertThat(durable.list()).containsExactly(index.car());
+    }
+  }
+
+  @Test
   void aWriteThatFailsMidwayLeavesNoFileAtAll() {
     List<Block> blocks = blocks(33, 10);
     Iterable<Block> failing = () -> blocks.stream().map(b -> {

@@ -9,7 +9,9 @@ import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import dev.kiln.testkit.TestKiln;
 import java.nio.file.Path;
-import java.time.Instant;
+import java.time.Duration;
+import dev.kiln.testkit.TestTime;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,13 +37,26 @@ class FailureWhileOpeningTest {
     }
     try (Kiln kiln = TestKiln.start(dir, Map.of())) { // a new process, so no block is cached
 
-      // Every block read fails for the next second: the head commit cannot be read at open.
-      Instant until = Instant.now().plusSeconds(1);
-      Database shaky = kiln.open("shaky", kiln.defaults(),
-          store -> FaultyCarStore.builder(store).failReadsBetween(Instant.EPOCH, until).build());
+      // Every block read fails until the test heals the store: the head commit cannot be read at open.
+      AtomicReference<FaultyCarStore> faulty = new AtomicReference<>();
+      Database shaky = kiln.open("shaky", kiln.defaults(), store -> {
+        FaultyCarStore f = FaultyCarStore.builder(store).rate(FaultyCarStore.Fault.READ_FAILURE, 1.0).build();
+        faulty.set(f);
+        return f;
+      });
       List<ErrorCode> failures = new ArrayList<>();
+      try {
+        shaky.get("d3").toCompletableFuture().join();
+      } catch (CompletionException e) {
+        failures.add(((KilnException) e.getCause()).code());
+      }
+      assertThat(failures).as("a read while the disk fails").hasSize(1);
+      assertThat(faulty.get().injected(FaultyCarStore.Fault.READ_FAILURE)).isPositive();
+      faulty.get().heal();
+
+      // The database opens by itself once the disk works: calls may still fail while it retries.
       String got = null;
-      long deadline = System.nanoTime() + 20_000_000_000L;
+      long deadline = System.nanoTime() + TestTime.dilated(Duration.ofSeconds(20)).toNanos();
       while (got == null && System.nanoTime() < deadline) {
         try {
           got = shaky.get("d3").toCompletableFuture().join().get("n").asText();
