@@ -2,9 +2,9 @@ package dev.kiln.engine.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.typesafe.config.ConfigFactory;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.car.FileCarStore;
-import dev.kiln.engine.config.KilnConfig;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -20,7 +20,7 @@ class ShippedDefaultsFsyncTest {
 
   @Test
   void theDefaultsFsyncAndTheSettingReachesTheStoreOfEveryOpenedDatabase() {
-    assertThat(KilnConfig.defaults().getBoolean("kiln.car.fsync")).as("kiln.car.fsync in the shipped defaults").isTrue();
+    assertThat(ConfigFactory.defaultReference().getBoolean("kiln.car.fsync")).as("kiln.car.fsync in the shipped reference.conf").isTrue();
 
     AtomicReference<CarStore> opened = new AtomicReference<>();
     try (Kiln kiln = KilnTestSupport.start(dir)) { // the shipped defaults, only the data directory set
