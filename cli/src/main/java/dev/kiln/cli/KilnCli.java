@@ -13,6 +13,7 @@ import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
     description = "Kiln, an embedded content-addressed document database.",
     subcommands = {
-        KilnCli.Put.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, KilnCli.Changes.class,
+        KilnCli.Put.class, PutAllCommand.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, KilnCli.Changes.class,
         KilnCli.Query.class, KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class, TortureCommand.class})
 public final class KilnCli implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -42,13 +43,27 @@ public final class KilnCli implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "name a command, e.g. 'kiln repro' or 'kiln --help'");
   }
 
+  /** Where {@code -} reads from. */
+  InputStream stdin = System.in;
+
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));
   }
 
   /** The command line with Kiln's error handling: a failure says why on stderr and exits non-zero. */
   public static CommandLine commandLine() {
-    CommandLine cli = new CommandLine(new KilnCli());
+    return commandLine(System.in);
+  }
+
+  /** The same, reading {@code -} from {@code stdin}. */
+  public static CommandLine commandLine(InputStream stdin) {
+    KilnCli root = new KilnCli();
+    root.stdin = stdin;
+    CommandLine cli = new CommandLine(root);
+    cli.setExpandAtFiles(false); // picocli split an @file at spaces; documents come from --file or -
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      sub.getCommandSpec().mixinStandardHelpOptions(true); // --help works without the required parameters
+    }
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
       if (t instanceof KilnException k) {
@@ -66,6 +81,12 @@ public final class KilnCli implements Runnable {
   static class DataDir {
     @Option(names = "--data-dir", description = "where databases live (default: ${DEFAULT-VALUE})", defaultValue = "./kiln-data")
     Path dataDir;
+
+    DataDir() {}
+
+    DataDir(Path dataDir) {
+      this.dataDir = dataDir;
+    }
 
     Config config() {
       Config overrides = ConfigFactory.empty()
@@ -87,8 +108,23 @@ public final class KilnCli implements Runnable {
 
     abstract CompletionStage<?> call(Database database);
 
+    /** Whether this command may create the database; reads of one that does not exist fail instead. */
+    boolean createsDatabase() {
+      return false;
+    }
+
+    /** What {@code -} reads. */
+    InputStream stdin() {
+      return ((KilnCli) spec.root().userObject()).stdin;
+    }
+
     @Override
     public Integer call() throws Exception {
+      if (!createsDatabase() && !Kiln.exists(dataDir.dataDir, db)) {
+        // checked before starting Kiln, so that a mistyped name leaves nothing behind
+        throw new KilnException(ErrorCode.NOT_FOUND, "no database named " + db + " in " + dataDir.dataDir
+            + " (a put creates one)");
+      }
       try (Kiln kiln = Kiln.start(dataDir.config())) {
         Object answer = call(kiln.open(db)).toCompletableFuture().join();
         PrintWriter out = spec.commandLine().getOut();
@@ -99,24 +135,38 @@ public final class KilnCli implements Runnable {
     }
   }
 
-  @Command(name = "put", description = "Store a JSON document; prints its id, sequence and clock.")
+  @Command(name = "put", description = {"Store a JSON document; prints its id, sequence, version and clock.",
+      "The document is JSON, - for stdin, or --file PATH; it must be one object, with no key twice."})
   static final class Put extends DatabaseCommand {
-    @Parameters(index = "1", paramLabel = "JSON", description = "the document, a JSON object")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "JSON", description = "the document, a JSON object, or - for stdin")
     String json;
+
+    @Option(names = "--file", paramLabel = "PATH", description = "read the document from this file")
+    Path file;
+
+    @Override
+    boolean createsDatabase() {
+      return true;
+    }
 
     @Override
     CompletionStage<?> call(Database database) {
-      JsonNode node;
-      try {
-        node = JSON.readTree(json);
-      } catch (Exception e) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "JSON is not valid JSON: " + e.getMessage());
+      return database.put(document());
+    }
+
+    ObjectNode document() {
+      if ((json == null) == (file == null)) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "give the document either as JSON (or - for stdin) or with --file PATH");
       }
-      if (!(node instanceof ObjectNode)) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "JSON must be an object, got "
-            + (node == null ? "nothing" : node.getNodeType()));
+      if (file != null) {
+        try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+          return StrictJson.document(in, file.toString());
+        } catch (java.io.IOException e) {
+          throw new KilnException(ErrorCode.INVALID_DOCUMENT, "cannot read " + file + ": " + e.getMessage(), e);
+        }
       }
-      return database.put((ObjectNode) node);
+      return json.equals("-") ? StrictJson.document(stdin(), "stdin") : StrictJson.document(json, "JSON");
     }
   }
 

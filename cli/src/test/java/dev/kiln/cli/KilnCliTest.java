@@ -64,6 +64,7 @@ class KilnCliTest {
 
   @Test
   void failuresSayWhyOnStderrAndExitNonZero() {
+    assertThat(kiln("put", "notes", "{\"_id\":\"a\"}").status()).isZero();
     Run missing = kiln("get", "notes", "nope");
     assertThat(missing.status()).isEqualTo(1);
     assertThat(missing.err()).contains("NOT_FOUND").contains("nope");

@@ -13,7 +13,7 @@ import org.apache.pekko.pattern.StatusReply;
  * The public protocol of one Kiln database, as its DatabaseActor receives it. Send these with
  * {@code AskPattern.askWithStatus}: a failure arrives as a {@link KilnException} whose
  * {@link ErrorCode} says what went wrong. Replies carry a clock token: the text CID of the commit
- * the answer reflects.
+ * the answer reflects, or null for a database that has no commit yet.
  */
 public final class DatabaseProtocol {
   private DatabaseProtocol() {}
