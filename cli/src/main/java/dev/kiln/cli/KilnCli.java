@@ -10,12 +10,16 @@ import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
+import dev.kiln.protocol.DatabaseProtocol.Expected;
+import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -31,7 +35,8 @@ import picocli.CommandLine.Parameters;
     description = "Kiln, an embedded content-addressed document database.",
     subcommands = {
         KilnCli.Put.class, PutAllCommand.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, KilnCli.Changes.class,
-        KilnCli.Query.class, KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class, TortureCommand.class})
+        KilnCli.Query.class, IndexCommands.Define.class, IndexCommands.List.class,
+        IndexCommands.Drop.class, KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class, TortureCommand.class})
 public final class KilnCli implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -136,6 +141,7 @@ public final class KilnCli implements Runnable {
   }
 
   @Command(name = "put", description = {"Store a JSON document; prints its id, sequence, version and clock.",
+      "With --if-version, a conditional write: it fails with CONFLICT when the document moved on.",
       "The document is JSON, - for stdin, or --file PATH; it must be one object, with no key twice."})
   static final class Put extends DatabaseCommand {
     @Parameters(index = "1", arity = "0..1", paramLabel = "JSON", description = "the document, a JSON object, or - for stdin")
@@ -149,9 +155,16 @@ public final class KilnCli implements Runnable {
       return true;
     }
 
+    @Option(names = "--if-version", paramLabel = "VERSION", description = "store only if the document is at this "
+        + "version (as get --with-version or an earlier write printed it), or 'none': only if it does not exist; "
+        + "else fail with CONFLICT")
+    String ifVersion;
+
     @Override
     CompletionStage<?> call(Database database) {
-      return database.put(document());
+      ObjectNode doc = document();
+      return (ifVersion == null ? database.put(doc) : database.put(doc, Expected.parse(ifVersion)))
+          .thenApply(KilnCli::written);
     }
 
     ObjectNode document() {
@@ -175,9 +188,13 @@ public final class KilnCli implements Runnable {
     @Parameters(index = "1", paramLabel = "ID")
     String id;
 
+    @Option(names = "--with-version", description = "print {id, version, clock, doc}: the version is what "
+        + "put --if-version and del --if-version take")
+    boolean withVersion;
+
     @Override
     CompletionStage<?> call(Database database) {
-      return database.get(id);
+      return withVersion ? database.read(id) : database.get(id);
     }
   }
 
@@ -186,10 +203,25 @@ public final class KilnCli implements Runnable {
     @Parameters(index = "1", paramLabel = "ID")
     String id;
 
+    @Option(names = "--if-version", paramLabel = "VERSION",
+        description = "delete only if the document is at this version; else fail with CONFLICT")
+    String ifVersion;
+
     @Override
     CompletionStage<?> call(Database database) {
-      return database.delete(id);
+      return (ifVersion == null ? database.delete(id) : database.delete(id, Expected.parse(ifVersion)))
+          .thenApply(KilnCli::written);
     }
+  }
+
+  /** A write's answer as printed: the version in its text form, ready for the next --if-version. */
+  static Map<String, Object> written(WriteResult w) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", w.id());
+    out.put("seq", w.seq());
+    out.put("version", w.version().toString());
+    out.put("clock", w.clock());
+    return out;
   }
 
   @Command(name = "all-docs", description = "List documents in id order.")
@@ -220,7 +252,7 @@ public final class KilnCli implements Runnable {
 
   @Command(name = "query", description = {
       "Rows of the index on FIELD (a dotted path or a JSON pointer), in key order.",
-      "The first query on a field builds its index once; every later write keeps it current.",
+      "The index must exist: define it once with 'kiln index DB FIELD'; every later write keeps it current.",
       "Keys are JSON: a string needs quotes, e.g. --key '\"Oslo\"'."})
   static final class Query extends DatabaseCommand {
     @Parameters(index = "1", paramLabel = "FIELD", description = "the indexed field, e.g. address.city or /address/city")
@@ -239,13 +271,13 @@ public final class KilnCli implements Runnable {
       IndexQuery q = new IndexQuery(key, null, start, end, prefix, limit, descending, includeDocs);
       return database.query(field, q).exceptionallyCompose(error -> {
         Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (!(t instanceof KilnException k) || k.code() != ErrorCode.NOT_FOUND) {
-          return CompletableFuture.failedFuture(t);
+        if (t instanceof KilnException k && k.code() == ErrorCode.NOT_FOUND) {
+          // Defining an index here would make every later write pay for a mistyped field.
+          return CompletableFuture.failedFuture(new KilnException(ErrorCode.NOT_FOUND, "no index on " + field + " in "
+              + db + ": define it once with 'kiln index " + db + " " + field + "' (add --each to index each element"
+              + " of an array), then query it; 'kiln indexes " + db + "' lists the indexes", k));
         }
-        spec.commandLine().getErr().println("kiln: indexing " + field + " in " + db
-            + " (once: from now on every write keeps the index current) …");
-        spec.commandLine().getErr().flush();
-        return database.defineIndex(field).thenCompose(defined -> database.query(field, q));
+        return CompletableFuture.failedFuture(t);
       });
     }
   }

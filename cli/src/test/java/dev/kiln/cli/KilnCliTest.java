@@ -86,18 +86,18 @@ class KilnCliTest {
   }
 
   @Test
-  void queryBuildsAFieldIndexOnceThenAnswersWithEveryOption() throws Exception {
+  void queryAnswersWithEveryOption() throws Exception {
     assertThat(kiln("put", "people", "{\"_id\":\"ann\",\"address\":{\"city\":\"Oslo\"},\"age\":31}").status()).isZero();
     assertThat(kiln("put", "people", "{\"_id\":\"bob\",\"address\":{\"city\":\"Bergen\"},\"age\":25}").status()).isZero();
     assertThat(kiln("put", "people", "{\"_id\":\"cy\",\"address\":{\"city\":\"Oslo\"},\"age\":47}").status()).isZero();
 
+    assertThat(kiln("index", "people", "address.city").status()).isZero();
+    assertThat(kiln("index", "people", "age").status()).isZero();
     Run first = kiln("query", "people", "address.city", "--key", "\"Oslo\"");
     assertThat(first.status()).as(first.err()).isZero();
-    assertThat(first.err()).contains("indexing address.city");
     assertThat(first.json().get("rows")).extracting(r -> r.get("id").asText()).containsExactly("ann", "cy");
 
     Run second = kiln("query", "people", "address.city", "--descending", "--limit", "1", "--include-docs");
-    assertThat(second.err()).doesNotContain("indexing");
     assertThat(second.json().get("rows")).hasSize(1);
     assertThat(second.json().get("rows").get(0).get("doc").get("age").asInt()).isEqualTo(47);
 
@@ -110,10 +110,11 @@ class KilnCliTest {
   @Test
   void aQueryKeyThatIsNotJsonIsATypedErrorWithAHint() {
     assertThat(kiln("put", "p", "{\"_id\":\"a\",\"city\":\"Oslo\"}").status()).isZero();
+    assertThat(kiln("index", "p", "city").status()).isZero();
     Run bad = kiln("query", "p", "city", "--key", "Oslo");
     assertThat(bad.status()).isNotZero();
     assertThat(bad.err()).contains("INVALID_QUERY").contains("key is not JSON").contains("needs quotes");
-    Run badPath = kiln("query", "p", "a..b");
+    Run badPath = kiln("index", "p", "a..b");
     assertThat(badPath.status()).isNotZero();
     assertThat(badPath.err()).contains("INVALID_QUERY").contains("not a field path");
   }

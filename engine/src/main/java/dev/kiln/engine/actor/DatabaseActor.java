@@ -283,6 +283,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(Changes.class, this::onChanges)
         .onCommand(DatabaseProtocol.Query.class, this::onQuery)
         .onCommand(DatabaseProtocol.DefineIndex.class, this::onDefineIndex)
+        .onCommand(DatabaseProtocol.DropIndex.class, this::onDropIndex)
+        .onCommand(DatabaseProtocol.ListIndexes.class, this::onListIndexes)
         .onCommand(DatabaseProtocol.OpenView.class, this::onOpenView)
         .onCommand(DatabaseProtocol.InView.class, this::onInView)
         .onCommand(DatabaseProtocol.CloseView.class, this::onCloseView)
@@ -436,11 +438,11 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   // ------------------------------------------------------------------ writes
 
   private Effect<Event, State> onPut(State state, Put cmd) {
-    return write(List.of(new CommitBuilder.Put(cmd.doc())), single(cmd.replyTo()));
+    return write(List.of(new CommitBuilder.Put(cmd.doc(), cmd.expected())), single(cmd.replyTo()));
   }
 
   private Effect<Event, State> onDelete(State state, Delete cmd) {
-    return write(List.of(new CommitBuilder.Delete(cmd.id())), single(cmd.replyTo()));
+    return write(List.of(new CommitBuilder.Delete(cmd.id(), cmd.expected())), single(cmd.replyTo()));
   }
 
   private Effect<Event, State> onPutAll(State state, PutAll cmd) {
@@ -458,7 +460,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       public void ok(List<CommitBuilder.Applied> applied, String clock) {
         List<WriteResult> results = new ArrayList<>(applied.size());
         for (CommitBuilder.Applied a : applied) {
-          results.add(new WriteResult(a.id(), a.seq(), clock));
+          results.add(a.toResult(clock));
         }
         replyTo.tell(StatusReply.success(new BulkResult(results, clock)));
       }
@@ -475,7 +477,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       @Override
       public void ok(List<CommitBuilder.Applied> applied, String clock) {
         CommitBuilder.Applied a = applied.get(0);
-        replyTo.tell(StatusReply.success(new WriteResult(a.id(), a.seq(), clock)));
+        replyTo.tell(StatusReply.success(a.toResult(clock)));
       }
 
       @Override
@@ -527,6 +529,14 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       }
     }
     if (!m.result().hasCommit()) {
+      // Units that succeeded without changing anything (a refresh of current indexes) are answered too.
+      String clock = state.head() == null ? null : state.head().toString();
+      for (CommitBuilder.Outcome o : m.result().outcomes()) {
+        Replier r = o.failed() ? null : pending.remove(o.writeId());
+        if (r != null) {
+          r.ok(o.applied(), clock);
+        }
+      }
       afterWritesSettled(state);
       return Effect().none();
     }
@@ -790,7 +800,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private Effect<Event, State> onGet(State state, Get cmd) {
     return read(state, null, cmd.replyTo(), (snap, src) ->
-        new DocResult(cmd.id(), DocumentReads.get(src, snap.roots(), cmd.id()), snap.clock()));
+        DocumentReads.read(src, snap.roots(), cmd.id(), snap.clock()));
   }
 
   private Effect<Event, State> onAllDocs(State state, AllDocs cmd) {
@@ -803,11 +813,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> changes(State state, Snapshot view, Changes cmd) {
-    return read(state, view, cmd.replyTo(), (snap, src) -> {
-      var changes = DocumentReads.changes(src, snap.roots(), cmd.since(), cmd.limit());
-      long last = changes.isEmpty() ? Math.max(cmd.since(), 0) : changes.get(changes.size() - 1).seq();
-      return new ChangesResult(changes, last, snap.clock());
-    });
+    return read(state, view, cmd.replyTo(), (snap, src) -> DocumentReads.changes(src, snap.roots(), cmd, snap.clock()));
   }
 
   // ------------------------------------------------------------------ query indexes
@@ -864,7 +870,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private Effect<Event, State> onDefineIndex(State state, DatabaseProtocol.DefineIndex cmd) {
     IndexDefinition def;
     try {
-      def = IndexDefinition.field(cmd.field());
+      def = IndexDefinition.field(cmd.field(), cmd.each());
     } catch (KilnException e) {
       cmd.replyTo().tell(StatusReply.error(e));
       return Effect().none();
@@ -887,6 +893,32 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       @Override
       public void ok(List<CommitBuilder.Applied> applied, String clock) {
         replyTo.tell(StatusReply.success(new DatabaseProtocol.IndexDefined(def.name(), clock)));
+      }
+
+      @Override
+      public void fail(KilnException error) {
+        replyTo.tell(StatusReply.error(error));
+      }
+    });
+  }
+
+  private Effect<Event, State> onListIndexes(State state, DatabaseProtocol.ListIndexes cmd) {
+    return read(state, null, cmd.replyTo(), (snap, src) ->
+        new DatabaseProtocol.IndexList(IndexReads.list(src, snap.roots(), settings.indexes()), snap.clock()));
+  }
+
+  /** Whether the index exists is decided in the commit (CommitBuilder.DropIndex); registered ones are refused here. */
+  private Effect<Event, State> onDropIndex(State state, DatabaseProtocol.DropIndex cmd) {
+    if (settings.indexes().get(cmd.name()) != null) {
+      cmd.fail(new KilnException(ErrorCode.INVALID_QUERY, "index '" + cmd.name() + "' is a map index registered in"
+          + " code (DatabaseSettings.withIndex), which would build it again: remove the registration, then drop it"));
+      return Effect().none();
+    }
+    ActorRef<StatusReply<DatabaseProtocol.IndexDropped>> replyTo = cmd.replyTo();
+    return write(List.of(new CommitBuilder.DropIndex(cmd.name())), new Replier() {
+      @Override
+      public void ok(List<CommitBuilder.Applied> applied, String clock) {
+        replyTo.tell(StatusReply.success(new DatabaseProtocol.IndexDropped(cmd.name(), clock)));
       }
 
       @Override
@@ -971,7 +1003,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     touchView(cmd.view());
     if (read instanceof Get g) {
       return read(state, view, g.replyTo(), (snap, src) ->
-          new DocResult(g.id(), DocumentReads.get(src, snap.roots(), g.id()), snap.clock()));
+          DocumentReads.read(src, snap.roots(), g.id(), snap.clock()));
     } else if (read instanceof AllDocs a) {
       return read(state, view, a.replyTo(), (snap, src) ->
           new AllDocsResult(DocumentReads.allDocs(src, snap.roots(), a.query()), snap.clock()));

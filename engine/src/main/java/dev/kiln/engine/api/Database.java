@@ -11,6 +11,7 @@ import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
+import dev.kiln.protocol.DatabaseProtocol.Expected;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.DatabaseProtocol.QueryResult;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
@@ -81,6 +82,16 @@ public final class Database {
     return ask(r -> new DatabaseProtocol.Put(doc, r));
   }
 
+  /**
+   * Stores the document only if it is at the {@code expected} version ({@link Expected#version}, from
+   * {@link #read} or an earlier write's {@link WriteResult#version()}) or, with {@link Expected#absent()},
+   * only if no live document has its id. Otherwise fails with {@link ErrorCode#CONFLICT} and stores
+   * nothing; the check is made in the commit, so of racing writers expecting one version one wins.
+   */
+  public CompletionStage<WriteResult> put(ObjectNode doc, Expected expected) {
+    return ask(r -> new DatabaseProtocol.Put(doc, expected, r));
+  }
+
   /** Stores a record or POJO, mapped to JSON with Jackson. */
   public CompletionStage<WriteResult> put(Object value) {
     try {
@@ -116,6 +127,16 @@ public final class Database {
     return ask(r -> new DatabaseProtocol.Delete(id, r));
   }
 
+  /** Deletes the document only if it is at the {@code expected} version; see {@link #put(ObjectNode, Expected)}. */
+  public CompletionStage<WriteResult> delete(String id, Expected expected) {
+    return ask(r -> new DatabaseProtocol.Delete(id, expected, r));
+  }
+
+  /** The live document with its {@link DatabaseProtocol.Version version} and the clock it was read at. */
+  public CompletionStage<DatabaseProtocol.DocResult> read(String id) {
+    return ask(r -> new DatabaseProtocol.Get(id, r));
+  }
+
   public CompletionStage<AllDocsResult> allDocs(AllDocsQuery query) {
     return ask(r -> new DatabaseProtocol.AllDocs(query, r));
   }
@@ -147,6 +168,28 @@ public final class Database {
    */
   public CompletionStage<DatabaseProtocol.IndexDefined> defineIndex(String field) {
     return ask(r -> new DatabaseProtocol.DefineIndex(field, r));
+  }
+
+  /**
+   * A field index on {@code field} that, with {@code each}, emits each element of an array there
+   * (so a document tagged {@code ["a","b"]} is found by {@code "a"}); named by the path, as
+   * {@link #defineIndex(String)}.
+   */
+  public CompletionStage<DatabaseProtocol.IndexDefined> defineIndex(String field, boolean each) {
+    return ask(r -> new DatabaseProtocol.DefineIndex(field, each, r));
+  }
+
+  /**
+   * Removes a stored index: later writes stop paying for it, and its blocks go at the next
+   * compaction. A map index registered in code cannot be dropped while it is registered.
+   */
+  public CompletionStage<DatabaseProtocol.IndexDropped> dropIndex(String name) {
+    return ask(r -> new DatabaseProtocol.DropIndex(name, r));
+  }
+
+  /** Every index with its size and how current it is. */
+  public CompletionStage<DatabaseProtocol.IndexList> indexes() {
+    return ask(r -> new DatabaseProtocol.ListIndexes(r));
   }
 
   /** Rows of the index named {@code index}; see {@link IndexQuery} for the options. */
