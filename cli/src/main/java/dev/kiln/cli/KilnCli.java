@@ -34,7 +34,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
     description = "Kiln, an embedded content-addressed document database.",
     subcommands = {
-        KilnCli.Put.class, PutAllCommand.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, KilnCli.Changes.class,
+        KilnCli.Put.class, PutAllCommand.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, ChangesCommand.class,
         KilnCli.Query.class, IndexCommands.Define.class, IndexCommands.List.class,
         IndexCommands.Drop.class, KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class, TortureCommand.class})
 public final class KilnCli implements Runnable {
@@ -111,6 +111,9 @@ public final class KilnCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The running Kiln, while {@link #call(Database)} runs. */
+    Kiln kiln;
+
     abstract CompletionStage<?> call(Database database);
 
     /** Whether this command may create the database; reads of one that does not exist fail instead. */
@@ -130,11 +133,14 @@ public final class KilnCli implements Runnable {
         throw new KilnException(ErrorCode.NOT_FOUND, "no database named " + db + " in " + dataDir.dataDir
             + " (a put creates one)");
       }
-      try (Kiln kiln = Kiln.start(dataDir.config())) {
-        Object answer = call(kiln.open(db)).toCompletableFuture().join();
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
-        out.flush();
+      try (Kiln started = Kiln.start(dataDir.config())) {
+        kiln = started;
+        Object answer = call(started.open(db)).toCompletableFuture().join();
+        if (answer != null) { // null: the command printed its own output
+          PrintWriter out = spec.commandLine().getOut();
+          out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
+          out.flush();
+        }
       }
       return 0;
     }
@@ -236,17 +242,6 @@ public final class KilnCli implements Runnable {
     @Override
     CompletionStage<?> call(Database database) {
       return database.allDocs(new AllDocsQuery(start, end, prefix, null, limit, descending, includeDeleted));
-    }
-  }
-
-  @Command(name = "changes", description = "List changes after a sequence number.")
-  static final class Changes extends DatabaseCommand {
-    @Option(names = "--since", defaultValue = "0") long since;
-    @Option(names = "--limit", defaultValue = "0") int limit;
-
-    @Override
-    CompletionStage<?> call(Database database) {
-      return database.changes(since, limit);
     }
   }
 

@@ -215,10 +215,17 @@ public final class Database {
     return ask(r -> new DatabaseProtocol.Changes(since, limit, r));
   }
 
+  /** One page of at most {@code limit} changes (0: all) from where {@code from} starts, with its filters. */
+  public CompletionStage<ChangesResult> changes(Feed from, int limit) {
+    return ask(r -> new DatabaseProtocol.Changes(from.since(), from.sinceClock(), limit, from.idPrefix(),
+        from.includeDocs(), r));
+  }
+
   /**
    * Every commit from now on, as it is acknowledged. The source buffers {@code bufferSize} batches
    * and then fails (a subscriber too slow to keep up learns it rather than missing changes silently);
-   * read {@link #changes} from the last sequence seen to catch up.
+   * read {@link #changes} from the last sequence seen to catch up, or use {@link #liveChanges(Feed)},
+   * which replays from a sequence and then follows.
    */
   public Source<ChangeBatch, NotUsed> liveChanges(int bufferSize) {
     return ActorSource.<ChangeBatch>actorRef(
@@ -227,6 +234,87 @@ public final class Database {
           ref.tell(new DatabaseProtocol.Subscribe(subscriber));
           return NotUsed.getInstance();
         });
+  }
+
+  /**
+   * Where a complete change feed starts and what it carries: after sequence {@code since}, or after
+   * the commit a reply's clock names ({@code sinceClock}, while the database still holds it; see
+   * {@link DatabaseProtocol.Changes}); only ids starting with {@code idPrefix} (null: all); documents
+   * when {@code includeDocs}; {@code bufferSize} commits held for a slow reader before the feed fails;
+   * {@code pageSize} changes read at a time while replaying.
+   */
+  public record Feed(long since, String sinceClock, String idPrefix, boolean includeDocs, int bufferSize, int pageSize) {
+    /** Every change after {@code since}, with documents, holding up to 1024 commits for a slow reader. */
+    public static Feed since(long since) {
+      return new Feed(since, null, null, true, 1024, 512);
+    }
+
+    public static Feed sinceClock(String clock) {
+      return new Feed(0, clock, null, true, 1024, 512);
+    }
+
+    public Feed withIdPrefix(String prefix) {
+      return new Feed(since, sinceClock, prefix, includeDocs, bufferSize, pageSize);
+    }
+
+    public Feed withIncludeDocs(boolean include) {
+      return new Feed(since, sinceClock, idPrefix, include, bufferSize, pageSize);
+    }
+
+    public Feed withBufferSize(int size) {
+      return new Feed(since, sinceClock, idPrefix, includeDocs, size, pageSize);
+    }
+
+    public Feed withPageSize(int size) {
+      if (size < 1) {
+        throw new KilnException(ErrorCode.INVALID_QUERY, "a feed's page size must be 1 or more, got " + size);
+      }
+      return new Feed(since, sinceClock, idPrefix, includeDocs, bufferSize, size);
+    }
+  }
+
+  /**
+   * Replays every change after the feed's start, then follows new commits, with no gap and no
+   * duplicate, also across compactions: each document once per change, in sequence order. The feed
+   * subscribes to new commits before it reads the first page of the replay, and drops any change
+   * whose sequence it has already passed, so a commit that lands during the replay arrives exactly
+   * once. The replay pages follow demand; commits during it wait in the feed's buffer (it fails,
+   * saying so, when more than {@code bufferSize} commits wait: resume from the last sequence seen).
+   */
+  public Source<DatabaseProtocol.Change, NotUsed> liveChanges(Feed feed) {
+    record Cursor(long since, String clock, boolean done) {}
+    Source<List<DatabaseProtocol.Change>, NotUsed> replay = Source.unfoldAsync(
+        new Cursor(feed.since(), feed.sinceClock(), false), cursor -> {
+          if (cursor.done()) {
+            return CompletableFuture.completedFuture(java.util.Optional.empty());
+          }
+          Feed page = new Feed(cursor.since(), cursor.clock(), feed.idPrefix(), feed.includeDocs(), 0, 0);
+          return changes(page, feed.pageSize()).thenApply(read -> java.util.Optional.of(org.apache.pekko.japi.Pair.create(
+              new Cursor(read.lastSeq(), null, read.changes().size() < feed.pageSize()), read.changes())));
+        });
+    Source<List<DatabaseProtocol.Change>, NotUsed> live = liveChanges(feed.bufferSize()).map(batch -> {
+      List<DatabaseProtocol.Change> kept = new ArrayList<>(batch.changes().size());
+      for (DatabaseProtocol.Change c : batch.changes()) {
+        if (feed.idPrefix() == null || c.id().startsWith(feed.idPrefix())) {
+          kept.add(feed.includeDocs() ? c : new DatabaseProtocol.Change(c.seq(), c.id(), c.deleted(), null, c.cid()));
+        }
+      }
+      return kept;
+    });
+    // concat materializes (subscribes) the live source at once and reads it only after the replay
+    return replay.concat(live).statefulMapConcat(() -> {
+      long[] last = {feed.sinceClock() == null ? feed.since() : -1};
+      return changes -> {
+        List<DatabaseProtocol.Change> out = new ArrayList<>(changes.size());
+        for (DatabaseProtocol.Change c : changes) {
+          if (c.seq() > last[0]) {
+            out.add(c);
+            last[0] = c.seq();
+          }
+        }
+        return out;
+      };
+    });
   }
 
   /** A consistent read view as of now; see {@link View}. */

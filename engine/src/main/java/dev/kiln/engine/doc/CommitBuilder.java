@@ -209,7 +209,7 @@ public final class CommitBuilder {
       bySeq.put(Keys.seq(s.seq()), new Mutation.Put(change));
       count += (s.deleted() ? 0 : 1) - (b.live() ? 1 : 0);
       blocks.add(docBlocks.get(s.block()));
-      changes.add(new Change(s.seq(), id, s.deleted(), s.doc()));
+      changes.add(new Change(s.seq(), id, s.deleted(), s.doc(), s.block().toString()));
     }
 
     TreeWrite docsWrite = ProllyTree.apply(src, base.docs(), docs);

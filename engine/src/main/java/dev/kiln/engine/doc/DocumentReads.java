@@ -140,7 +140,11 @@ public final class DocumentReads {
   /** The sequence of the commit a clock names, while this database still holds that commit block. */
   public static long sequenceOf(BlockSource src, String clock) {
     try {
-      return CommitRoots.fromBlock(src.get(Cid.parse(clock))).seq();
+      Cid commit = Cid.parse(clock);
+      if (!src.holds(commit)) { // also when a cache still has it: the answer must not depend on the cache
+        throw new MissingBlockException(commit, "no CAR of the CarLog");
+      }
+      return CommitRoots.fromBlock(src.get(commit)).seq();
     } catch (InvalidCidException | MissingBlockException | CorruptBlockException e) {
       throw new KilnException(ErrorCode.INVALID_QUERY, "clock '" + clock + "' is not a commit this database still"
           + " holds (a compaction keeps only the newest commit): resume from a sequence instead (every changes"
