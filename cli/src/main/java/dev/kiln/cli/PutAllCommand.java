@@ -35,7 +35,7 @@ import picocli.CommandLine.Parameters;
     "Store documents from NDJSON: one JSON object a line (blank lines are skipped), from FILE or - for stdin.",
     "Every line is checked before anything is stored, so a bad line stores nothing; then documents are stored "
         + "in commits of --batch. Progress goes to stderr."})
-final class PutAllCommand extends KilnCli.DatabaseCommand {
+class PutAllCommand extends KilnCli.DatabaseCommand {
   @Parameters(index = "1", paramLabel = "FILE", description = "the NDJSON input, or - for stdin")
   String input;
 

@@ -198,6 +198,21 @@ public final class DatabaseProtocol {
 
   public record Stats(ActorRef<StatusReply<DatabaseStats>> replyTo) implements Request<DatabaseStats> {}
 
+  /**
+   * Writes the database as one CARv1 file at {@code path} (on the database's machine): every block
+   * reachable from the head commit, the commit as the root. {@link ErrorCode#NOT_FOUND} before the
+   * first commit.
+   */
+  public record Export(String path, ActorRef<StatusReply<Exported>> replyTo) implements Request<Exported> {}
+
+  /**
+   * Loads an export into an empty database in one commit, whose head is the file's root. The file is
+   * refused with {@link ErrorCode#INVALID_DOCUMENT}, and nothing stored, when a block does not match
+   * its CID, the root is not a Kiln commit, or a block the commit reaches is not in the file;
+   * {@link ErrorCode#CONFLICT} when the database already has documents or indexes.
+   */
+  public record Import(String path, ActorRef<StatusReply<Imported>> replyTo) implements Request<Imported> {}
+
   /** Finishes acknowledged work and stops the database; later calls fail with {@link ErrorCode#CLOSED}. */
   public record Close(ActorRef<StatusReply<Done>> replyTo) implements Request<Done> {}
 
@@ -381,6 +396,11 @@ public final class DatabaseProtocol {
 
   /** What one commit changed, for subscribers. */
   public record ChangeBatch(List<Change> changes, String clock) implements KilnSerializable {}
+
+  /** An export: its file, root (the head commit's CID), blocks, file size and the blocks' bytes. */
+  public record Exported(String path, String root, long blocks, long fileBytes, long blockBytes) implements KilnSerializable {}
+
+  public record Imported(String root, long documents, long seq, String clock) implements KilnSerializable {}
 
   public record CompactResult(int carLogBefore, int carLogAfter, long generation, long bytesBefore, long bytesAfter)
       implements KilnSerializable {}

@@ -19,6 +19,8 @@ import dev.kiln.engine.doc.CommitRoots;
 import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.transfer.CarTransfer;
+import java.nio.file.Path;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.AllDocs;
@@ -285,6 +287,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(DatabaseProtocol.DefineIndex.class, this::onDefineIndex)
         .onCommand(DatabaseProtocol.DropIndex.class, this::onDropIndex)
         .onCommand(DatabaseProtocol.ListIndexes.class, this::onListIndexes)
+        .onCommand(DatabaseProtocol.Export.class, this::onExport)
+        .onCommand(DatabaseProtocol.Import.class, this::onImport)
         .onCommand(DatabaseProtocol.OpenView.class, this::onOpenView)
         .onCommand(DatabaseProtocol.InView.class, this::onInView)
         .onCommand(DatabaseProtocol.CloseView.class, this::onCloseView)
@@ -919,6 +923,26 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       @Override
       public void ok(List<CommitBuilder.Applied> applied, String clock) {
         replyTo.tell(StatusReply.success(new DatabaseProtocol.IndexDropped(cmd.name(), clock)));
+      }
+
+      @Override
+      public void fail(KilnException error) {
+        replyTo.tell(StatusReply.error(error));
+      }
+    });
+  }
+
+  private Effect<Event, State> onExport(State state, DatabaseProtocol.Export cmd) {
+    return read(state, null, cmd.replyTo(), (snap, src) -> CarTransfer.export(src, snap.head(), Path.of(cmd.path())));
+  }
+
+  /** The file is read and checked in the commit (CommitBuilder.Import), on the CommitActor's blocking thread. */
+  private Effect<Event, State> onImport(State state, DatabaseProtocol.Import cmd) {
+    ActorRef<StatusReply<DatabaseProtocol.Imported>> replyTo = cmd.replyTo();
+    return write(List.of(new CommitBuilder.Import(Path.of(cmd.path()))), new Replier() {
+      @Override
+      public void ok(List<CommitBuilder.Applied> applied, String clock) {
+        replyTo.tell(StatusReply.success(new DatabaseProtocol.Imported(clock, roots.docCount(), roots.seq(), clock)));
       }
 
       @Override

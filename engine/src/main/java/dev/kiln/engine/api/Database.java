@@ -325,6 +325,23 @@ public final class Database {
 
   // ------------------------------------------------------------------ maintenance
 
+  /**
+   * Writes the database as one CARv1 file: every block reachable from the head commit, with the
+   * commit as the root, readable by any IPLD tool and by {@link #importCar}.
+   */
+  public CompletionStage<DatabaseProtocol.Exported> exportCar(java.nio.file.Path file) {
+    return ask(r -> new DatabaseProtocol.Export(file.toAbsolutePath().toString(), r));
+  }
+
+  /**
+   * Loads an export into this database, which must be empty: the same documents, all-docs, indexes
+   * and head CID as the exported one. Every block is checked against its CID and the graph below
+   * the root must be complete, or nothing is stored.
+   */
+  public CompletionStage<DatabaseProtocol.Imported> importCar(java.nio.file.Path file) {
+    return ask(r -> new DatabaseProtocol.Import(file.toAbsolutePath().toString(), r));
+  }
+
   public CompletionStage<CompactResult> compact() {
     return ask(r -> new DatabaseProtocol.Compact(r));
   }

@@ -32,7 +32,7 @@ public final class CommitBuilder {
   private CommitBuilder() {}
 
   /** One operation of a request. */
-  public sealed interface Op permits Put, Delete, DefineIndex, DropIndex, RefreshIndexes {}
+  public sealed interface Op permits Put, Delete, DefineIndex, DropIndex, RefreshIndexes, Import {}
 
   /** A put; conditional when {@code expected} is not null. */
   public record Put(JsonNode doc, Expected expected) implements Op {
@@ -56,6 +56,14 @@ public final class CommitBuilder {
    * would build again); NOT_FOUND when the batch so far leaves no index of that name.
    */
   public record DropIndex(String name) implements Op {}
+
+  /**
+   * Loads an export (read and checked by {@link dev.kiln.engine.transfer.CarTransfer#load}) as the
+   * whole state of an empty database: the commit is the file's own head commit. Alone in its request;
+   * CONFLICT when the database, or this batch before it, holds anything, and for requests after it in
+   * the same batch (they are built on the old head, which the import replaces).
+   */
+  public record Import(java.nio.file.Path file) implements Op {}
 
   /** Changes no document; the commit brings every registered index current. */
   public record RefreshIndexes() implements Op {}
@@ -111,6 +119,7 @@ public final class CommitBuilder {
     Map<String, String> defined = new LinkedHashMap<>();
     java.util.Set<String> dropped = new java.util.HashSet<>();
     boolean refresh = false;
+    dev.kiln.engine.transfer.CarTransfer.Loaded imported = null;
     List<Outcome> outcomes = new ArrayList<>(units.size());
     long seq = base.seq();
 
@@ -123,8 +132,18 @@ public final class CommitBuilder {
       List<Applied> applied = new ArrayList<>(unit.ops().size());
       long unitSeq = seq;
       try {
+        if (imported != null) {
+          throw new KilnException(ErrorCode.CONFLICT, "an import replaced the database in the same commit; retry");
+        }
         for (Op op : unit.ops()) {
-          if (op instanceof Put put) {
+          if (op instanceof Import imp) {
+            boolean empty = base.seq() == 0 && base.docCount() == 0 && base.indexes().isEmpty();
+            if (unit.ops().size() != 1 || !empty || !after.isEmpty() || !defined.isEmpty() || !dropped.isEmpty()) {
+              throw new KilnException(ErrorCode.CONFLICT, "an import needs an empty database (no documents, no"
+                  + " indexes, no writes before it); nothing was stored");
+            }
+            imported = dev.kiln.engine.transfer.CarTransfer.load(imp.file());
+          } else if (op instanceof Put put) {
             DocumentCodec.Prepared p = DocumentCodec.prepare(put.doc(), maxDocBytes);
             Before b = loadBefore(src, base, p.id(), before);
             checkExpected(p.id(), put.expected(), staged.containsKey(p.id()) ? staged.get(p.id()) : after.get(p.id()), b);
@@ -180,6 +199,10 @@ public final class CommitBuilder {
       outcomes.add(new Outcome(unit.writeId(), applied, null));
     }
 
+    if (imported != null) {
+      List<Block> blocks = imported.blocks();
+      return new Result(imported.roots(), blocks.get(blocks.size() - 1), blocks, outcomes, List.of(), List.of());
+    }
     if (after.isEmpty() && defined.isEmpty() && dropped.isEmpty() && !refresh) {
       return new Result(null, null, List.of(), outcomes, List.of(), List.of());
     }
