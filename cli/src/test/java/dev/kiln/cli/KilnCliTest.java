@@ -3,12 +3,9 @@ package dev.kiln.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The command line: answers as JSON on stdout; failures say why on stderr and exit non-zero. */
 class KilnCliTest {
@@ -21,17 +18,8 @@ class KilnCliTest {
   }
 
   Run kiln(String... args) {
-    CommandLine cli = KilnCli.commandLine();
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    String[] all = new String[args.length + 2];
-    System.arraycopy(args, 0, all, 0, args.length);
-    all[args.length] = "--data-dir";
-    all[args.length + 1] = dir.toString();
-    int status = cli.execute(all);
-    return new Run(status, out.toString(), err.toString());
+    CliRun run = CliRun.kiln(dir, args);
+    return new Run(run.status(), run.out(), run.err());
   }
 
   @Test

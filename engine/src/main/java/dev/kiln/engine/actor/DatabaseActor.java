@@ -918,18 +918,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           + " code (DatabaseSettings.withIndex), which would build it again: remove the registration, then drop it"));
       return Effect().none();
     }
-    ActorRef<StatusReply<DatabaseProtocol.IndexDropped>> replyTo = cmd.replyTo();
-    return write(List.of(new CommitBuilder.DropIndex(cmd.name())), new Replier() {
-      @Override
-      public void ok(List<CommitBuilder.Applied> applied, String clock) {
-        replyTo.tell(StatusReply.success(new DatabaseProtocol.IndexDropped(cmd.name(), clock)));
-      }
-
-      @Override
-      public void fail(KilnException error) {
-        replyTo.tell(StatusReply.error(error));
-      }
-    });
+    return write(List.of(new CommitBuilder.DropIndex(cmd.name())),
+        answering(cmd.replyTo(), clock -> new DatabaseProtocol.IndexDropped(cmd.name(), clock)));
   }
 
   private Effect<Event, State> onExport(State state, DatabaseProtocol.Export cmd) {
@@ -938,18 +928,24 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   /** The file is read and checked in the commit (CommitBuilder.Import), on the CommitActor's blocking thread. */
   private Effect<Event, State> onImport(State state, DatabaseProtocol.Import cmd) {
-    ActorRef<StatusReply<DatabaseProtocol.Imported>> replyTo = cmd.replyTo();
-    return write(List.of(new CommitBuilder.Import(Path.of(cmd.path()))), new Replier() {
+    // runs once the commit is installed, so roots are the imported ones
+    return write(List.of(new CommitBuilder.Import(Path.of(cmd.path()))),
+        answering(cmd.replyTo(), clock -> new DatabaseProtocol.Imported(clock, roots.docCount(), roots.seq(), clock)));
+  }
+
+  /** A replier that answers with what {@code ok} makes of the commit's clock, or with the error. */
+  private static <T> Replier answering(ActorRef<StatusReply<T>> replyTo, java.util.function.Function<String, T> ok) {
+    return new Replier() {
       @Override
       public void ok(List<CommitBuilder.Applied> applied, String clock) {
-        replyTo.tell(StatusReply.success(new DatabaseProtocol.Imported(clock, roots.docCount(), roots.seq(), clock)));
+        replyTo.tell(StatusReply.success(ok.apply(clock)));
       }
 
       @Override
       public void fail(KilnException error) {
         replyTo.tell(StatusReply.error(error));
       }
-    });
+    };
   }
 
   private Effect<Event, State> onStats(State state, Stats cmd) {

@@ -21,26 +21,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Export to one CAR and import into an empty database: the same state, or nothing at all. */
-class CarTransferTest {
-  @TempDir Path dir;
-  Kiln kiln;
-
-  @BeforeEach
-  void start() {
-    kiln = KilnTestSupport.start(dir.resolve("data"));
-  }
-
-  @AfterEach
-  void stop() {
-    kiln.close();
-  }
-
+class CarTransferTest extends EmbeddedKilnTest {
   static ObjectNode doc(String json) throws Exception {
     return (ObjectNode) JSON.readTree(json);
   }

@@ -13,7 +13,6 @@ import dev.kiln.protocol.DatabaseProtocol.Version;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,26 +25,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Conditional writes: a write that names the version it read loses, with CONFLICT, when the document moved on. */
-class ConditionalWriteTest {
-  @TempDir Path dir;
-  Kiln kiln;
-
-  @BeforeEach
-  void start() {
-    kiln = KilnTestSupport.start(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    kiln.close();
-  }
-
+class ConditionalWriteTest extends EmbeddedKilnTest {
   static ObjectNode doc(String id, int n) {
     return JsonNodeFactory.instance.objectNode().put("_id", id).put("n", n);
   }

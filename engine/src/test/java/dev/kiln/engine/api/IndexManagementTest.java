@@ -11,28 +11,11 @@ import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import dev.kiln.protocol.DatabaseProtocol.IndexInfo;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.ErrorCode;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Indexes can be listed with their sizes, dropped, and can index the elements of an array. */
-class IndexManagementTest {
-  @TempDir Path dir;
-  Kiln kiln;
-
-  @BeforeEach
-  void start() {
-    kiln = KilnTestSupport.start(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    kiln.close();
-  }
-
+class IndexManagementTest extends EmbeddedKilnTest {
   static ObjectNode doc(String json) throws Exception {
     return (ObjectNode) JSON.readTree(json);
   }

@@ -9,7 +9,6 @@ import dev.kiln.protocol.DatabaseProtocol.Change;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,26 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.Done;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A complete change feed: replay from a sequence or a clock, then follow, with no gap and no duplicate. */
-class LiveChangesTest {
-  @TempDir Path dir;
-  Kiln kiln;
-
-  @BeforeEach
-  void start() {
-    kiln = KilnTestSupport.start(dir);
-  }
-
-  @AfterEach
-  void stop() {
-    kiln.close();
-  }
-
+class LiveChangesTest extends EmbeddedKilnTest {
   static ObjectNode doc(String id, long v) {
     return JsonNodeFactory.instance.objectNode().put("_id", id).put("v", v);
   }
