@@ -8,14 +8,14 @@ import dev.kiln.engine.api.Kiln;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import dev.kiln.testkit.TestKiln;
+import dev.kiln.testkit.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
-import dev.kiln.testkit.TestTime;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
