@@ -527,6 +527,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       }
     }
     if (!m.result().hasCommit()) {
+      // Everything the batch asked for was already stored (an index defined twice, a refresh
+      // that found every index current): its writes succeeded at the current head.
+      answerSucceeded(m.result(), currentSnapshot(state).clock());
       afterWritesSettled(state);
       return Effect().none();
     }
@@ -538,14 +541,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           roots = result.roots();
           snapshot = null;
           String clock = newState.head().toString();
-          for (CommitBuilder.Outcome o : result.outcomes()) {
-            if (!o.failed()) {
-              Replier r = pending.remove(o.writeId());
-              if (r != null) {
-                r.ok(o.applied(), clock);
-              }
-            }
-          }
+          answerSucceeded(result, clock);
           ChangeBatch batch = new ChangeBatch(result.changes(), clock);
           for (ActorRef<ChangeBatch> s : subscribers) {
             s.tell(batch);
@@ -554,6 +550,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           autoCompactIfDue(newState);
           afterWritesSettled(newState);
         });
+  }
+
+  private void answerSucceeded(CommitBuilder.Result result, String clock) {
+    for (CommitBuilder.Outcome o : result.outcomes()) {
+      if (!o.failed()) {
+        Replier r = pending.remove(o.writeId());
+        if (r != null) {
+          r.ok(o.applied(), clock);
+        }
+      }
+    }
   }
 
   private Effect<Event, State> onCommitFailed(State state, CommitFailed m) {
