@@ -78,7 +78,10 @@ public final class Database {
   // ------------------------------------------------------------------ documents
 
   public CompletionStage<WriteResult> put(ObjectNode doc) {
-    return ask(r -> new DatabaseProtocol.Put(doc, r));
+    // A private copy, taken now on the caller's thread: the message must carry a document that
+    // nobody changes afterwards, while the caller may reuse its node at once.
+    ObjectNode copy = doc == null ? null : doc.deepCopy();
+    return ask(r -> new DatabaseProtocol.Put(copy, r));
   }
 
   /** Stores a record or POJO, mapped to JSON with Jackson. */
@@ -95,12 +98,12 @@ public final class Database {
     List<ObjectNode> nodes = new ArrayList<>(docs.size());
     try {
       for (Object d : docs) {
-        nodes.add(toObject(d));
+        nodes.add(toObject(d).deepCopy()); // taken now, as for put
       }
     } catch (KilnException e) {
       return failed(e);
     }
-    return ask(r -> new DatabaseProtocol.PutAll(nodes, r));
+    return ask(r -> new DatabaseProtocol.PutAll(List.copyOf(nodes), r));
   }
 
   public CompletionStage<ObjectNode> get(String id) {
