@@ -384,11 +384,13 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         context.getLog().warn("database {}: opening failed (attempt {}), trying again in {} ms: {}", name, loadAttempts,
             delay.toMillis(), cause.getMessage());
         timers.startSingleTimer(new RetryLoad(epoch), delay.compareTo(LOAD_RETRY_MAX) > 0 ? LOAD_RETRY_MAX : delay);
+        closeCheckIfClosing();
         return Effect().unstashAll();
       }
       loadError = new KilnException(ErrorCode.CORRUPT, "database " + name + " cannot be opened: "
           + cause.getMessage(), m.error());
       context.getLog().error("database {} cannot be opened", name, m.error());
+      closeCheckIfClosing();
       return Effect().unstashAll();
     }
     loadAttempts = 0;
@@ -399,7 +401,14 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     ready = true;
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
     autoCompactIfDue(state);
+    closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
     return Effect().unstashAll();
+  }
+
+  private void closeCheckIfClosing() {
+    if (closing != null) {
+      context.getSelf().tell(new CloseCheck());
+    }
   }
 
   /** Persisting failed and the behavior restarts from the journal: fail what was in flight. */
@@ -418,6 +427,14 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       w.tell(StatusReply.error(failure));
     }
     compactionWaiters.clear();
+    if (destroying) {
+      // The Destroyed event (or a write the destroy waited for) failed: nothing was destroyed, and
+      // the database opens again from its journal.
+      closing.tell(StatusReply.error(new KilnException(ErrorCode.JOURNAL, "the journal failed while database " + name
+          + " was being destroyed; it was not destroyed and is open again")));
+      closing = null;
+      destroying = false;
+    }
     epoch++;
     ready = false;
     loadError = null;
