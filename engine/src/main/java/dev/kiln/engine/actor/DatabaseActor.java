@@ -274,6 +274,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .forAnyState()
         .onCommand(Loaded.class, this::onLoaded)
         .onCommand(RetryLoad.class, this::onRetryLoad)
+        // leases and files are kept across a journal restart: these count while loading, too
+        .onCommand(ReleaseLease.class, this::onReleaseLease)
+        .onCommand(CompactionDone.class, this::onCompactionDone)
+        .onCommand(CompactionFailed.class, this::onCompactionFailed)
+        .onCommand(ViewIdle.class, this::onViewIdle)
+        .onCommand(DeletionDone.class, this::onDeletionDone)
         .onCommand(this::notReady, this::whileLoading)
         .onCommand(Put.class, this::onPut)
         .onCommand(PutAll.class, this::onPutAll)
@@ -286,7 +292,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(DatabaseProtocol.OpenView.class, this::onOpenView)
         .onCommand(DatabaseProtocol.InView.class, this::onInView)
         .onCommand(DatabaseProtocol.CloseView.class, this::onCloseView)
-        .onCommand(ViewIdle.class, this::onViewIdle)
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Unsubscribe.class, this::onUnsubscribe)
         .onCommand(SubscriberGone.class, this::onSubscriberGone)
@@ -299,11 +304,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(Committed.class, this::onCommitted)
         .onCommand(CommitFailed.class, this::onCommitFailed)
         .onCommand(Idle.class, this::onIdle)
-        .onCommand(ReleaseLease.class, this::onReleaseLease)
-        .onCommand(CompactionDone.class, this::onCompactionDone)
-        .onCommand(CompactionFailed.class, this::onCompactionFailed)
         .onCommand(MaxWaitElapsed.class, this::onMaxWaitElapsed)
-        .onCommand(DeletionDone.class, this::onDeletionDone)
         .build();
   }
 
@@ -314,11 +315,15 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     long loadEpoch = epoch;
     List<Cid> log = state.carLog();
     Cid head = state.head();
+    Map<Cid, CarIndex> known = Map.copyOf(indexes); // opened before a journal restart: not read again
+    Set<Cid> leased = new HashSet<>();
+    pendingDeletions.forEach(d -> leased.addAll(d.cars())); // replaced, but a reader may still use them
     CompletableFuture<Loaded> load = CompletableFuture.supplyAsync(() -> {
       store.removeTempFiles();
       Map<Cid, CarIndex> opened = new LinkedHashMap<>();
       for (Cid car : log) {
-        opened.put(car, store.open(car));
+        CarIndex index = known.get(car);
+        opened.put(car, index != null ? index : store.open(car));
       }
       CommitRoots headRoots = CommitRoots.empty();
       if (head != null) {
@@ -338,6 +343,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         }
       }
       Set<Cid> named = new HashSet<>(log);
+      named.addAll(leased);
       for (Cid car : store.list()) {
         if (!named.contains(car)) {
           store.delete(car);
@@ -399,6 +405,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     roots = m.roots();
     snapshot = null;
     ready = true;
+    views.keySet().forEach(this::touchView); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
     autoCompactIfDue(state);
     closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
@@ -438,11 +445,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     epoch++;
     ready = false;
     loadError = null;
-    indexes.clear();
+    // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
+    // reader from before the restart holds is deleted. The indexes stay as a cache for the reload.
     snapshot = null;
-    leases.clear();
-    pendingDeletions.clear();
-    views.clear(); // their leases went with the old incarnation; later reads in them get a clear error
     holdingWrites = false;
     compactionRequested = false;
     compactionRunning = null;
@@ -671,11 +676,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onCompactionDone(State state, CompactionDone m) {
-    if (m.epoch() != epoch) {
-      return Effect().none(); // its CAR is an orphan now; removed at the next start
-    }
     Snapshot snap = m.snapshot();
     leases.release(snap.generation());
+    if (m.epoch() != epoch) {
+      deleteReplacedCarsWhenUnleased();
+      return Effect().none(); // its CAR is an orphan now; removed at the next start
+    }
     compactionRunning = null;
     List<Cid> replaced = new ArrayList<>();
     for (CarIndex c : snap.carLog()) {
@@ -717,10 +723,11 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onCompactionFailed(State state, CompactionFailed m) {
+    leases.release(m.snapshot().generation());
     if (m.epoch() != epoch) {
+      deleteReplacedCarsWhenUnleased();
       return Effect().none();
     }
-    leases.release(m.snapshot().generation());
     compactionRunning = null;
     KilnException error = Errors.toKiln(m.error());
     context.getLog().error("database {}: compaction failed: {}", name, error.getMessage());
@@ -767,11 +774,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return snapshot;
   }
 
+  /** Also from an older epoch: a lease taken before a journal restart is still held until released. */
   private Effect<Event, State> onReleaseLease(State state, ReleaseLease m) {
-    if (m.epoch() == epoch) {
-      leases.release(m.generation());
-      deleteReplacedCarsWhenUnleased();
-    }
+    leases.release(m.generation());
+    deleteReplacedCarsWhenUnleased();
     return Effect().none();
   }
 
@@ -1015,9 +1021,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onViewIdle(State state, ViewIdle m) {
-    if (m.epoch() == epoch) {
-      closeView(m.view());
-    }
+    closeView(m.view()); // views outlive a journal restart, and so do their ids
     return Effect().none();
   }
 

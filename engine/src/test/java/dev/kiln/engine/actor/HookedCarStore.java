@@ -23,6 +23,8 @@ import java.util.function.Predicate;
 final class HookedCarStore extends ForwardingCarStore {
   /** CARs whose write finished (durable), in order. */
   final BlockingQueue<Cid> written = new LinkedBlockingQueue<>();
+  /** CARs opened (their index read), in order. */
+  final BlockingQueue<Cid> opened = new LinkedBlockingQueue<>();
   /** CARs deleted, in order. */
   final BlockingQueue<Cid> deleted = new LinkedBlockingQueue<>();
   /** Threads that reached a closed gate, one token each. */
@@ -124,6 +126,13 @@ final class HookedCarStore extends ForwardingCarStore {
   public Block read(Cid car, Cid block, BlockLocation at) {
     pass(readGate, "read");
     return inner.read(car, block, at);
+  }
+
+  @Override
+  public CarIndex open(Cid car) {
+    CarIndex index = inner.open(car);
+    opened.add(car);
+    return index;
   }
 
   @Override
