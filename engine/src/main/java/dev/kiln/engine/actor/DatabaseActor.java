@@ -58,6 +58,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -111,6 +112,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   record ReleaseLease(long epoch, long generation) implements Command {}
 
+  /** A read ended (answered, failed, or stopped after its timeout): its lease and its slot go back. */
+  private record ReadDone(long generation) implements Command {}
+
   record CompactionDone(long epoch, Snapshot snapshot, CarIndex car) implements Command {}
 
   record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Command {}
@@ -154,6 +158,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private final Cache<Cid, Block> cache;
   private final ReplayGate gate;
   private final Executor blocking;
+  private final Executor reads;
   private final DatabaseSettings settings;
   private final ActorRef<CommitActor.Command> commitActor;
   private final ActorRef<CompactorActor.Command> compactor;
@@ -183,6 +188,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private final List<ActorRef<StatusReply<CompactResult>>> compactionWaiters = new ArrayList<>();
 
   private final Leases leases = new Leases();
+  /** Reads started and not yet ended (bounded by {@code max-pending-reads}). */
+  private int readsInFlight;
   private final List<PendingDeletion> pendingDeletions = new ArrayList<>();
   private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
   private final Map<Long, Snapshot> views = new HashMap<>();
@@ -227,6 +234,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.cache = cache;
     this.settings = settings;
     this.blocking = wiring.blocking(context);
+    this.reads = wiring.reads(context);
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
     this.commitActor = wiring.commitActor(parts);
     this.compactor = wiring.compactor(parts);
@@ -276,6 +284,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(RetryLoad.class, this::onRetryLoad)
         // leases and files are kept across a journal restart: these count while loading, too
         .onCommand(ReleaseLease.class, this::onReleaseLease)
+        .onCommand(ReadDone.class, this::onReadDone)
         .onCommand(CompactionDone.class, this::onCompactionDone)
         .onCommand(CompactionFailed.class, this::onCompactionFailed)
         .onCommand(ViewIdle.class, this::onViewIdle)
@@ -781,6 +790,13 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return Effect().none();
   }
 
+  private Effect<Event, State> onReadDone(State state, ReadDone m) {
+    readsInFlight--;
+    leases.release(m.generation());
+    deleteReplacedCarsWhenUnleased();
+    return Effect().none();
+  }
+
   /** Invariant 7: a replaced CAR goes only when no lease on an older generation can reach it. */
   private void deleteReplacedCarsWhenUnleased() {
     Iterator<PendingDeletion> it = pendingDeletions.iterator();
@@ -962,15 +978,25 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       replyTo.tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
+    if (readsInFlight >= settings.maxPendingReads()) {
+      replyTo.tell(StatusReply.error(overloaded(readsInFlight + " reads are already running or queued")));
+      return Effect().none();
+    }
     Snapshot snap = view != null ? view : currentSnapshot(state);
     leases.acquire(snap.generation());
-    long e = epoch;
+    readsInFlight++;
+    AtomicBoolean cancelled = new AtomicBoolean();
     CompletableFuture<T> work = CompletableFuture
-        .supplyAsync(() -> body.run(snap, new CarLogBlocks(store, snap, cache, true)), blocking)
-        .orTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    work.whenComplete((value, error) ->
-        replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error))));
-    context.pipeToSelf(work, (value, error) -> new ReleaseLease(e, snap.generation()));
+        .supplyAsync(() -> body.run(snap, new CarLogBlocks(store, snap, cache, true, cancelled::get)), reads);
+    // The caller is answered at the deadline; the read itself stops at its next block read, and
+    // only then gives back its lease (its CARs must stay until it no longer reads them).
+    work.copy().orTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, error) -> {
+      if (error != null && Errors.unwrap(error) instanceof java.util.concurrent.TimeoutException) {
+        cancelled.set(true);
+      }
+      replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error)));
+    });
+    context.pipeToSelf(work, (value, error) -> new ReadDone(snap.generation()));
     return Effect().none();
   }
 

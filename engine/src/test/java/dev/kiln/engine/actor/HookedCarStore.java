@@ -93,6 +93,34 @@ final class HookedCarStore extends ForwardingCarStore {
     }
   }
 
+  /** Block reads that reached the store, in order. */
+  final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+  private final List<BlockGate> blockGates = new CopyOnWriteArrayList<>();
+
+  /** Holds the first {@code count} reads of one block (each reports {@code label}) until {@link BlockGate#open}. */
+  static final class BlockGate {
+    private final String label;
+    private final Cid block;
+    private final java.util.concurrent.atomic.AtomicInteger left;
+    private final CountDownLatch latch = new CountDownLatch(1);
+
+    private BlockGate(String label, Cid block, int count) {
+      this.label = label;
+      this.block = block;
+      this.left = new java.util.concurrent.atomic.AtomicInteger(count);
+    }
+
+    void open() {
+      latch.countDown();
+    }
+  }
+
+  BlockGate holdReadsOf(String label, Cid block, int count) {
+    BlockGate g = new BlockGate(label, block, count);
+    blockGates.add(g);
+    return g;
+  }
+
   private void pass(CountDownLatch gate, String what) {
     if (gate == null || gate.getCount() == 0) {
       return;
@@ -125,6 +153,12 @@ final class HookedCarStore extends ForwardingCarStore {
   @Override
   public Block read(Cid car, Cid block, BlockLocation at) {
     pass(readGate, "read");
+    for (BlockGate g : blockGates) {
+      if (g.block.equals(block) && g.left.getAndDecrement() > 0) {
+        pass(g.latch, g.label);
+      }
+    }
+    reads.incrementAndGet();
     return inner.read(car, block, at);
   }
 
