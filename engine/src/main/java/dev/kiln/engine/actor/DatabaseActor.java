@@ -213,7 +213,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   public static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings,
       Wiring wiring) {
     return Behaviors.setup(outer -> {
-      ReplayGate gate = new ReplayGate(name, outer.getSelf());
+      ReplayGate gate = new ReplayGate(name, outer.getSelf(), settings.maxWaitingRequests());
       return Behaviors.intercept(() -> gate, Behaviors.<Command>setup(ctx -> Behaviors.withTimers(timers ->
           new DatabaseActor(name, ctx, timers, store, cache, settings, wiring, gate))));
     });
@@ -225,7 +225,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     // the CommitActor is told to start again with Reset. Pekko's default would stop them on restart,
     // leaving this actor sending to dead refs and never committing again (invariant 11).
     super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
-        .withStopChildren(false));
+        .withStopChildren(false)
+        .withStashCapacity(stashCapacity(settings))); // Pekko's default of 1,000 would drop the rest
     this.name = name;
     this.gate = gate;
     this.context = context;
@@ -250,10 +251,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return RetentionCriteria.snapshotEvery(100, 2);
   }
 
-  /** Larger than every bound of our own, so Pekko's stash never drops a write we accepted. */
+  /**
+   * Larger than every bound of our own (requests waiting, reads, writes, held writes, and room for
+   * internal messages), so Pekko's stash never drops a request the gate let in.
+   */
   @Override
   public java.util.Optional<Integer> stashCapacity() {
-    return java.util.Optional.of(settings.maxPendingWrites() * 2 + settings.maxHeldWrites() + 4096);
+    return java.util.Optional.of(stashCapacity(settings));
+  }
+
+  private static int stashCapacity(DatabaseSettings s) {
+    return s.maxWaitingRequests() + s.maxPendingReads() + s.maxPendingWrites() * 2 + s.maxHeldWrites() + 4096;
   }
 
   @Override
@@ -278,6 +286,16 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   @Override
   public CommandHandler<Command, Event, State> commandHandler() {
+    CommandHandler<Command, Event, State> table = commandTable();
+    return (state, command) -> {
+      if (isExternal(command) && !notReady(command)) {
+        gate.handled(); // taken now rather than stashed: it no longer counts as waiting
+      }
+      return table.apply(state, command);
+    };
+  }
+
+  private CommandHandler<Command, Event, State> commandTable() {
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Loaded.class, this::onLoaded)
@@ -542,7 +560,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private KilnException overloaded(String why) {
     return new KilnException(ErrorCode.OVERLOADED, "database " + name + " is overloaded: " + why
-        + "; nothing of this write was stored, retry later");
+        + "; nothing of this request was done, retry later");
   }
 
   private Effect<Event, State> onCommitted(State state, Committed m) {
