@@ -248,7 +248,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2);
+    // Events before the older kept snapshot are deleted: the journal holds at most ~300 rows per database.
+    return RetentionCriteria.snapshotEvery(100, 2).withDeleteEventsOnSnapshot();
   }
 
   /**
