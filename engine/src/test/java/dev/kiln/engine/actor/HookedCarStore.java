@@ -136,8 +136,15 @@ final class HookedCarStore extends ForwardingCarStore {
     }
   }
 
+  /** When set, the next write fails as a full disk would, before anything is written. */
+  volatile boolean failNextWrite;
+
   @Override
   public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
+    if (failNextWrite) {
+      failNextWrite = false;
+      throw new dev.kiln.engine.car.CarStoreException("hooked", "injected write failure", new java.io.IOException("disk full"));
+    }
     List<Block> all = new ArrayList<>();
     blocks.forEach(all::add);
     for (Gate g : writeGates) {
