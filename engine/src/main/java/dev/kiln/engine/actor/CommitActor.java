@@ -108,7 +108,8 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
 
   private Behavior<Command> onAppended(Appended m) {
     if (m.epoch() != epoch) {
-      return this; // leased by an incarnation that no longer exists
+      release(m.snapshot()); // for an incarnation that no longer exists; leases outlive it
+      return this;
     }
     awaitingAppend = false;
     adopt(m.snapshot());
@@ -119,6 +120,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
 
   private Behavior<Command> onRebase(Rebase m) {
     if (m.epoch() != epoch) {
+      release(m.snapshot());
       return this;
     }
     if (inFlight) {
@@ -138,7 +140,13 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
     epoch = m.epoch();
     lastWriteId = m.lastWriteId(); // writes sent before the reset were failed by the DatabaseActor
     queue.clear();
-    // Leases died with the DatabaseActor's old incarnation: drop the snapshots without releasing.
+    // Leases outlive the DatabaseActor's restart (they are about files): give ours back.
+    if (base != null) {
+      release(base);
+    }
+    if (pendingRebase != null) {
+      release(pendingRebase);
+    }
     base = null;
     pendingRebase = null;
     awaitingAppend = false;

@@ -62,6 +62,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -119,6 +120,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   record ReleaseLease(long epoch, long generation) implements Internal {}
 
+  /** A read ended (answered, failed, or stopped after its timeout): its lease and its slot go back. */
+  private record ReadDone(long generation) implements Internal {}
+
   record CompactionDone(long epoch, Snapshot snapshot, CarIndex car) implements Internal {}
 
   record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Internal {}
@@ -162,6 +166,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private final Cache<Cid, Block> cache;
   private final ReplayGate gate;
   private final Executor blocking;
+  private final Executor reads;
   private final DatabaseSettings settings;
   private final ActorRef<CommitActor.Command> commitActor;
   private final ActorRef<CompactorActor.Command> compactor;
@@ -194,6 +199,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private final Leases leases = new Leases();
   /** NONE except in the schedule explorer's tests of the explorer itself. */
   private final InjectedBug bug;
+  /** Reads started and not yet ended (bounded by {@code max-pending-reads}). */
+  private int readsInFlight;
   private final List<PendingDeletion> pendingDeletions = new ArrayList<>();
   private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
   private final Map<Long, Snapshot> views = new HashMap<>();
@@ -223,7 +230,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings,
       Wiring wiring, InjectedBug bug) {
     return Behaviors.setup(outer -> {
-      ReplayGate gate = new ReplayGate(name, outer.getSelf());
+      ReplayGate gate = new ReplayGate(name, outer.getSelf(), settings.maxWaitingRequests());
       return Behaviors.intercept(() -> gate, Behaviors.<Command>setup(ctx -> Behaviors.withTimers(timers ->
           new DatabaseActor(name, ctx, timers, store, cache, settings, wiring, gate, bug))));
     });
@@ -235,7 +242,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     // the CommitActor is told to start again with Reset. Pekko's default would stop them on restart,
     // leaving this actor sending to dead refs and never committing again (invariant 11).
     super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
-        .withStopChildren(false));
+        .withStopChildren(false)
+        .withStashCapacity(stashCapacity(settings))); // Pekko's default of 1,000 would drop the rest
     this.name = name;
     this.gate = gate;
     this.context = context;
@@ -246,6 +254,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.persistence = KilnPersistence.from(context.getSystem().settings().config());
     this.bug = bug;
     this.blocking = wiring.blocking(context);
+    this.reads = wiring.reads(context);
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
     this.commitActor = wiring.commitActor(parts);
     this.compactor = wiring.compactor(parts);
@@ -279,13 +288,21 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2);
+    // Events before the older kept snapshot are deleted: the journal holds at most ~300 rows per database.
+    return RetentionCriteria.snapshotEvery(100, 2).withDeleteEventsOnSnapshot();
   }
 
-  /** Larger than every bound of our own, so Pekko's stash never drops a write we accepted. */
+  /**
+   * Larger than every bound of our own (requests waiting, reads, writes, held writes, and room for
+   * internal messages), so Pekko's stash never drops a request the gate let in.
+   */
   @Override
   public java.util.Optional<Integer> stashCapacity() {
-    return java.util.Optional.of(settings.maxPendingWrites() * 2 + settings.maxHeldWrites() + 4096);
+    return java.util.Optional.of(stashCapacity(settings));
+  }
+
+  private static int stashCapacity(DatabaseSettings s) {
+    return s.maxWaitingRequests() + s.maxPendingReads() + s.maxPendingWrites() * 2 + s.maxHeldWrites() + 4096;
   }
 
   @Override
@@ -310,10 +327,27 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   @Override
   public CommandHandler<Command, Event, State> commandHandler() {
+    CommandHandler<Command, Event, State> table = commandTable();
+    return (state, command) -> {
+      if (isExternal(command) && !notReady(command)) {
+        gate.handled(); // taken now rather than stashed: it no longer counts as waiting
+      }
+      return table.apply(state, command);
+    };
+  }
+
+  private CommandHandler<Command, Event, State> commandTable() {
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Loaded.class, this::onLoaded)
         .onCommand(RetryLoad.class, this::onRetryLoad)
+        // leases and files are kept across a journal restart: these count while loading, too
+        .onCommand(ReleaseLease.class, this::onReleaseLease)
+        .onCommand(ReadDone.class, this::onReadDone)
+        .onCommand(CompactionDone.class, this::onCompactionDone)
+        .onCommand(CompactionFailed.class, this::onCompactionFailed)
+        .onCommand(ViewIdle.class, this::onViewIdle)
+        .onCommand(DeletionDone.class, this::onDeletionDone)
         .onCommand(this::notReady, this::whileLoading)
         .onCommand(Put.class, this::onPut)
         .onCommand(PutAll.class, this::onPutAll)
@@ -330,7 +364,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(DatabaseProtocol.OpenView.class, this::onOpenView)
         .onCommand(DatabaseProtocol.InView.class, this::onInView)
         .onCommand(DatabaseProtocol.CloseView.class, this::onCloseView)
-        .onCommand(ViewIdle.class, this::onViewIdle)
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Unsubscribe.class, this::onUnsubscribe)
         .onCommand(SubscriberGone.class, this::onSubscriberGone)
@@ -343,11 +376,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(Committed.class, this::onCommitted)
         .onCommand(CommitFailed.class, this::onCommitFailed)
         .onCommand(Idle.class, this::onIdle)
-        .onCommand(ReleaseLease.class, this::onReleaseLease)
-        .onCommand(CompactionDone.class, this::onCompactionDone)
-        .onCommand(CompactionFailed.class, this::onCompactionFailed)
         .onCommand(MaxWaitElapsed.class, this::onMaxWaitElapsed)
-        .onCommand(DeletionDone.class, this::onDeletionDone)
         .build();
   }
 
@@ -358,11 +387,15 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     long loadEpoch = epoch;
     List<Cid> log = state.carLog();
     Cid head = state.head();
+    Map<Cid, CarIndex> known = Map.copyOf(indexes); // opened before a journal restart: not read again
+    Set<Cid> leased = new HashSet<>();
+    pendingDeletions.forEach(d -> leased.addAll(d.cars())); // replaced, but a reader may still use them
     CompletableFuture<Loaded> load = CompletableFuture.supplyAsync(() -> {
       store.removeTempFiles();
       Map<Cid, CarIndex> opened = new LinkedHashMap<>();
       for (Cid car : log) {
-        opened.put(car, store.open(car));
+        CarIndex index = known.get(car);
+        opened.put(car, index != null ? index : store.open(car));
       }
       CommitRoots headRoots = CommitRoots.empty();
       if (head != null) {
@@ -382,6 +415,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         }
       }
       Set<Cid> named = new HashSet<>(log);
+      named.addAll(leased);
       for (Cid car : store.list()) {
         if (!named.contains(car)) {
           store.delete(car);
@@ -428,11 +462,13 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         context.getLog().warn("database {}: opening failed (attempt {}), trying again in {} ms: {}", name, loadAttempts,
             delay.toMillis(), cause.getMessage());
         timers.startSingleTimer(new RetryLoad(epoch), delay.compareTo(LOAD_RETRY_MAX) > 0 ? LOAD_RETRY_MAX : delay);
+        closeCheckIfClosing();
         return Effect().unstashAll();
       }
       loadError = new KilnException(ErrorCode.CORRUPT, "database " + name + " cannot be opened: "
           + cause.getMessage(), m.error());
       context.getLog().error("database {} cannot be opened", name, m.error());
+      closeCheckIfClosing();
       return Effect().unstashAll();
     }
     loadAttempts = 0;
@@ -441,9 +477,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     roots = m.roots();
     snapshot = null;
     ready = true;
+    views.keySet().forEach(this::touchView); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
     autoCompactIfDue(state);
+    closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
     return Effect().unstashAll();
+  }
+
+  private void closeCheckIfClosing() {
+    if (closing != null) {
+      context.getSelf().tell(new CloseCheck());
+    }
   }
 
   /** Persisting failed and the behavior restarts from the journal: fail what was in flight. */
@@ -462,14 +506,20 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       w.tell(StatusReply.error(failure));
     }
     compactionWaiters.clear();
+    if (destroying) {
+      // The Destroyed event (or a write the destroy waited for) failed: nothing was destroyed, and
+      // the database opens again from its journal.
+      closing.tell(StatusReply.error(new KilnException(ErrorCode.JOURNAL, "the journal failed while database " + name
+          + " was being destroyed; it was not destroyed and is open again")));
+      closing = null;
+      destroying = false;
+    }
     epoch++;
     ready = false;
     loadError = null;
-    indexes.clear();
+    // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
+    // reader from before the restart holds is deleted. The indexes stay as a cache for the reload.
     snapshot = null;
-    leases.clear();
-    pendingDeletions.clear();
-    views.clear(); // their leases went with the old incarnation; later reads in them get a clear error
     holdingWrites = false;
     compactionRequested = false;
     compactionRunning = null;
@@ -555,7 +605,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private KilnException overloaded(String why) {
     return new KilnException(ErrorCode.OVERLOADED, "database " + name + " is overloaded: " + why
-        + "; nothing of this write was stored, retry later");
+        + "; nothing of this request was done, retry later");
   }
 
   private Effect<Event, State> onCommitted(State state, Committed m) {
@@ -571,14 +621,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       }
     }
     if (!m.result().hasCommit()) {
-      // Units that succeeded without changing anything (a refresh of current indexes) are answered too.
-      String clock = state.head() == null ? null : state.head().toString();
-      for (CommitBuilder.Outcome o : m.result().outcomes()) {
-        Replier r = o.failed() ? null : pending.remove(o.writeId());
-        if (r != null) {
-          r.ok(o.applied(), clock);
-        }
-      }
+      // Everything the batch asked for was already stored (an index defined twice, a refresh
+      // that found every index current): its writes succeeded at the current head.
+      answerSucceeded(m.result(), state.head() == null ? null : state.head().toString());
       afterWritesSettled(state);
       return Effect().none();
     }
@@ -590,14 +635,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           roots = result.roots();
           snapshot = null;
           String clock = newState.head().toString();
-          for (CommitBuilder.Outcome o : result.outcomes()) {
-            if (!o.failed()) {
-              Replier r = pending.remove(o.writeId());
-              if (r != null) {
-                r.ok(o.applied(), clock);
-              }
-            }
-          }
+          answerSucceeded(result, clock);
           ChangeBatch batch = new ChangeBatch(result.changes(), clock);
           for (ActorRef<ChangeBatch> s : subscribers) {
             s.tell(batch);
@@ -606,6 +644,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           autoCompactIfDue(newState);
           afterWritesSettled(newState);
         });
+  }
+
+  private void answerSucceeded(CommitBuilder.Result result, String clock) {
+    for (CommitBuilder.Outcome o : result.outcomes()) {
+      if (!o.failed()) {
+        Replier r = pending.remove(o.writeId());
+        if (r != null) {
+          r.ok(o.applied(), clock);
+        }
+      }
+    }
   }
 
   private Effect<Event, State> onCommitFailed(State state, CommitFailed m) {
@@ -699,11 +748,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onCompactionDone(State state, CompactionDone m) {
-    if (m.epoch() != epoch) {
-      return Effect().none(); // its CAR is an orphan now; removed at the next start
-    }
     Snapshot snap = m.snapshot();
     leases.release(snap.generation());
+    if (m.epoch() != epoch) {
+      deleteReplacedCarsWhenUnleased();
+      return Effect().none(); // its CAR is an orphan now; removed at the next start
+    }
     compactionRunning = null;
     List<Cid> replaced = new ArrayList<>();
     for (CarIndex c : snap.carLog()) {
@@ -745,10 +795,11 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onCompactionFailed(State state, CompactionFailed m) {
+    leases.release(m.snapshot().generation());
     if (m.epoch() != epoch) {
+      deleteReplacedCarsWhenUnleased();
       return Effect().none();
     }
-    leases.release(m.snapshot().generation());
     compactionRunning = null;
     KilnException error = Errors.toKiln(m.error());
     context.getLog().error("database {}: compaction failed: {}", name, error.getMessage());
@@ -795,11 +846,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return snapshot;
   }
 
+  /** Also from an older epoch: a lease taken before a journal restart is still held until released. */
   private Effect<Event, State> onReleaseLease(State state, ReleaseLease m) {
-    if (m.epoch() == epoch) {
-      leases.release(m.generation());
-      deleteReplacedCarsWhenUnleased();
-    }
+    leases.release(m.generation());
+    deleteReplacedCarsWhenUnleased();
+    return Effect().none();
+  }
+
+  private Effect<Event, State> onReadDone(State state, ReadDone m) {
+    readsInFlight--;
+    leases.release(m.generation());
+    deleteReplacedCarsWhenUnleased();
     return Effect().none();
   }
 
@@ -1022,15 +1079,25 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       replyTo.tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
+    if (readsInFlight >= settings.maxPendingReads()) {
+      replyTo.tell(StatusReply.error(overloaded(readsInFlight + " reads are already running or queued")));
+      return Effect().none();
+    }
     Snapshot snap = view != null ? view : currentSnapshot(state);
     leases.acquire(snap.generation());
-    long e = epoch;
+    readsInFlight++;
+    AtomicBoolean cancelled = new AtomicBoolean();
     CompletableFuture<T> work = CompletableFuture
-        .supplyAsync(() -> body.run(snap, new CarLogBlocks(store, snap, cache, true)), blocking)
-        .orTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    work.whenComplete((value, error) ->
-        replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error))));
-    context.pipeToSelf(work, (value, error) -> new ReleaseLease(e, snap.generation()));
+        .supplyAsync(() -> body.run(snap, new CarLogBlocks(store, snap, cache, true, cancelled::get)), reads);
+    // The caller is answered at the deadline; the read itself stops at its next block read, and
+    // only then gives back its lease (its CARs must stay until it no longer reads them).
+    work.copy().orTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, error) -> {
+      if (error != null && Errors.unwrap(error) instanceof java.util.concurrent.TimeoutException) {
+        cancelled.set(true);
+      }
+      replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error)));
+    });
+    context.pipeToSelf(work, (value, error) -> new ReadDone(snap.generation()));
     return Effect().none();
   }
 
@@ -1081,9 +1148,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onViewIdle(State state, ViewIdle m) {
-    if (m.epoch() == epoch) {
-      closeView(m.view());
-    }
+    closeView(m.view()); // views outlive a journal restart, and so do their ids
     return Effect().none();
   }
 

@@ -31,6 +31,14 @@ public interface Wiring {
 
   ActorRef<CompactorActor.Command> compactor(Parts parts);
 
+  /**
+   * Where reads run: {@code kiln.read-dispatcher}, threads of their own, so that reads cannot starve
+   * the commits and compactions of {@link #blocking}.
+   */
+  default Executor reads(ActorContext<DatabaseProtocol.Command> context) {
+    return context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("kiln.read-dispatcher"));
+  }
+
   /** Spawns the real children. */
   static Wiring children() {
     return new Wiring() {

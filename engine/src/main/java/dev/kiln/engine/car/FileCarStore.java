@@ -87,9 +87,29 @@ public final class FileCarStore implements CarStore {
     this.readHooks = readHooks;
     this.maxOpenChannels = maxOpenChannels;
     try {
-      Files.createDirectories(this.dir);
+      createDirectoriesDurably(this.dir);
     } catch (IOException e) {
       throw new CarStoreException(this.dir.toString(), "cannot create the CAR directory", e);
+    }
+  }
+
+  /** Creates the missing directories top-down, fsyncing the parent of each, so they survive a crash. */
+  private void createDirectoriesDurably(Path target) throws IOException {
+    java.util.ArrayDeque<Path> missing = new java.util.ArrayDeque<>();
+    for (Path p = target; p != null && !Files.isDirectory(p); p = p.getParent()) {
+      missing.push(p);
+    }
+    for (Path p : missing) {
+      try {
+        Files.createDirectory(p);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        if (!Files.isDirectory(p)) {
+          throw e;
+        } // made by someone else meanwhile: its entry still needs the fsync below
+      }
+      if (fsync && p.getParent() != null) {
+        fsyncDirectory(p.getParent());
+      }
     }
   }
 
@@ -541,9 +561,14 @@ public final class FileCarStore implements CarStore {
   }
 
   private void fsyncDirectory() throws IOException {
-    try (FileChannel channel = hooks.opened(dir, FileChannel.open(dir, StandardOpenOption.READ))) {
+    fsyncDirectory(dir);
+  }
+
+  private void fsyncDirectory(Path d) throws IOException {
+    try (FileChannel channel = hooks.opened(d, FileChannel.open(d, StandardOpenOption.READ))) {
       channel.force(true);
     }
+    hooks.directorySynced(d);
   }
 
   private List<Path> files() {
@@ -618,5 +643,8 @@ public final class FileCarStore implements CarStore {
 
     /** Runs after the temp file is complete (and fsynced) and before it takes its final name. */
     default void beforeMove(Path temp, Path target) throws IOException {}
+
+    /** Runs after a directory was fsynced (so that a new entry in it survives a crash). */
+    default void directorySynced(Path dir) {}
   }
 }

@@ -23,6 +23,8 @@ import java.util.function.Predicate;
 final class HookedCarStore extends ForwardingCarStore {
   /** CARs whose write finished (durable), in order. */
   final BlockingQueue<Cid> written = new LinkedBlockingQueue<>();
+  /** CARs opened (their index read), in order. */
+  final BlockingQueue<Cid> opened = new LinkedBlockingQueue<>();
   /** CARs deleted, in order. */
   final BlockingQueue<Cid> deleted = new LinkedBlockingQueue<>();
   /** CARs deleted while deletes were {@link #forbidDeletes() forbidden}: each one breaks a promise. */
@@ -113,6 +115,34 @@ final class HookedCarStore extends ForwardingCarStore {
     }
   }
 
+  /** Block reads that reached the store, in order. */
+  final java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+  private final List<BlockGate> blockGates = new CopyOnWriteArrayList<>();
+
+  /** Holds the first {@code count} reads of one block (each reports {@code label}) until {@link BlockGate#open}. */
+  static final class BlockGate {
+    private final String label;
+    private final Cid block;
+    private final java.util.concurrent.atomic.AtomicInteger left;
+    private final CountDownLatch latch = new CountDownLatch(1);
+
+    private BlockGate(String label, Cid block, int count) {
+      this.label = label;
+      this.block = block;
+      this.left = new java.util.concurrent.atomic.AtomicInteger(count);
+    }
+
+    void open() {
+      latch.countDown();
+    }
+  }
+
+  BlockGate holdReadsOf(String label, Cid block, int count) {
+    BlockGate g = new BlockGate(label, block, count);
+    blockGates.add(g);
+    return g;
+  }
+
   private void pass(CountDownLatch gate, String what) {
     if (gate == null || gate.getCount() == 0) {
       return;
@@ -128,8 +158,15 @@ final class HookedCarStore extends ForwardingCarStore {
     }
   }
 
+  /** When set, the next write fails as a full disk would, before anything is written. */
+  volatile boolean failNextWrite;
+
   @Override
   public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
+    if (failNextWrite) {
+      failNextWrite = false;
+      throw new dev.kiln.engine.car.CarStoreException("hooked", "injected write failure", new java.io.IOException("disk full"));
+    }
     List<Block> all = new ArrayList<>();
     blocks.forEach(all::add);
     for (Gate g : writeGates) {
@@ -149,7 +186,20 @@ final class HookedCarStore extends ForwardingCarStore {
       throw new dev.kiln.engine.car.CarStoreException(car.toString(), "injected read failure",
           new java.io.IOException("injected"));
     }
+    for (BlockGate g : blockGates) {
+      if (g.block.equals(block) && g.left.getAndDecrement() > 0) {
+        pass(g.latch, g.label);
+      }
+    }
+    reads.incrementAndGet();
     return inner.read(car, block, at);
+  }
+
+  @Override
+  public CarIndex open(Cid car) {
+    CarIndex index = inner.open(car);
+    opened.add(car);
+    return index;
   }
 
   @Override

@@ -924,6 +924,11 @@ final class ScheduleExplorer {
         public Executor blocking(ActorContext<DatabaseProtocol.Command> context) {
           return databaseWork;
         }
+
+        @Override
+        public Executor reads(ActorContext<DatabaseProtocol.Command> context) {
+          return databaseWork;
+        }
       };
       int before = s.tasks.count();
       ref = kit.spawn(DatabaseActor.create(s.name, s.store, s.cache, settings, wiring, s.bug), s.name + "-" + System.nanoTime());
