@@ -117,6 +117,8 @@ class ProtocolSerializationTest {
       return 2.5;
     } else if (raw == Cid.class) {
       return Cid.dagCbor(new byte[] {(byte) 0xa0});
+    } else if (raw == DatabaseProtocol.Version.class) { // its text form is <seq>-<cid>, checked when read
+      return new DatabaseProtocol.Version(7, Cid.dagCbor(new byte[] {(byte) 0xa0}).toString());
     } else if (raw == ActorRef.class) {
       return testKit.createTestProbe().getRef();
     } else if (raw == com.fasterxml.jackson.databind.JsonNode.class

@@ -93,9 +93,16 @@ class ShippedSetupInvariantsTest {
     }
   }
 
+  /** The CAR files of the database; every other file there must be the block index of one of them. */
   private List<Path> carFiles() throws IOException {
+    List<Path> all;
     try (Stream<Path> files = Files.list(dir.resolve("shipped").resolve("cars"))) {
-      return files.toList();
+      all = files.toList();
     }
+    List<Path> cars = all.stream().filter(f -> f.getFileName().toString().endsWith(".car")).toList();
+    assertThat(all).as("files beside the CARs: only their index files")
+        .containsExactlyInAnyOrderElementsOf(Stream.concat(cars.stream(), cars.stream().map(
+            car -> car.resolveSibling(car.getFileName().toString().replaceFirst("\\.car$", ".idx")))).toList());
+    return cars;
   }
 }
