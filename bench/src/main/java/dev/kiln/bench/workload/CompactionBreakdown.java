@@ -1,5 +1,6 @@
 package dev.kiln.bench.workload;
 
+import dev.kiln.engine.block.BlockGraph;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.kiln.engine.actor.CompactorActor;
 import dev.kiln.engine.block.Block;
@@ -59,7 +60,7 @@ final class CompactionBreakdown {
       for (int r = 0; r < runs; r++) {
         var cache = Caffeine.newBuilder().maximumSize(1).<Cid, Block>build();
         long t0 = System.nanoTime();
-        blocks = CompactorActor.reachable(new CarLogBlocks(store, snap, cache, false), head);
+        blocks = BlockGraph.reachable(new CarLogBlocks(store, snap, cache, false), head);
         walk = Math.min(walk, ms(t0));
 
         // The walk's reads and decoding, each alone over the same blocks (where each block is
@@ -94,7 +95,7 @@ final class CompactionBreakdown {
         reads = Math.min(reads, ms(t0));
         t0 = System.nanoTime();
         for (Block b : blocks) {
-          if (CompactorActor.mayHaveLinks(b)) {
+          if (BlockGraph.mayHaveLinks(b)) {
             b.decode();
           }
         }

@@ -28,14 +28,14 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * it last, and starts the next batch only after the DatabaseActor says the previous CAR is in the
  * journal ({@link Appended}), so commits never build on a CAR the journal does not hold.
  *
- * <p>When nothing is queued or in flight it reports {@link DatabaseActor.Idle} with the id of the
+ * <p>When nothing is queued or in flight it reports {@link Internal.Idle} with the id of the
  * last write it was given; the DatabaseActor compares that id with the newest it sent.
  */
 public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
 
   public interface Command {}
 
-  /** A write request, numbered by the DatabaseActor. */
+  /** A write request, numbered by the Internal. */
   public record Submit(long epoch, CommitBuilder.Unit unit) implements Command {}
 
   /** The previous commit is in the journal; build the next one on {@code snapshot} (leased for us). */
@@ -164,12 +164,12 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
       pendingRebase = null;
     }
     if (m.error() != null) {
-      database.tell(new DatabaseActor.CommitFailed(epoch, writeIds(m.units()), m.error()));
+      database.tell(new Internal.CommitFailed(epoch, writeIds(m.units()), m.error()));
     } else {
       for (String warning : m.result().warnings()) {
         context.getLog().warn(warning);
       }
-      database.tell(new DatabaseActor.Committed(epoch, m.result(), m.car()));
+      database.tell(new Internal.Committed(epoch, m.result(), m.car()));
       awaitingAppend = m.result().hasCommit();
     }
     startBatchIfFree();
@@ -208,7 +208,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
 
   private void reportIdleIfIdle() {
     if (!inFlight && !awaitingAppend && queue.isEmpty() && base != null) {
-      database.tell(new DatabaseActor.Idle(epoch, lastWriteId));
+      database.tell(new Internal.Idle(epoch, lastWriteId));
     }
   }
 
@@ -220,7 +220,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
   }
 
   private void release(Snapshot snapshot) {
-    database.tell(new DatabaseActor.ReleaseLease(epoch, snapshot.generation()));
+    database.tell(new Internal.ReleaseLease(epoch, snapshot.generation()));
   }
 
   private static List<Long> writeIds(List<CommitBuilder.Unit> units) {

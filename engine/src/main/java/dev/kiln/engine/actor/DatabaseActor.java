@@ -19,6 +19,21 @@ import dev.kiln.engine.doc.CommitRoots;
 import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.actor.Internal.CloseCheck;
+import dev.kiln.engine.actor.Internal.CommitFailed;
+import dev.kiln.engine.actor.Internal.Committed;
+import dev.kiln.engine.actor.Internal.CompactionDone;
+import dev.kiln.engine.actor.Internal.CompactionFailed;
+import dev.kiln.engine.actor.Internal.DeletionDone;
+import dev.kiln.engine.actor.Internal.DestroyDone;
+import dev.kiln.engine.actor.Internal.Idle;
+import dev.kiln.engine.actor.Internal.Loaded;
+import dev.kiln.engine.actor.Internal.MaxWaitElapsed;
+import dev.kiln.engine.actor.Internal.ReadDone;
+import dev.kiln.engine.actor.Internal.ReleaseLease;
+import dev.kiln.engine.actor.Internal.RetryLoad;
+import dev.kiln.engine.actor.Internal.SubscriberGone;
+import dev.kiln.engine.actor.Internal.ViewIdle;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.AllDocs;
@@ -98,45 +113,6 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * </ul>
  */
 public final class DatabaseActor extends EventSourcedBehavior<Command, Event, State> {
-
-  // ------------------------------------------------------------------ internal protocol
-
-  /** The CommitActor wrote a CAR (or found nothing to commit: {@code car} is null). */
-  record Committed(long epoch, CommitBuilder.Result result, CarIndex car) implements Command {}
-
-  /** A batch failed before anything was appended (a storage error); none of it was stored. */
-  record CommitFailed(long epoch, List<Long> writeIds, Throwable error) implements Command {}
-
-  /** Nothing is queued or in flight in the CommitActor; the last write it was given is {@code lastWriteId}. */
-  record Idle(long epoch, long lastWriteId) implements Command {}
-
-  record ReleaseLease(long epoch, long generation) implements Command {}
-
-  /** A read ended (answered, failed, or stopped after its timeout): its lease and its slot go back. */
-  private record ReadDone(long generation) implements Command {}
-
-  record CompactionDone(long epoch, Snapshot snapshot, CarIndex car) implements Command {}
-
-  record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Command {}
-
-  private record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Throwable error) implements Command {}
-
-  /** A timer's message (package-private so that the schedule explorer can fire it). */
-  record MaxWaitElapsed(long epoch, long request) implements Command {}
-
-  /** Open again after a storage failure while opening. */
-  private record RetryLoad(long epoch) implements Command {}
-
-  private record DeletionDone(long epoch, List<Cid> cars, Throwable error) implements Command {}
-
-  private record SubscriberGone(ActorRef<ChangeBatch> subscriber) implements Command {}
-
-  private record CloseCheck() implements Command {}
-
-  /** A timer's message (package-private so that the schedule explorer can fire it). */
-  record ViewIdle(long epoch, long view) implements Command {}
-
-  private record DestroyDone(long epoch, Throwable error) implements Command {}
 
   /** How to answer one write request once its fate is known. */
   private interface Replier {
@@ -1183,7 +1159,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   static boolean isExternal(Command command) {
-    return command.getClass().getEnclosingClass() == DatabaseProtocol.class;
+    return !(command instanceof Internal);
   }
 
 

@@ -78,7 +78,7 @@ class Invariant07DeleteOnlyUnleasedTest {
     CompletableFuture<DocResult> slowRead = db.client.get("a");
     assertThat(store.waiting.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("read");
 
-    db.ref.tell(new DatabaseActor.CompactionDone(db.epoch, compact.snapshot(), compacted));
+    db.ref.tell(new Internal.CompactionDone(db.epoch, compact.snapshot(), compacted));
     assertThat(await(compaction).carLogAfter()).isEqualTo(1);
     Snapshot older = db.adoptKeepingLease(db.commits.expectMessageClass(CommitActor.Rebase.class, WAIT).snapshot());
 
