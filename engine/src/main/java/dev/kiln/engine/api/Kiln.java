@@ -5,7 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import dev.kiln.engine.actor.DatabaseActor;
-import dev.kiln.engine.actor.DatabaseSettings;
+import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.car.FileCarStore;

@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.block.BlockGraph;
 import static dev.kiln.engine.actor.InvariantKit.WAIT;
 import static dev.kiln.engine.actor.InvariantKit.await;

@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
