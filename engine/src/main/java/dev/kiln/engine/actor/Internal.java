@@ -1,8 +1,8 @@
 package dev.kiln.engine.actor;
 
 import dev.kiln.engine.car.CarIndex;
-import dev.kiln.engine.doc.CommitBuilder;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitBuilder;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.engine.storage.Snapshot;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;

@@ -1,5 +1,6 @@
 package dev.kiln.engine.doc;
 
+import dev.kiln.engine.commit.CommitRoots;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.block.BlockSource;
 import dev.kiln.engine.tree.Entry;

@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.MemoryCarStore;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.engine.doc.DocumentCodec;
 import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.storage.Snapshot;

@@ -7,7 +7,7 @@ import static dev.kiln.engine.actor.InvariantKit.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.engine.car.MemoryCarStore;
-import dev.kiln.engine.doc.CommitBuilder;
+import dev.kiln.engine.commit.CommitBuilder;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import dev.kiln.protocol.DatabaseProtocol.DocRow;

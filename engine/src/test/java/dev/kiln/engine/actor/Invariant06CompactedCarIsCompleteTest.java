@@ -9,7 +9,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.MemoryCarStore;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.storage.Snapshot;

@@ -10,7 +10,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
-import dev.kiln.engine.doc.CommitBuilder;
+import dev.kiln.engine.commit.CommitBuilder;
 import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.storage.Snapshot;
 import dev.kiln.protocol.Cid;

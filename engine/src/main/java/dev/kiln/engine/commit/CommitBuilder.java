@@ -1,5 +1,8 @@
-package dev.kiln.engine.doc;
+package dev.kiln.engine.commit;
 
+import dev.kiln.engine.doc.Keys;
+import dev.kiln.engine.doc.DocumentIds;
+import dev.kiln.engine.doc.DocumentCodec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.block.Block;
