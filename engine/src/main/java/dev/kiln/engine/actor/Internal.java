@@ -3,7 +3,7 @@ package dev.kiln.engine.actor;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.commit.CommitBuilder;
 import dev.kiln.engine.commit.CommitRoots;
-import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;

@@ -1,4 +1,4 @@
-package dev.kiln.engine.storage;
+package dev.kiln.engine.snapshot;
 
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.commit.CommitRoots;
