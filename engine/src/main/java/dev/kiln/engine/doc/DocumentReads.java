@@ -24,7 +24,7 @@ public final class DocumentReads {
   /** The live document, or NOT_FOUND. */
   public static ObjectNode get(BlockSource src, CommitRoots roots, String id) {
     DocumentIds.validate(id);
-    Object cid = ProllyTree.get(src, roots.docs(), Keys.id(id));
+    Object cid = ProllyTree.get(src, roots.docs(), DocumentKeys.id(id));
     ObjectNode doc = cid == null ? null : DocumentCodec.toJson(src.get((Cid) cid));
     if (doc == null) {
       throw new KilnException(ErrorCode.NOT_FOUND, "no document with id " + id
@@ -42,7 +42,7 @@ public final class DocumentReads {
     if (q.keys() != null) {
       for (String id : q.keys()) {
         DocumentIds.validate(id);
-        Object cid = ProllyTree.get(src, roots.docs(), Keys.id(id));
+        Object cid = ProllyTree.get(src, roots.docs(), DocumentKeys.id(id));
         if (cid != null) {
           addRow(src, id, (Cid) cid, q.includeDeleted(), rows);
         }
@@ -59,11 +59,11 @@ public final class DocumentReads {
           + (q.descending() ? "descending" : "ascending") + " scan: " + q.start() + " .. " + q.end());
     }
     ScanOptions opts = ScanOptions.all().start(bound(q.start())).end(bound(q.end()))
-        .prefix(q.prefix() == null ? null : Keys.id(q.prefix())).descending(q.descending());
+        .prefix(q.prefix() == null ? null : DocumentKeys.id(q.prefix())).descending(q.descending());
     Iterator<Entry> it = ProllyTree.scan(src, roots.docs(), opts);
     while (it.hasNext() && (q.limit() == 0 || rows.size() < q.limit())) {
       Entry e = it.next();
-      addRow(src, Keys.id(e.key()), (Cid) e.value(), q.includeDeleted(), rows);
+      addRow(src, DocumentKeys.id(e.key()), (Cid) e.value(), q.includeDeleted(), rows);
     }
     return rows;
   }
@@ -79,7 +79,7 @@ public final class DocumentReads {
   }
 
   private static byte[] bound(String id) {
-    return id == null ? null : Keys.id(id);
+    return id == null ? null : DocumentKeys.id(id);
   }
 
   /** Each document changed after {@code since}, in sequence order, with its latest state. */
@@ -89,14 +89,14 @@ public final class DocumentReads {
           + since + " limit=" + limit);
     }
     List<Change> out = new ArrayList<>();
-    ScanOptions opts = ScanOptions.all().start(Keys.seq(since + 1));
+    ScanOptions opts = ScanOptions.all().start(DocumentKeys.seq(since + 1));
     Iterator<Entry> it = ProllyTree.scan(src, roots.bySeq(), opts);
     while (it.hasNext() && (limit == 0 || out.size() < limit)) {
       Entry e = it.next();
       Map<?, ?> v = (Map<?, ?>) e.value();
       boolean deleted = Boolean.TRUE.equals(v.get("del"));
       ObjectNode doc = deleted ? null : DocumentCodec.toJson(src.get((Cid) v.get("doc")));
-      out.add(new Change(Keys.seq(e.key()), (String) v.get("id"), deleted, doc));
+      out.add(new Change(DocumentKeys.seq(e.key()), (String) v.get("id"), deleted, doc));
     }
     return out;
   }
