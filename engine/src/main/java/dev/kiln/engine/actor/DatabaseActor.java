@@ -266,7 +266,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   public CommandHandler<Command, Event, State> commandHandler() {
     CommandHandler<Command, Event, State> table = commandTable();
     return (state, command) -> {
-      if (isExternal(command) && !notReady(command)) {
+      if (Internal.isRequest(command) && !notReady(command)) {
         gate.handled(); // taken now rather than stashed: it no longer counts as waiting
       }
       return table.apply(state, command);
@@ -364,7 +364,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> whileLoading(State state, Command command) {
-    if (isExternal(command)) {
+    if (Internal.isRequest(command)) {
       return Effect().stash();
     }
     return Effect().none(); // internal messages of an older incarnation
@@ -1017,7 +1017,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (view == null) {
       KilnException gone = new KilnException(ErrorCode.INVALID_QUERY, "view " + cmd.view()
           + " is not open (closed, idle past kiln.view-idle-timeout, or from before a restart)");
-      replyError(read, gone);
+      Internal.replyError(read, gone);
       return Effect().none();
     }
     touchView(cmd.view());
@@ -1032,7 +1032,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     } else if (read instanceof DatabaseProtocol.Query q) {
       return query(state, view, q);
     }
-    replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs, changes and query run in a view, not "
+    Internal.replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs, changes and query run in a view, not "
         + read.getClass().getSimpleName()));
     return Effect().none();
   }
@@ -1058,15 +1058,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       leases.release(snap.generation());
       deleteReplacedCarsWhenUnleased();
     }
-  }
-
-  /** Answers a request of any kind with an error (for requests that arrive wrapped or too early). */
-  static void replyError(Command command, KilnException error) {
-    if (command instanceof DatabaseProtocol.InView v) {
-      replyError(v.read(), error);
-    } else if (command instanceof DatabaseProtocol.Request<?> r) {
-      r.fail(error);
-    } // subscriptions and view closes: nothing to answer
   }
 
   // ------------------------------------------------------------------ subscriptions
@@ -1159,9 +1150,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return new KilnException(ErrorCode.CLOSED, "database " + name + " is closed");
   }
 
-  static boolean isExternal(Command command) {
-    return !(command instanceof Internal);
-  }
 
 
 }

@@ -55,4 +55,18 @@ sealed interface Internal extends DatabaseProtocol.Command {
   record ViewIdle(long epoch, long view) implements Internal {}
 
   record DestroyDone(long epoch, Throwable error) implements Internal {}
+
+  /** A client's message (a request, a subscription, a view close), as opposed to an internal one. */
+  static boolean isRequest(DatabaseProtocol.Command command) {
+    return !(command instanceof Internal);
+  }
+
+  /** Answers a request of any kind with an error (for requests that arrive wrapped or too early). */
+  static void replyError(DatabaseProtocol.Command command, dev.kiln.protocol.KilnException error) {
+    if (command instanceof DatabaseProtocol.InView v) {
+      replyError(v.read(), error);
+    } else if (command instanceof DatabaseProtocol.Request<?> r) {
+      r.fail(error);
+    } // subscriptions and view closes: nothing to answer
+  }
 }
