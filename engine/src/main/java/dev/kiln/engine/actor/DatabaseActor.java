@@ -124,7 +124,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private record HeldWrite(List<CommitBuilder.Op> ops, Replier replier) {}
 
-  private record PendingDeletion(long generation, List<Cid> cars) {}
 
   // ------------------------------------------------------------------ wiring
 
@@ -164,13 +163,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private Snapshot compactionRunning;
   private final List<ActorRef<StatusReply<CompactResult>>> compactionWaiters = new ArrayList<>();
 
-  private final Leases leases = new Leases();
-  /** Reads started and not yet ended (bounded by {@code max-pending-reads}). */
-  private int readsInFlight;
-  private final List<PendingDeletion> pendingDeletions = new ArrayList<>();
+  /** Leases, views, reads in flight and replaced CARs waiting for their readers. */
+  private final SnapshotLeases leases;
   private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
-  private final Map<Long, Snapshot> views = new HashMap<>();
-  private long lastViewId;
   private ActorRef<StatusReply<Done>> closing;
   private boolean destroying;
 
@@ -213,6 +208,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.settings = settings;
     this.blocking = wiring.blocking(context);
     this.reads = wiring.reads(context);
+    this.leases = new SnapshotLeases(new DatabaseContext(name, context, timers, store, cache, blocking, reads, settings),
+        () -> epoch, indexes::containsKey);
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
     this.commitActor = wiring.commitActor(parts);
     this.compactor = wiring.compactor(parts);
@@ -322,7 +319,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     Cid head = state.head();
     Map<Cid, CarIndex> known = Map.copyOf(indexes); // opened before a journal restart: not read again
     Set<Cid> leased = new HashSet<>();
-    pendingDeletions.forEach(d -> leased.addAll(d.cars())); // replaced, but a reader may still use them
+    leased.addAll(leases.replacedButLeasable()); // replaced, but a reader may still use them
     CompletableFuture<Loaded> load = CompletableFuture.supplyAsync(() -> {
       store.removeTempFiles();
       Map<Cid, CarIndex> opened = new LinkedHashMap<>();
@@ -410,7 +407,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     roots = m.roots();
     snapshot = null;
     ready = true;
-    views.keySet().forEach(this::touchView); // a restart may have cancelled their idle timers
+    leases.touchAllViews(); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
     autoCompactIfDue(state);
     closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
@@ -537,8 +534,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private KilnException overloaded(String why) {
-    return new KilnException(ErrorCode.OVERLOADED, "database " + name + " is overloaded: " + why
-        + "; nothing of this request was done, retry later");
+    return DatabaseContext.overloaded(name, why);
   }
 
   private Effect<Event, State> onCommitted(State state, Committed m) {
@@ -684,7 +680,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     Snapshot snap = m.snapshot();
     leases.release(snap.generation());
     if (m.epoch() != epoch) {
-      deleteReplacedCarsWhenUnleased();
       return Effect().none(); // its CAR is an orphan now; removed at the next start
     }
     compactionRunning = null;
@@ -719,8 +714,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
               indexes.remove(c);
             }
           }
-          pendingDeletions.add(new PendingDeletion(newState.generation(), dead));
-          deleteReplacedCarsWhenUnleased();
+          leases.replaced(newState.generation(), dead);
           answerCompactionWaiters(newState, logBefore, bytesBefore, m.car().byteSize());
           commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(newState)));
           autoCompactIfDue(newState);
@@ -730,7 +724,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private Effect<Event, State> onCompactionFailed(State state, CompactionFailed m) {
     leases.release(m.snapshot().generation());
     if (m.epoch() != epoch) {
-      deleteReplacedCarsWhenUnleased();
       return Effect().none();
     }
     compactionRunning = null;
@@ -759,9 +752,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   /** The current snapshot with a lease taken on it; the receiver must send {@link ReleaseLease}. */
   private Snapshot leasedSnapshot(State state) {
-    Snapshot s = currentSnapshot(state);
-    leases.acquire(s.generation());
-    return s;
+    return leases.lease(currentSnapshot(state));
   }
 
   private Snapshot currentSnapshot(State state) {
@@ -782,42 +773,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   /** Also from an older epoch: a lease taken before a journal restart is still held until released. */
   private Effect<Event, State> onReleaseLease(State state, ReleaseLease m) {
     leases.release(m.generation());
-    deleteReplacedCarsWhenUnleased();
     return Effect().none();
   }
 
   private Effect<Event, State> onReadDone(State state, ReadDone m) {
-    readsInFlight--;
-    leases.release(m.generation());
-    deleteReplacedCarsWhenUnleased();
+    leases.readDone(m.generation());
     return Effect().none();
-  }
-
-  /** Invariant 7: a replaced CAR goes only when no lease on an older generation can reach it. */
-  private void deleteReplacedCarsWhenUnleased() {
-    Iterator<PendingDeletion> it = pendingDeletions.iterator();
-    while (it.hasNext()) {
-      PendingDeletion d = it.next();
-      if (leases.anyOlderThan(d.generation()) && InjectedBug.active != InjectedBug.DELETE_IGNORES_LEASES) {
-        continue;
-      }
-      it.remove();
-      long e = epoch;
-      List<Cid> cars = new ArrayList<>();
-      for (Cid car : d.cars()) {
-        if (!indexes.containsKey(car)) { // never a CAR the current CarLog names (invariant 9)
-          cars.add(car);
-        }
-      }
-      // Not null: if this actor has stopped when the work ends, Pekko's dead-letter logging fails on a null result.
-      CompletableFuture<Done> work = CompletableFuture.supplyAsync(() -> {
-        for (Cid car : cars) {
-          store.delete(car);
-        }
-        return Done.getInstance();
-      }, blocking);
-      context.pipeToSelf(work, (ok, error) -> new DeletionDone(e, d.cars(), error));
-    }
   }
 
   private Effect<Event, State> onDeletionDone(State state, DeletionDone m) {
@@ -961,38 +922,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     });
   }
 
-  private interface ReadBody<T> {
-    T run(Snapshot snapshot, CarLogBlocks source);
-  }
-
   /**
    * Runs a read on the blocking dispatcher against a leased snapshot (the current one, or an open
    * view's); the lease ends with the read.
    */
-  private <T> Effect<Event, State> read(State state, Snapshot view, ActorRef<StatusReply<T>> replyTo, ReadBody<T> body) {
+  private <T> Effect<Event, State> read(State state, Snapshot view, ActorRef<StatusReply<T>> replyTo,
+      SnapshotLeases.ReadBody<T> body) {
     if (closing != null || loadError != null) {
       replyTo.tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
-    if (readsInFlight >= settings.maxPendingReads()) {
-      replyTo.tell(StatusReply.error(overloaded(readsInFlight + " reads are already running or queued")));
-      return Effect().none();
-    }
-    Snapshot snap = view != null ? view : currentSnapshot(state);
-    leases.acquire(snap.generation());
-    readsInFlight++;
-    AtomicBoolean cancelled = new AtomicBoolean();
-    CompletableFuture<T> work = CompletableFuture
-        .supplyAsync(() -> body.run(snap, new CarLogBlocks(store, snap, cache, true, cancelled::get)), reads);
-    // The caller is answered at the deadline; the read itself stops at its next block read, and
-    // only then gives back its lease (its CARs must stay until it no longer reads them).
-    work.copy().orTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, error) -> {
-      if (error != null && Errors.unwrap(error) instanceof java.util.concurrent.TimeoutException) {
-        cancelled.set(true);
-      }
-      replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error)));
-    });
-    context.pipeToSelf(work, (value, error) -> new ReadDone(snap.generation()));
+    leases.read(view != null ? view : currentSnapshot(state), replyTo, body);
     return Effect().none();
   }
 
@@ -1003,16 +943,14 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
-    long id = ++lastViewId;
-    Snapshot snap = leasedSnapshot(state); // held until the view closes
-    views.put(id, snap);
-    touchView(id);
+    Snapshot snap = currentSnapshot(state);
+    long id = leases.openView(snap); // leased until the view closes
     cmd.replyTo().tell(StatusReply.success(new DatabaseProtocol.ViewOpened(id, snap.clock())));
     return Effect().none();
   }
 
   private Effect<Event, State> onInView(State state, DatabaseProtocol.InView cmd) {
-    Snapshot view = views.get(cmd.view());
+    Snapshot view = leases.view(cmd.view()); // and its idle timer starts again
     Command read = cmd.read();
     if (view == null) {
       KilnException gone = new KilnException(ErrorCode.INVALID_QUERY, "view " + cmd.view()
@@ -1020,7 +958,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       Internal.replyError(read, gone);
       return Effect().none();
     }
-    touchView(cmd.view());
     if (read instanceof Get g) {
       return read(state, view, g.replyTo(), (snap, src) ->
           new DocResult(g.id(), DocumentReads.get(src, snap.roots(), g.id()), snap.clock()));
@@ -1038,26 +975,13 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onCloseView(State state, DatabaseProtocol.CloseView cmd) {
-    closeView(cmd.view());
+    leases.closeView(cmd.view());
     return Effect().none();
   }
 
   private Effect<Event, State> onViewIdle(State state, ViewIdle m) {
-    closeView(m.view()); // views outlive a journal restart, and so do their ids
+    leases.closeView(m.view()); // views outlive a journal restart, and so do their ids
     return Effect().none();
-  }
-
-  private void touchView(long id) {
-    timers.startSingleTimer("view-" + id, new ViewIdle(epoch, id), settings.viewIdleTimeout());
-  }
-
-  private void closeView(long id) {
-    Snapshot snap = views.remove(id);
-    if (snap != null) {
-      timers.cancel("view-" + id);
-      leases.release(snap.generation());
-      deleteReplacedCarsWhenUnleased();
-    }
   }
 
   // ------------------------------------------------------------------ subscriptions
