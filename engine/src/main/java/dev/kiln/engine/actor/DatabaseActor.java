@@ -115,14 +115,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class DatabaseActor extends EventSourcedBehavior<Command, Event, State> {
 
-  /** How to answer one write request once its fate is known. */
-  private interface Replier {
-    void ok(List<CommitBuilder.Applied> applied, String clock);
-
-    void fail(KilnException error);
-  }
-
-  private record HeldWrite(List<CommitBuilder.Op> ops, Replier replier) {}
+  private interface Replier extends WriteAdmission.Replier {}
 
 
   // ------------------------------------------------------------------ wiring
@@ -152,11 +145,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private CommitRoots roots = CommitRoots.empty();
   private Snapshot snapshot;
 
-  private long lastSentWriteId;
-  private long lastIdleWriteId;
-  private final Map<Long, Replier> pending = new HashMap<>();
-  private final ArrayDeque<HeldWrite> held = new ArrayDeque<>();
-  private boolean holdingWrites;
+  /** Writes sent and not yet answered, writes held for a compaction, and the ids the queue reports. */
+  private final WriteAdmission writes;
 
   private boolean compactionRequested;
   private long compactionRequest;
@@ -208,11 +198,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.settings = settings;
     this.blocking = wiring.blocking(context);
     this.reads = wiring.reads(context);
-    this.leases = new SnapshotLeases(new DatabaseContext(name, context, timers, store, cache, blocking, reads, settings),
-        () -> epoch, indexes::containsKey);
+    DatabaseContext shared = new DatabaseContext(name, context, timers, store, cache, blocking, reads, settings);
+    this.leases = new SnapshotLeases(shared, () -> epoch, indexes::containsKey);
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
     this.commitActor = wiring.commitActor(parts);
     this.compactor = wiring.compactor(parts);
+    this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
   }
 
   @Override
@@ -424,14 +415,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private void restartFromJournal() {
     KilnException failure = new KilnException(ErrorCode.JOURNAL,
         "the journal failed while database " + name + " was committing; this write was not acknowledged");
-    for (Replier r : pending.values()) {
-      r.fail(failure);
-    }
-    pending.clear();
-    for (HeldWrite h : held) {
-      h.replier().fail(failure);
-    }
-    held.clear();
+    writes.failAll(failure);
     for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
       w.tell(StatusReply.error(failure));
     }
@@ -450,11 +434,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
     // reader from before the restart holds is deleted. The indexes stay as a cache for the reload.
     snapshot = null;
-    holdingWrites = false;
     compactionRequested = false;
     compactionRunning = null;
-    lastIdleWriteId = lastSentWriteId;
-    commitActor.tell(new CommitActor.Reset(epoch, lastSentWriteId));
+    commitActor.tell(new CommitActor.Reset(epoch, writes.restarted()));
   }
 
   // ------------------------------------------------------------------ writes
@@ -513,24 +495,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (refuseWhenClosed(replier)) {
       return Effect().none();
     }
-    if (pending.size() >= settings.maxPendingWrites()) {
-      replier.fail(overloaded(pending.size() + " writes are already waiting for their commit"));
-    } else if (holdingWrites) {
-      if (held.size() >= settings.maxHeldWrites()) {
-        replier.fail(overloaded(held.size() + " writes are held while a compaction takes its snapshot"));
-      } else {
-        held.add(new HeldWrite(ops, replier));
-      }
-    } else {
-      submit(ops, replier);
-    }
+    writes.admit(ops, replier);
     return Effect().none();
-  }
-
-  private void submit(List<CommitBuilder.Op> ops, Replier replier) {
-    long id = ++lastSentWriteId;
-    pending.put(id, replier);
-    commitActor.tell(new CommitActor.Submit(epoch, new CommitBuilder.Unit(id, ops)));
   }
 
   private KilnException overloaded(String why) {
@@ -541,18 +507,11 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (m.epoch() != epoch) {
       return Effect().none();
     }
-    for (CommitBuilder.Outcome o : m.result().outcomes()) {
-      if (o.failed()) {
-        Replier r = pending.remove(o.writeId());
-        if (r != null) {
-          r.fail(o.error());
-        }
-      }
-    }
+    writes.answerFailed(m.result());
     if (!m.result().hasCommit()) {
       // Everything the batch asked for was already stored (an index defined twice, a refresh
       // that found every index current): its writes succeeded at the current head.
-      answerSucceeded(m.result(), currentSnapshot(state).clock());
+      writes.answerSucceeded(m.result(), currentSnapshot(state).clock());
       afterWritesSettled(state);
       return Effect().none();
     }
@@ -564,7 +523,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           roots = result.roots();
           snapshot = null;
           String clock = newState.head().toString();
-          answerSucceeded(result, clock);
+          writes.answerSucceeded(result, clock);
           ChangeBatch batch = new ChangeBatch(result.changes(), clock);
           for (ActorRef<ChangeBatch> s : subscribers) {
             s.tell(batch);
@@ -575,35 +534,19 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         });
   }
 
-  private void answerSucceeded(CommitBuilder.Result result, String clock) {
-    for (CommitBuilder.Outcome o : result.outcomes()) {
-      if (!o.failed()) {
-        Replier r = pending.remove(o.writeId());
-        if (r != null) {
-          r.ok(o.applied(), clock);
-        }
-      }
-    }
-  }
-
   private Effect<Event, State> onCommitFailed(State state, CommitFailed m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
     KilnException error = Errors.toKiln(m.error());
     context.getLog().warn("database {}: a commit failed, {} writes not stored: {}", name, m.writeIds().size(), error.getMessage());
-    for (long id : m.writeIds()) {
-      Replier r = pending.remove(id);
-      if (r != null) {
-        r.fail(error);
-      }
-    }
+    writes.fail(m.writeIds(), error);
     afterWritesSettled(state);
     return Effect().none();
   }
 
   private void afterWritesSettled(State state) {
-    if (closing != null && pending.isEmpty()) {
+    if (closing != null && writes.noneWaiting()) {
       context.getSelf().tell(new CloseCheck());
     }
   }
@@ -645,32 +588,26 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (m.epoch() != epoch) {
       return Effect().none();
     }
-    lastIdleWriteId = Math.max(lastIdleWriteId, m.lastWriteId());
+    writes.idle(m.lastWriteId());
     startCompactionIfIdle(state);
     return Effect().none();
   }
 
   /** Invariant 2: only an Idle for the newest write sent means the commit queue is empty. */
   private void startCompactionIfIdle(State state) {
-    if (!compactionRequested || compactionRunning != null || !ready || lastIdleWriteId != lastSentWriteId) {
+    if (!compactionRequested || compactionRunning != null || !ready || !writes.queueEmpty()) {
       return;
     }
     compactionRequested = false;
     timers.cancel(new MaxWaitElapsed(epoch, compactionRequest));
     compactionRunning = leasedSnapshot(state);
     compactor.tell(new CompactorActor.Compact(epoch, compactionRunning));
-    if (holdingWrites) {
-      holdingWrites = false; // the snapshot is taken: held writes flow again, in order
-      while (!held.isEmpty()) {
-        HeldWrite h = held.poll();
-        submit(h.ops(), h.replier());
-      }
-    }
+    writes.releaseHeld(); // the snapshot is taken: held writes flow again, in order
   }
 
   private Effect<Event, State> onMaxWaitElapsed(State state, MaxWaitElapsed m) {
     if (m.epoch() == epoch && m.request() == compactionRequest && compactionRequested && compactionRunning == null) {
-      holdingWrites = true; // invariant 3: let the queue drain so compaction can take its snapshot
+      writes.hold(); // invariant 3: let the queue drain so compaction can take its snapshot
       context.getLog().debug("database {}: compaction waited {}, holding new writes", name, settings.compactionMaxWait());
     }
     return Effect().none();
@@ -1030,7 +967,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   /** Stops once every write sent has its answer (held writes are sent when compaction starts). */
   private Effect<Event, State> onCloseCheck(State state, CloseCheck m) {
-    if (closing == null || !pending.isEmpty() || !held.isEmpty()) {
+    if (closing == null || !writes.noneWaiting()) {
       return Effect().none();
     }
     failCompactionWaiters(closed());
