@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.typesafe.config.Config;
 import dev.kiln.engine.actor.Events.CarAppended;
@@ -12,17 +13,32 @@ import dev.kiln.engine.block.MissingBlockException;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarNotFoundException;
 import dev.kiln.engine.car.CarStore;
-import dev.kiln.engine.doc.CommitBuilder;
-import dev.kiln.engine.doc.IndexRoot;
+import dev.kiln.engine.commit.CommitBuilder;
+import dev.kiln.engine.commit.IndexRoot;
 import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.index.IndexReads;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.persist.KilnPersistence;
-import dev.kiln.engine.storage.CarLogBlocks;
-import dev.kiln.engine.storage.Snapshot;
 import dev.kiln.engine.transfer.CarTransfer;
 import java.nio.file.Path;
+import dev.kiln.engine.snapshot.CarLogBlocks;
+import dev.kiln.engine.snapshot.Snapshot;
+import dev.kiln.engine.actor.Internal.CloseCheck;
+import dev.kiln.engine.actor.Internal.CommitFailed;
+import dev.kiln.engine.actor.Internal.Committed;
+import dev.kiln.engine.actor.Internal.CompactionDone;
+import dev.kiln.engine.actor.Internal.CompactionFailed;
+import dev.kiln.engine.actor.Internal.DeletionDone;
+import dev.kiln.engine.actor.Internal.DestroyDone;
+import dev.kiln.engine.actor.Internal.Idle;
+import dev.kiln.engine.actor.Internal.Loaded;
+import dev.kiln.engine.actor.Internal.MaxWaitElapsed;
+import dev.kiln.engine.actor.Internal.ReadDone;
+import dev.kiln.engine.actor.Internal.ReleaseLease;
+import dev.kiln.engine.actor.Internal.RetryLoad;
+import dev.kiln.engine.actor.Internal.SubscriberGone;
+import dev.kiln.engine.actor.Internal.ViewIdle;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.AllDocs;
@@ -49,11 +65,9 @@ import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,8 +75,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -104,58 +116,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class DatabaseActor extends EventSourcedBehavior<Command, Event, State> {
 
-  // ------------------------------------------------------------------ internal protocol
+  private interface Replier extends WriteAdmission.Replier {}
 
-  /** Messages among Kiln's own actors: local only, so {@code serialize-messages = on} leaves them alone. */
-  interface Internal extends Command, NoSerializationVerificationNeeded {}
-
-  /** The CommitActor wrote a CAR (or found nothing to commit: {@code car} is null). */
-  record Committed(long epoch, CommitBuilder.Result result, CarIndex car) implements Internal {}
-
-  /** A batch failed before anything was appended (a storage error); none of it was stored. */
-  record CommitFailed(long epoch, List<Long> writeIds, Throwable error) implements Internal {}
-
-  /** Nothing is queued or in flight in the CommitActor; the last write it was given is {@code lastWriteId}. */
-  record Idle(long epoch, long lastWriteId) implements Internal {}
-
-  record ReleaseLease(long epoch, long generation) implements Internal {}
-
-  /** A read ended (answered, failed, or stopped after its timeout): its lease and its slot go back. */
-  private record ReadDone(long generation) implements Internal {}
-
-  record CompactionDone(long epoch, Snapshot snapshot, CarIndex car) implements Internal {}
-
-  record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Internal {}
-
-  private record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Throwable error) implements Internal {}
-
-  /** A timer's message (package-private so that the schedule explorer can fire it). */
-  record MaxWaitElapsed(long epoch, long request) implements Internal {}
-
-  /** Open again after a storage failure while opening. */
-  private record RetryLoad(long epoch) implements Internal {}
-
-  private record DeletionDone(long epoch, List<Cid> cars, Throwable error) implements Internal {}
-
-  private record SubscriberGone(ActorRef<ChangeBatch> subscriber) implements Internal {}
-
-  private record CloseCheck() implements Internal {}
-
-  /** A timer's message (package-private so that the schedule explorer can fire it). */
-  record ViewIdle(long epoch, long view) implements Internal {}
-
-  private record DestroyDone(long epoch, Throwable error) implements Internal {}
-
-  /** How to answer one write request once its fate is known. */
-  private interface Replier {
-    void ok(List<CommitBuilder.Applied> applied, String clock);
-
-    void fail(KilnException error);
-  }
-
-  private record HeldWrite(List<CommitBuilder.Op> ops, Replier replier) {}
-
-  private record PendingDeletion(long generation, List<Cid> cars) {}
 
   // ------------------------------------------------------------------ wiring
 
@@ -185,26 +147,19 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private Snapshot snapshot;
   private final KilnPersistence persistence;
 
-  private long lastSentWriteId;
-  private long lastIdleWriteId;
-  private final Map<Long, Replier> pending = new HashMap<>();
-  private final ArrayDeque<HeldWrite> held = new ArrayDeque<>();
-  private boolean holdingWrites;
+  /** Writes sent and not yet answered, writes held for a compaction, and the ids the queue reports. */
+  private final WriteAdmission writes;
 
   private boolean compactionRequested;
   private long compactionRequest;
   private Snapshot compactionRunning;
   private final List<ActorRef<StatusReply<CompactResult>>> compactionWaiters = new ArrayList<>();
 
-  private final Leases leases = new Leases();
   /** NONE except in the schedule explorer's tests of the explorer itself. */
   private final InjectedBug bug;
-  /** Reads started and not yet ended (bounded by {@code max-pending-reads}). */
-  private int readsInFlight;
-  private final List<PendingDeletion> pendingDeletions = new ArrayList<>();
+  /** Leases, views, reads in flight and replaced CARs waiting for their readers. */
+  private final SnapshotLeases leases;
   private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
-  private final Map<Long, Snapshot> views = new HashMap<>();
-  private long lastViewId;
   private ActorRef<StatusReply<Done>> closing;
   private boolean destroying;
 
@@ -255,9 +210,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.bug = bug;
     this.blocking = wiring.blocking(context);
     this.reads = wiring.reads(context);
+    DatabaseContext shared = new DatabaseContext(name, context, timers, store, cache, blocking, reads, settings);
+    this.leases = new SnapshotLeases(shared, () -> epoch, indexes::containsKey, bug);
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
     this.commitActor = wiring.commitActor(parts);
     this.compactor = wiring.compactor(parts);
+    this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
   }
 
   @Override
@@ -329,7 +287,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   public CommandHandler<Command, Event, State> commandHandler() {
     CommandHandler<Command, Event, State> table = commandTable();
     return (state, command) -> {
-      if (isExternal(command) && !notReady(command)) {
+      if (Internal.isRequest(command) && !notReady(command)) {
         gate.handled(); // taken now rather than stashed: it no longer counts as waiting
       }
       return table.apply(state, command);
@@ -389,7 +347,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     Cid head = state.head();
     Map<Cid, CarIndex> known = Map.copyOf(indexes); // opened before a journal restart: not read again
     Set<Cid> leased = new HashSet<>();
-    pendingDeletions.forEach(d -> leased.addAll(d.cars())); // replaced, but a reader may still use them
+    leased.addAll(leases.replacedButLeasable()); // replaced, but a reader may still use them
     CompletableFuture<Loaded> load = CompletableFuture.supplyAsync(() -> {
       store.removeTempFiles();
       Map<Cid, CarIndex> opened = new LinkedHashMap<>();
@@ -431,7 +389,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> whileLoading(State state, Command command) {
-    if (isExternal(command)) {
+    if (Internal.isRequest(command)) {
       return Effect().stash();
     }
     return Effect().none(); // internal messages of an older incarnation
@@ -477,7 +435,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     roots = m.roots();
     snapshot = null;
     ready = true;
-    views.keySet().forEach(this::touchView); // a restart may have cancelled their idle timers
+    leases.touchAllViews(); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
     autoCompactIfDue(state);
     closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
@@ -494,14 +452,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private void restartFromJournal() {
     KilnException failure = new KilnException(ErrorCode.JOURNAL,
         "the journal failed while database " + name + " was committing; this write was not acknowledged");
-    for (Replier r : pending.values()) {
-      r.fail(failure);
-    }
-    pending.clear();
-    for (HeldWrite h : held) {
-      h.replier().fail(failure);
-    }
-    held.clear();
+    writes.failAll(failure);
     for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
       w.tell(StatusReply.error(failure));
     }
@@ -520,11 +471,9 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
     // reader from before the restart holds is deleted. The indexes stay as a cache for the reload.
     snapshot = null;
-    holdingWrites = false;
     compactionRequested = false;
     compactionRunning = null;
-    lastIdleWriteId = lastSentWriteId;
-    commitActor.tell(new CommitActor.Reset(epoch, lastSentWriteId));
+    commitActor.tell(new CommitActor.Reset(epoch, writes.restarted()));
   }
 
   // ------------------------------------------------------------------ writes
@@ -583,47 +532,23 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (refuseWhenClosed(replier)) {
       return Effect().none();
     }
-    if (pending.size() >= settings.maxPendingWrites()) {
-      replier.fail(overloaded(pending.size() + " writes are already waiting for their commit"));
-    } else if (holdingWrites) {
-      if (held.size() >= settings.maxHeldWrites()) {
-        replier.fail(overloaded(held.size() + " writes are held while a compaction takes its snapshot"));
-      } else {
-        held.add(new HeldWrite(ops, replier));
-      }
-    } else {
-      submit(ops, replier);
-    }
+    writes.admit(ops, replier);
     return Effect().none();
   }
 
-  private void submit(List<CommitBuilder.Op> ops, Replier replier) {
-    long id = ++lastSentWriteId;
-    pending.put(id, replier);
-    commitActor.tell(new CommitActor.Submit(epoch, new CommitBuilder.Unit(id, ops)));
-  }
-
   private KilnException overloaded(String why) {
-    return new KilnException(ErrorCode.OVERLOADED, "database " + name + " is overloaded: " + why
-        + "; nothing of this request was done, retry later");
+    return DatabaseContext.overloaded(name, why);
   }
 
   private Effect<Event, State> onCommitted(State state, Committed m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
-    for (CommitBuilder.Outcome o : m.result().outcomes()) {
-      if (o.failed()) {
-        Replier r = pending.remove(o.writeId());
-        if (r != null) {
-          r.fail(o.error());
-        }
-      }
-    }
+    writes.answerFailed(m.result());
     if (!m.result().hasCommit()) {
       // Everything the batch asked for was already stored (an index defined twice, a refresh
       // that found every index current): its writes succeeded at the current head.
-      answerSucceeded(m.result(), state.head() == null ? null : state.head().toString());
+      writes.answerSucceeded(m.result(), state.head() == null ? null : state.head().toString());
       afterWritesSettled(state);
       return Effect().none();
     }
@@ -635,7 +560,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           roots = result.roots();
           snapshot = null;
           String clock = newState.head().toString();
-          answerSucceeded(result, clock);
+          writes.answerSucceeded(result, clock);
           ChangeBatch batch = new ChangeBatch(result.changes(), clock);
           for (ActorRef<ChangeBatch> s : subscribers) {
             s.tell(batch);
@@ -646,35 +571,19 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         });
   }
 
-  private void answerSucceeded(CommitBuilder.Result result, String clock) {
-    for (CommitBuilder.Outcome o : result.outcomes()) {
-      if (!o.failed()) {
-        Replier r = pending.remove(o.writeId());
-        if (r != null) {
-          r.ok(o.applied(), clock);
-        }
-      }
-    }
-  }
-
   private Effect<Event, State> onCommitFailed(State state, CommitFailed m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
     KilnException error = Errors.toKiln(m.error());
     context.getLog().warn("database {}: a commit failed, {} writes not stored: {}", name, m.writeIds().size(), error.getMessage());
-    for (long id : m.writeIds()) {
-      Replier r = pending.remove(id);
-      if (r != null) {
-        r.fail(error);
-      }
-    }
+    writes.fail(m.writeIds(), error);
     afterWritesSettled(state);
     return Effect().none();
   }
 
   private void afterWritesSettled(State state) {
-    if (closing != null && pending.isEmpty()) {
+    if (closing != null && writes.noneWaiting()) {
       context.getSelf().tell(new CloseCheck());
     }
   }
@@ -716,32 +625,26 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (m.epoch() != epoch) {
       return Effect().none();
     }
-    lastIdleWriteId = Math.max(lastIdleWriteId, m.lastWriteId());
+    writes.idle(m.lastWriteId());
     startCompactionIfIdle(state);
     return Effect().none();
   }
 
   /** Invariant 2: only an Idle for the newest write sent means the commit queue is empty. */
   private void startCompactionIfIdle(State state) {
-    if (!compactionRequested || compactionRunning != null || !ready || lastIdleWriteId != lastSentWriteId) {
+    if (!compactionRequested || compactionRunning != null || !ready || !writes.queueEmpty()) {
       return;
     }
     compactionRequested = false;
     timers.cancel(new MaxWaitElapsed(epoch, compactionRequest));
     compactionRunning = leasedSnapshot(state);
     compactor.tell(new CompactorActor.Compact(epoch, compactionRunning));
-    if (holdingWrites) {
-      holdingWrites = false; // the snapshot is taken: held writes flow again, in order
-      while (!held.isEmpty()) {
-        HeldWrite h = held.poll();
-        submit(h.ops(), h.replier());
-      }
-    }
+    writes.releaseHeld(); // the snapshot is taken: held writes flow again, in order
   }
 
   private Effect<Event, State> onMaxWaitElapsed(State state, MaxWaitElapsed m) {
     if (m.epoch() == epoch && m.request() == compactionRequest && compactionRequested && compactionRunning == null) {
-      holdingWrites = true; // invariant 3: let the queue drain so compaction can take its snapshot
+      writes.hold(); // invariant 3: let the queue drain so compaction can take its snapshot
       context.getLog().debug("database {}: compaction waited {}, holding new writes", name, settings.compactionMaxWait());
     }
     return Effect().none();
@@ -751,7 +654,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     Snapshot snap = m.snapshot();
     leases.release(snap.generation());
     if (m.epoch() != epoch) {
-      deleteReplacedCarsWhenUnleased();
       return Effect().none(); // its CAR is an orphan now; removed at the next start
     }
     compactionRunning = null;
@@ -786,8 +688,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
               indexes.remove(c);
             }
           }
-          pendingDeletions.add(new PendingDeletion(newState.generation(), dead));
-          deleteReplacedCarsWhenUnleased();
+          leases.replaced(newState.generation(), dead);
           answerCompactionWaiters(newState, logBefore, bytesBefore, m.car().byteSize());
           commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(newState)));
           autoCompactIfDue(newState);
@@ -797,7 +698,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private Effect<Event, State> onCompactionFailed(State state, CompactionFailed m) {
     leases.release(m.snapshot().generation());
     if (m.epoch() != epoch) {
-      deleteReplacedCarsWhenUnleased();
       return Effect().none();
     }
     compactionRunning = null;
@@ -826,9 +726,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   /** The current snapshot with a lease taken on it; the receiver must send {@link ReleaseLease}. */
   private Snapshot leasedSnapshot(State state) {
-    Snapshot s = currentSnapshot(state);
-    leases.acquire(s.generation());
-    return s;
+    return leases.lease(currentSnapshot(state));
   }
 
   private Snapshot currentSnapshot(State state) {
@@ -849,42 +747,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   /** Also from an older epoch: a lease taken before a journal restart is still held until released. */
   private Effect<Event, State> onReleaseLease(State state, ReleaseLease m) {
     leases.release(m.generation());
-    deleteReplacedCarsWhenUnleased();
     return Effect().none();
   }
 
   private Effect<Event, State> onReadDone(State state, ReadDone m) {
-    readsInFlight--;
-    leases.release(m.generation());
-    deleteReplacedCarsWhenUnleased();
+    leases.readDone(m.generation());
     return Effect().none();
-  }
-
-  /** Invariant 7: a replaced CAR goes only when no lease on an older generation can reach it. */
-  private void deleteReplacedCarsWhenUnleased() {
-    Iterator<PendingDeletion> it = pendingDeletions.iterator();
-    while (it.hasNext()) {
-      PendingDeletion d = it.next();
-      if (leases.anyOlderThan(d.generation()) && bug != InjectedBug.DELETE_IGNORES_LEASES) {
-        continue;
-      }
-      it.remove();
-      long e = epoch;
-      List<Cid> cars = new ArrayList<>();
-      for (Cid car : d.cars()) {
-        if (!indexes.containsKey(car)) { // never a CAR the current CarLog names (invariant 9)
-          cars.add(car);
-        }
-      }
-      // Not null: if this actor has stopped when the work ends, Pekko's dead-letter logging fails on a null result.
-      CompletableFuture<Done> work = CompletableFuture.supplyAsync(() -> {
-        for (Cid car : cars) {
-          store.delete(car);
-        }
-        return Done.getInstance();
-      }, blocking);
-      context.pipeToSelf(work, (ok, error) -> new DeletionDone(e, d.cars(), error));
-    }
   }
 
   private Effect<Event, State> onDeletionDone(State state, DeletionDone m) {
@@ -1066,38 +934,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     });
   }
 
-  private interface ReadBody<T> {
-    T run(Snapshot snapshot, CarLogBlocks source);
-  }
-
   /**
    * Runs a read on the blocking dispatcher against a leased snapshot (the current one, or an open
    * view's); the lease ends with the read.
    */
-  private <T> Effect<Event, State> read(State state, Snapshot view, ActorRef<StatusReply<T>> replyTo, ReadBody<T> body) {
+  private <T> Effect<Event, State> read(State state, Snapshot view, ActorRef<StatusReply<T>> replyTo,
+      SnapshotLeases.ReadBody<T> body) {
     if (closing != null || loadError != null) {
       replyTo.tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
-    if (readsInFlight >= settings.maxPendingReads()) {
-      replyTo.tell(StatusReply.error(overloaded(readsInFlight + " reads are already running or queued")));
-      return Effect().none();
-    }
-    Snapshot snap = view != null ? view : currentSnapshot(state);
-    leases.acquire(snap.generation());
-    readsInFlight++;
-    AtomicBoolean cancelled = new AtomicBoolean();
-    CompletableFuture<T> work = CompletableFuture
-        .supplyAsync(() -> body.run(snap, new CarLogBlocks(store, snap, cache, true, cancelled::get)), reads);
-    // The caller is answered at the deadline; the read itself stops at its next block read, and
-    // only then gives back its lease (its CARs must stay until it no longer reads them).
-    work.copy().orTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS).whenComplete((value, error) -> {
-      if (error != null && Errors.unwrap(error) instanceof java.util.concurrent.TimeoutException) {
-        cancelled.set(true);
-      }
-      replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error)));
-    });
-    context.pipeToSelf(work, (value, error) -> new ReadDone(snap.generation()));
+    leases.read(view != null ? view : currentSnapshot(state), replyTo, body);
     return Effect().none();
   }
 
@@ -1108,24 +955,21 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
-    long id = ++lastViewId;
-    Snapshot snap = leasedSnapshot(state); // held until the view closes
-    views.put(id, snap);
-    touchView(id);
+    Snapshot snap = currentSnapshot(state);
+    long id = leases.openView(snap); // leased until the view closes
     cmd.replyTo().tell(StatusReply.success(new DatabaseProtocol.ViewOpened(id, snap.clock())));
     return Effect().none();
   }
 
   private Effect<Event, State> onInView(State state, DatabaseProtocol.InView cmd) {
-    Snapshot view = views.get(cmd.view());
+    Snapshot view = leases.view(cmd.view()); // and its idle timer starts again
     Command read = cmd.read();
     if (view == null) {
       KilnException gone = new KilnException(ErrorCode.INVALID_QUERY, "view " + cmd.view()
           + " is not open (closed, idle past kiln.view-idle-timeout, or from before a restart)");
-      replyError(read, gone);
+      Internal.replyError(read, gone);
       return Effect().none();
     }
-    touchView(cmd.view());
     if (read instanceof Get g) {
       return read(state, view, g.replyTo(), (snap, src) ->
           DocumentReads.read(src, snap.roots(), g.id(), snap.clock()));
@@ -1137,41 +981,19 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     } else if (read instanceof DatabaseProtocol.Query q) {
       return query(state, view, q);
     }
-    replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs, changes and query run in a view, not "
+    Internal.replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs, changes and query run in a view, not "
         + read.getClass().getSimpleName()));
     return Effect().none();
   }
 
   private Effect<Event, State> onCloseView(State state, DatabaseProtocol.CloseView cmd) {
-    closeView(cmd.view());
+    leases.closeView(cmd.view());
     return Effect().none();
   }
 
   private Effect<Event, State> onViewIdle(State state, ViewIdle m) {
-    closeView(m.view()); // views outlive a journal restart, and so do their ids
+    leases.closeView(m.view()); // views outlive a journal restart, and so do their ids
     return Effect().none();
-  }
-
-  private void touchView(long id) {
-    timers.startSingleTimer("view-" + id, new ViewIdle(epoch, id), settings.viewIdleTimeout());
-  }
-
-  private void closeView(long id) {
-    Snapshot snap = views.remove(id);
-    if (snap != null) {
-      timers.cancel("view-" + id);
-      leases.release(snap.generation());
-      deleteReplacedCarsWhenUnleased();
-    }
-  }
-
-  /** Answers a request of any kind with an error (for requests that arrive wrapped or too early). */
-  static void replyError(Command command, KilnException error) {
-    if (command instanceof DatabaseProtocol.InView v) {
-      replyError(v.read(), error);
-    } else if (command instanceof DatabaseProtocol.Request<?> r) {
-      r.fail(error);
-    } // subscriptions and view closes: nothing to answer
   }
 
   // ------------------------------------------------------------------ subscriptions
@@ -1220,7 +1042,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   /** Stops once every write sent has its answer (held writes are sent when compaction starts). */
   private Effect<Event, State> onCloseCheck(State state, CloseCheck m) {
-    if (closing == null || !pending.isEmpty() || !held.isEmpty()) {
+    if (closing == null || !writes.noneWaiting()) {
       return Effect().none();
     }
     failCompactionWaiters(closed());
@@ -1264,9 +1086,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return new KilnException(ErrorCode.CLOSED, "database " + name + " is closed");
   }
 
-  static boolean isExternal(Command command) {
-    return command.getClass().getEnclosingClass() == DatabaseProtocol.class;
-  }
 
 
 }

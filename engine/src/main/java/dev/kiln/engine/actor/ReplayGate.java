@@ -45,7 +45,7 @@ final class ReplayGate extends BehaviorInterceptor<Command, Command> {
 
   @Override
   public Behavior<Command> aroundReceive(TypedActorContext<Command> ctx, Command msg, ReceiveTarget<Command> target) {
-    if (!DatabaseActor.isExternal(msg)) {
+    if (!Internal.isRequest(msg)) {
       return target.apply(ctx, msg);
     }
     if (failure != null) {
@@ -75,7 +75,7 @@ final class ReplayGate extends BehaviorInterceptor<Command, Command> {
   }
 
   private static void answer(Command command, KilnException error) {
-    DatabaseActor.replyError(command, error);
+    Internal.replyError(command, error);
   }
 
   /** The actor restarts and replays its journal again. */

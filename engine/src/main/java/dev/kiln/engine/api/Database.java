@@ -167,7 +167,7 @@ public final class Database {
    * Defines a field index on {@code field} (a dotted path such as {@code address.city} or a JSON
    * pointer), named by the path, and builds it; idempotent. From then on every commit keeps it
    * current, in every process that opens the database. Map indexes are registered instead, with
-   * {@link dev.kiln.engine.actor.DatabaseSettings#withIndex}.
+   * {@link dev.kiln.engine.config.DatabaseSettings#withIndex}.
    */
   public CompletionStage<DatabaseProtocol.IndexDefined> defineIndex(String field) {
     return ask(r -> new DatabaseProtocol.DefineIndex(field, r));

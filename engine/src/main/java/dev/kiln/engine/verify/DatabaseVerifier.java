@@ -1,15 +1,15 @@
 package dev.kiln.engine.verify;
 
+import dev.kiln.engine.block.BlockGraph;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.kiln.engine.actor.CompactorActor;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.CorruptBlockException;
 import dev.kiln.engine.block.MissingBlockException;
 import dev.kiln.engine.car.CarException;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.FileCarStore;
-import dev.kiln.engine.storage.CarLogBlocks;
-import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.snapshot.CarLogBlocks;
+import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -113,9 +113,9 @@ public final class DatabaseVerifier {
       List<Cid> next = new ArrayList<>();
       for (Block block : read(source, level, linkedFrom)) {
         reachable++;
-        if (CompactorActor.mayHaveLinks(block)) {
+        if (BlockGraph.mayHaveLinks(block)) {
           List<Cid> links = new ArrayList<>();
-          CompactorActor.collectLinks(block.decode(), links);
+          BlockGraph.collectLinks(block.decode(), links);
           for (Cid link : links) {
             if (seen.add(link)) {
               next.add(link);

@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import static dev.kiln.engine.actor.InvariantKit.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -76,8 +77,27 @@ class ExactlyOneAnswerPropertiesTest {
     }
   }
 
-  /** A request sent and the answer it must get. */
-  private record Sent(String what, TestProbe<StatusReply<Object>> probe, Class<?> reply) {}
+  /** A request sent and the answer it must get (taken early where a step needs it). */
+  private static final class Sent {
+    final String what;
+    final TestProbe<StatusReply<Object>> probe;
+    final Class<?> reply;
+    StatusReply<Object> answer;
+
+    Sent(String what, TestProbe<StatusReply<Object>> probe, Class<?> reply) {
+      this.what = what;
+      this.probe = probe;
+      this.reply = reply;
+    }
+
+    @SuppressWarnings("unchecked")
+    StatusReply<Object> answer() {
+      if (answer == null) {
+        answer = probe.expectMessageClass(StatusReply.class, WAIT);
+      }
+      return answer;
+    }
+  }
 
   private static final class Run {
     final String name = InvariantKit.uniqueName("answers");
@@ -88,6 +108,8 @@ class ExactlyOneAnswerPropertiesTest {
     final List<ActorRef<DatabaseProtocol.Command>> incarnations = new ArrayList<>();
     ActorRef<DatabaseProtocol.Command> ref;
     boolean closing;
+    /** The Close or Destroy that ends this incarnation (a Destroy whose event fails does not end it). */
+    Sent ending;
     int docs;
 
     Run() {
@@ -102,10 +124,12 @@ class ExactlyOneAnswerPropertiesTest {
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    <R> void send(String what, Class<R> reply, Function<ActorRef<StatusReply<R>>, DatabaseProtocol.Command> message) {
+    <R> Sent send(String what, Class<R> reply, Function<ActorRef<StatusReply<R>>, DatabaseProtocol.Command> message) {
       TestProbe<StatusReply<Object>> probe = kit.createTestProbe();
       ref.tell(message.apply((ActorRef) probe.ref()));
-      sent.add(new Sent(what, probe, reply));
+      Sent s = new Sent(what, probe, reply);
+      sent.add(s);
+      return s;
     }
 
     ObjectNode doc() {
@@ -120,16 +144,14 @@ class ExactlyOneAnswerPropertiesTest {
         apply(step);
       }
       store.openWrites();
-      if (!closing) {
-        send("close", org.apache.pekko.Done.class, DatabaseProtocol.Close::new);
-      }
+      end();
       for (Sent s : sent) {
-        StatusReply<Object> answer = s.probe().expectMessageClass(StatusReply.class, WAIT);
+        StatusReply<Object> answer = s.answer();
         if (answer.isSuccess()) {
-          assertThat(answer.getValue()).as("answer to %s", s.what()).isInstanceOf(s.reply());
+          assertThat(answer.getValue()).as("answer to %s", s.what).isInstanceOf(s.reply);
         } else {
-          assertThat(answer.getError()).as("error answering %s", s.what()).isInstanceOf(KilnException.class);
-          assertThat(((KilnException) answer.getError()).code()).as("%s: %s", s.what(), answer.getError().getMessage())
+          assertThat(answer.getError()).as("error answering %s", s.what).isInstanceOf(KilnException.class);
+          assertThat(((KilnException) answer.getError()).code()).as("%s: %s", s.what, answer.getError().getMessage())
               .isNotEqualTo(ErrorCode.INTERNAL);
         }
       }
@@ -138,8 +160,24 @@ class ExactlyOneAnswerPropertiesTest {
         watcher.expectTerminated(r, WAIT);
       }
       for (Sent s : sent) {
-        s.probe().expectNoMessage(Duration.ofMillis(1)); // a second answer that came while the rest settled
+        s.probe.expectNoMessage(Duration.ofMillis(1)); // a second answer that came while the rest settled
       }
+    }
+
+    /** Ends the current incarnation: closes it unless a Close or Destroy did; waits until it stops. */
+    void end() {
+      if (!closing || stillOpen(ending.answer())) {
+        // not closing, or a Destroy failed on the journal and the database stayed open: close it
+        ending = send("close", org.apache.pekko.Done.class, DatabaseProtocol.Close::new);
+        closing = true;
+        ending.answer();
+      }
+      kit.createTestProbe().expectTerminated(ref, WAIT);
+    }
+
+    /** Only a Destroy whose event the journal refused leaves the database open (and says so). */
+    static boolean stillOpen(StatusReply<Object> answer) {
+      return answer.isError() && answer.getError() instanceof KilnException k && k.code() == ErrorCode.JOURNAL;
     }
 
     void apply(Step step) throws Exception {
@@ -173,17 +211,17 @@ class ExactlyOneAnswerPropertiesTest {
         case FAIL_NEXT_PERSIST -> journal.failNextPersisted(InvariantKit.persistenceId(name));
         case FAIL_NEXT_WRITE -> store.failNextWrite = true;
         case CLOSE -> {
-          send("close", org.apache.pekko.Done.class, DatabaseProtocol.Close::new);
+          ending = send("close", org.apache.pekko.Done.class, DatabaseProtocol.Close::new);
           closing = true;
         }
         case DESTROY -> {
-          send("destroy", org.apache.pekko.Done.class, DatabaseProtocol.Destroy::new);
+          ending = send("destroy", org.apache.pekko.Done.class, DatabaseProtocol.Destroy::new);
           closing = true;
         }
         case REOPEN -> {
           if (closing) {
             store.openWrites(); // the old incarnation finishes what it accepted, then stops
-            kit.createTestProbe().expectTerminated(ref, WAIT);
+            end();
             spawn(); // requests from here on meet a database that is opening
           }
         }

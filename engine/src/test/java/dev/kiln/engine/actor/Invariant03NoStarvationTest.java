@@ -1,12 +1,13 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import static dev.kiln.engine.actor.InvariantKit.await;
 import static dev.kiln.engine.actor.InvariantKit.doc;
 import static dev.kiln.engine.actor.InvariantKit.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.engine.car.MemoryCarStore;
-import dev.kiln.engine.doc.CommitBuilder;
+import dev.kiln.engine.commit.CommitBuilder;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import dev.kiln.protocol.DatabaseProtocol.DocRow;

@@ -9,7 +9,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.MemoryCarStore;
-import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.DocResult;
@@ -76,7 +76,7 @@ class Invariant07DeleteOnlyUnleasedTest {
     CompletableFuture<DocResult> slowRead = db.client.get("a");
     assertThat(store.waiting.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("read");
 
-    db.ref.tell(new DatabaseActor.CompactionDone(db.epoch, compact.snapshot(), compacted));
+    db.ref.tell(new Internal.CompactionDone(db.epoch, compact.snapshot(), compacted));
     assertThat(await(compaction).carLogAfter()).isEqualTo(1);
     Snapshot older = db.adoptKeepingLease(db.commits.expectMessageClass(CommitActor.Rebase.class, WAIT).snapshot());
 

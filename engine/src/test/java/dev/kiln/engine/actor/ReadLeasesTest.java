@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import static dev.kiln.engine.actor.InvariantKit.WAIT;
 import static dev.kiln.engine.actor.InvariantKit.await;
 import static dev.kiln.engine.actor.InvariantKit.failure;

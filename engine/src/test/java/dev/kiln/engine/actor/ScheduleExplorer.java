@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
@@ -680,7 +681,7 @@ final class ScheduleExplorer {
 
           public void take() {
             db.maxWaitFirings++;
-            db.ref.tell(new DatabaseActor.MaxWaitElapsed(0, request));
+            db.ref.tell(new Internal.MaxWaitElapsed(0, request));
             db.settle();
           }
         });
@@ -698,7 +699,7 @@ final class ScheduleExplorer {
 
             public void take() {
               c.viewIdled = true;
-              db.ref.tell(new DatabaseActor.ViewIdle(0, c.view));
+              db.ref.tell(new Internal.ViewIdle(0, c.view));
               db.settle();
             }
           });
@@ -1111,17 +1112,17 @@ final class ScheduleExplorer {
       return "Rebase(generation " + r.snapshot().generation() + ")";
     } else if (m instanceof CompactorActor.Compact c) {
       return "Compact(generation " + c.snapshot().generation() + ", " + c.snapshot().carLog().size() + " CARs)";
-    } else if (m instanceof DatabaseActor.Committed c) {
+    } else if (m instanceof Internal.Committed c) {
       return c.car() == null ? "Committed(nothing)" : "Committed(seq " + c.result().roots().seq() + ")";
-    } else if (m instanceof DatabaseActor.CommitFailed f) {
+    } else if (m instanceof Internal.CommitFailed f) {
       return "CommitFailed(" + f.writeIds() + ")";
-    } else if (m instanceof DatabaseActor.Idle i) {
+    } else if (m instanceof Internal.Idle i) {
       return "Idle(last write " + i.lastWriteId() + ")";
-    } else if (m instanceof DatabaseActor.ReleaseLease r) {
+    } else if (m instanceof Internal.ReleaseLease r) {
       return "ReleaseLease(generation " + r.generation() + ")";
-    } else if (m instanceof DatabaseActor.CompactionDone d) {
+    } else if (m instanceof Internal.CompactionDone d) {
       return "CompactionDone(of generation " + d.snapshot().generation() + ")";
-    } else if (m instanceof DatabaseActor.CompactionFailed f) {
+    } else if (m instanceof Internal.CompactionFailed f) {
       return "CompactionFailed(of generation " + f.snapshot().generation() + ")";
     }
     return m.getClass().getSimpleName();

@@ -1,5 +1,6 @@
-package dev.kiln.engine.storage;
+package dev.kiln.engine.snapshot;
 
+import dev.kiln.engine.snapshot.Snapshot;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockSource;

@@ -1,4 +1,4 @@
-package dev.kiln.engine.actor;
+package dev.kiln.engine.config;
 
 import com.typesafe.config.Config;
 import dev.kiln.engine.index.IndexDefinition;
