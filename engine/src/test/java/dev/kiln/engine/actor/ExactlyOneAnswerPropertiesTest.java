@@ -93,7 +93,11 @@ class ExactlyOneAnswerPropertiesTest {
     @SuppressWarnings("unchecked")
     StatusReply<Object> answer() {
       if (answer == null) {
-        answer = probe.expectMessageClass(StatusReply.class, WAIT);
+        try {
+          answer = probe.expectMessageClass(StatusReply.class, WAIT);
+        } catch (AssertionError e) {
+          throw new AssertionError("no answer to " + what + ": " + e.getMessage(), e);
+        }
       }
       return answer;
     }

@@ -58,12 +58,17 @@ final class HookedCarStore extends ForwardingCarStore {
     super(inner);
   }
 
-  /** From now on writes wait (before anything is written) until {@link #openWrites}. */
-  void holdWrites() {
-    allWrites = holdWrites("write", blocks -> true);
+  /**
+   * From now on writes wait (before anything is written) until {@link #openWrites}. Holding while
+   * already held keeps the one gate, so one {@link #openWrites} always lets every write through.
+   */
+  synchronized void holdWrites() {
+    if (allWrites == null) {
+      allWrites = holdWrites("write", blocks -> true);
+    }
   }
 
-  void openWrites() {
+  synchronized void openWrites() {
     Gate g = allWrites;
     allWrites = null;
     if (g != null) {
