@@ -10,11 +10,16 @@ import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
+import dev.kiln.protocol.DatabaseProtocol.Expected;
+import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -29,8 +34,10 @@ import picocli.CommandLine.Parameters;
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
     description = "Kiln, an embedded content-addressed document database.",
     subcommands = {
-        KilnCli.Put.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, KilnCli.Changes.class,
-        KilnCli.Query.class, KilnCli.Compact.class, KilnCli.Stats.class, ReproCommand.class, TortureCommand.class})
+        KilnCli.Put.class, PutAllCommand.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, ChangesCommand.class,
+        KilnCli.Query.class, IndexCommands.Define.class, IndexCommands.List.class,
+        IndexCommands.Drop.class, TransferCommands.Export.class, TransferCommands.Import.class, KilnCli.Compact.class,
+        KilnCli.Stats.class, ReproCommand.class, TortureCommand.class})
 public final class KilnCli implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -42,6 +49,9 @@ public final class KilnCli implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "name a command, e.g. 'kiln repro' or 'kiln --help'");
   }
 
+  /** Where {@code -} reads from. */
+  InputStream stdin = System.in;
+
   public static void main(String[] args) {
     // Logging starts here, on one thread, before any ActorSystem: SLF4J then has no calls from
     // Pekko's threads to buffer during its initialisation and nothing to replay (and warn about).
@@ -51,7 +61,18 @@ public final class KilnCli implements Runnable {
 
   /** The command line with Kiln's error handling: a failure says why on stderr and exits non-zero. */
   public static CommandLine commandLine() {
-    CommandLine cli = new CommandLine(new KilnCli());
+    return commandLine(System.in);
+  }
+
+  /** The same, reading {@code -} from {@code stdin}. */
+  public static CommandLine commandLine(InputStream stdin) {
+    KilnCli root = new KilnCli();
+    root.stdin = stdin;
+    CommandLine cli = new CommandLine(root);
+    cli.setExpandAtFiles(false); // picocli split an @file at spaces; documents come from --file or -
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      sub.getCommandSpec().mixinStandardHelpOptions(true); // --help works without the required parameters
+    }
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
       if (t instanceof KilnException k) {
@@ -69,6 +90,12 @@ public final class KilnCli implements Runnable {
   static class DataDir {
     @Option(names = "--data-dir", description = "where databases live (default: ${DEFAULT-VALUE})", defaultValue = "./kiln-data")
     Path dataDir;
+
+    DataDir() {}
+
+    DataDir(Path dataDir) {
+      this.dataDir = dataDir;
+    }
 
     Config config() {
       Config overrides = ConfigFactory.empty()
@@ -88,38 +115,81 @@ public final class KilnCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The running Kiln, while {@link #call(Database)} runs. */
+    Kiln kiln;
+
     abstract CompletionStage<?> call(Database database);
+
+    /** Whether this command may create the database; reads of one that does not exist fail instead. */
+    boolean createsDatabase() {
+      return false;
+    }
+
+    /** What {@code -} reads. */
+    InputStream stdin() {
+      return ((KilnCli) spec.root().userObject()).stdin;
+    }
 
     @Override
     public Integer call() throws Exception {
-      try (Kiln kiln = Kiln.start(dataDir.config())) {
-        Object answer = call(kiln.open(db)).toCompletableFuture().join();
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
-        out.flush();
+      if (!createsDatabase() && !Kiln.exists(dataDir.dataDir, db)) {
+        // checked before starting Kiln, so that a mistyped name leaves nothing behind
+        throw new KilnException(ErrorCode.NOT_FOUND, "no database named " + db + " in " + dataDir.dataDir
+            + " (a put creates one)");
+      }
+      try (Kiln started = Kiln.start(dataDir.config())) {
+        kiln = started;
+        Object answer = call(started.open(db)).toCompletableFuture().join();
+        if (answer != null) { // null: the command printed its own output
+          PrintWriter out = spec.commandLine().getOut();
+          out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
+          out.flush();
+        }
       }
       return 0;
     }
   }
 
-  @Command(name = "put", description = "Store a JSON document; prints its id, sequence and clock.")
+  @Command(name = "put", description = {"Store a JSON document; prints its id, sequence, version and clock.",
+      "With --if-version, a conditional write: it fails with CONFLICT when the document moved on.",
+      "The document is JSON, - for stdin, or --file PATH; it must be one object, with no key twice."})
   static final class Put extends DatabaseCommand {
-    @Parameters(index = "1", paramLabel = "JSON", description = "the document, a JSON object")
+    @Parameters(index = "1", arity = "0..1", paramLabel = "JSON", description = "the document, a JSON object, or - for stdin")
     String json;
+
+    @Option(names = "--file", paramLabel = "PATH", description = "read the document from this file")
+    Path file;
+
+    @Override
+    boolean createsDatabase() {
+      return true;
+    }
+
+    @Option(names = "--if-version", paramLabel = "VERSION", description = "store only if the document is at this "
+        + "version (as get --with-version or an earlier write printed it), or 'none': only if it does not exist; "
+        + "else fail with CONFLICT")
+    String ifVersion;
 
     @Override
     CompletionStage<?> call(Database database) {
-      JsonNode node;
-      try {
-        node = JSON.readTree(json);
-      } catch (Exception e) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "JSON is not valid JSON: " + e.getMessage());
+      ObjectNode doc = document();
+      return (ifVersion == null ? database.put(doc) : database.put(doc, Expected.parse(ifVersion)))
+          .thenApply(KilnCli::written);
+    }
+
+    ObjectNode document() {
+      if ((json == null) == (file == null)) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "give the document either as JSON (or - for stdin) or with --file PATH");
       }
-      if (!(node instanceof ObjectNode)) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "JSON must be an object, got "
-            + (node == null ? "nothing" : node.getNodeType()));
+      if (file != null) {
+        try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+          return StrictJson.document(in, file.toString());
+        } catch (java.io.IOException e) {
+          throw new KilnException(ErrorCode.INVALID_DOCUMENT, "cannot read " + file + ": " + e.getMessage(), e);
+        }
       }
-      return database.put((ObjectNode) node);
+      return json.equals("-") ? StrictJson.document(stdin(), "stdin") : StrictJson.document(json, "JSON");
     }
   }
 
@@ -128,9 +198,13 @@ public final class KilnCli implements Runnable {
     @Parameters(index = "1", paramLabel = "ID")
     String id;
 
+    @Option(names = "--with-version", description = "print {id, version, clock, doc}: the version is what "
+        + "put --if-version and del --if-version take")
+    boolean withVersion;
+
     @Override
     CompletionStage<?> call(Database database) {
-      return database.get(id);
+      return withVersion ? database.read(id) : database.get(id);
     }
   }
 
@@ -139,10 +213,25 @@ public final class KilnCli implements Runnable {
     @Parameters(index = "1", paramLabel = "ID")
     String id;
 
+    @Option(names = "--if-version", paramLabel = "VERSION",
+        description = "delete only if the document is at this version; else fail with CONFLICT")
+    String ifVersion;
+
     @Override
     CompletionStage<?> call(Database database) {
-      return database.delete(id);
+      return (ifVersion == null ? database.delete(id) : database.delete(id, Expected.parse(ifVersion)))
+          .thenApply(KilnCli::written);
     }
+  }
+
+  /** A write's answer as printed: the version in its text form, ready for the next --if-version. */
+  static Map<String, Object> written(WriteResult w) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", w.id());
+    out.put("seq", w.seq());
+    out.put("version", w.version().toString());
+    out.put("clock", w.clock());
+    return out;
   }
 
   @Command(name = "all-docs", description = "List documents in id order.")
@@ -160,20 +249,9 @@ public final class KilnCli implements Runnable {
     }
   }
 
-  @Command(name = "changes", description = "List changes after a sequence number.")
-  static final class Changes extends DatabaseCommand {
-    @Option(names = "--since", defaultValue = "0") long since;
-    @Option(names = "--limit", defaultValue = "0") int limit;
-
-    @Override
-    CompletionStage<?> call(Database database) {
-      return database.changes(since, limit);
-    }
-  }
-
   @Command(name = "query", description = {
       "Rows of the index on FIELD (a dotted path or a JSON pointer), in key order.",
-      "The first query on a field builds its index once; every later write keeps it current.",
+      "The index must exist: define it once with 'kiln index DB FIELD'; every later write keeps it current.",
       "Keys are JSON: a string needs quotes, e.g. --key '\"Oslo\"'."})
   static final class Query extends DatabaseCommand {
     @Parameters(index = "1", paramLabel = "FIELD", description = "the indexed field, e.g. address.city or /address/city")
@@ -192,13 +270,13 @@ public final class KilnCli implements Runnable {
       IndexQuery q = new IndexQuery(key, null, start, end, prefix, limit, descending, includeDocs);
       return database.query(field, q).exceptionallyCompose(error -> {
         Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (!(t instanceof KilnException k) || k.code() != ErrorCode.NOT_FOUND) {
-          return CompletableFuture.failedFuture(t);
+        if (t instanceof KilnException k && k.code() == ErrorCode.NOT_FOUND) {
+          // Defining an index here would make every later write pay for a mistyped field.
+          return CompletableFuture.failedFuture(new KilnException(ErrorCode.NOT_FOUND, "no index on " + field + " in "
+              + db + ": define it once with 'kiln index " + db + " " + field + "' (add --each to index each element"
+              + " of an array), then query it; 'kiln indexes " + db + "' lists the indexes", k));
         }
-        spec.commandLine().getErr().println("kiln: indexing " + field + " in " + db
-            + " (once: from now on every write keeps the index current) …");
-        spec.commandLine().getErr().flush();
-        return database.defineIndex(field).thenCompose(defined -> database.query(field, q));
+        return CompletableFuture.failedFuture(t);
       });
     }
   }

@@ -15,7 +15,7 @@ import org.apache.pekko.pattern.StatusReply;
  * The public protocol of one Kiln database, as its DatabaseActor receives it. Send these with
  * {@code AskPattern.askWithStatus}: a failure arrives as a {@link KilnException} whose
  * {@link ErrorCode} says what went wrong. Replies carry a clock token: the text CID of the commit
- * the answer reflects.
+ * the answer reflects, or null for a database that has no commit yet.
  */
 public final class DatabaseProtocol {
   private DatabaseProtocol() {}
@@ -35,14 +35,94 @@ public final class DatabaseProtocol {
 
   // ------------------------------------------------------------------ writes
 
-  /** Stores a JSON object; its {@code _id} is generated (time-ordered) when missing. */
-  public record Put(ObjectNode doc, ActorRef<StatusReply<WriteResult>> replyTo) implements Request<WriteResult> {}
+  /**
+   * Stores a JSON object; its {@code _id} is generated (time-ordered) when missing. With an
+   * {@code expected} version the write is conditional: {@link ErrorCode#CONFLICT} when the document
+   * is at another version, decided in the commit itself, so of two writers expecting one version at
+   * most one wins. Null: unconditional.
+   */
+  public record Put(ObjectNode doc, Expected expected, ActorRef<StatusReply<WriteResult>> replyTo)
+      implements Request<WriteResult> {
+    public Put(ObjectNode doc, ActorRef<StatusReply<WriteResult>> replyTo) {
+      this(doc, null, replyTo);
+    }
+  }
 
   /** Stores several documents in one commit: all of them, or none when any is invalid. */
   public record PutAll(List<ObjectNode> docs, ActorRef<StatusReply<BulkResult>> replyTo) implements Request<BulkResult> {}
 
-  /** Deletes a document by writing a tombstone, which the changes feed reports. */
-  public record Delete(String id, ActorRef<StatusReply<WriteResult>> replyTo) implements Request<WriteResult> {}
+  /**
+   * Deletes a document by writing a tombstone, which the changes feed reports; conditional when
+   * {@code expected} is not null, as {@link Put}.
+   */
+  public record Delete(String id, Expected expected, ActorRef<StatusReply<WriteResult>> replyTo)
+      implements Request<WriteResult> {
+    public Delete(String id, ActorRef<StatusReply<WriteResult>> replyTo) {
+      this(id, null, replyTo);
+    }
+  }
+
+  /**
+   * A document's version: the sequence of its latest write and the CID of its block (a tombstone's
+   * for a deleted document). Every read of a document carries it, and a conditional write names it.
+   * Its text form, also its JSON form, is {@code <seq>-<cid>}, e.g. {@code 12-bafyrei…}.
+   */
+  public record Version(long seq, String cid) implements KilnSerializable {
+    public Version {
+      if (seq < 1 || cid == null || cid.isEmpty()) {
+        throw new KilnException(ErrorCode.INVALID_QUERY, "a version needs a sequence of 1 or more and a CID, got "
+            + seq + " and " + cid);
+      }
+    }
+
+    /** Reads the text form; {@link ErrorCode#INVALID_QUERY} saying what a version looks like otherwise. */
+    @com.fasterxml.jackson.annotation.JsonCreator(mode = com.fasterxml.jackson.annotation.JsonCreator.Mode.DELEGATING)
+    public static Version parse(String text) {
+      int dash = text == null ? -1 : text.indexOf('-');
+      try {
+        if (dash > 0) {
+          long seq = Long.parseLong(text.substring(0, dash));
+          Cid.parse(text.substring(dash + 1));
+          return new Version(seq, text.substring(dash + 1));
+        }
+      } catch (NumberFormatException | InvalidCidException e) {
+        // said below
+      }
+      throw new KilnException(ErrorCode.INVALID_QUERY, "'" + text + "' is not a document version: a version is"
+          + " <seq>-<cid> as a read or write of the document answered, e.g. 12-bafyrei…");
+    }
+
+    @com.fasterxml.jackson.annotation.JsonValue
+    @Override
+    public String toString() {
+      return seq + "-" + cid;
+    }
+  }
+
+  /** What a conditional write expects: this version, or ({@code version} null) no live document. */
+  public record Expected(Version version) implements KilnSerializable {
+    public static Expected absent() {
+      return new Expected(null);
+    }
+
+    public static Expected version(Version version) {
+      return new Expected(java.util.Objects.requireNonNull(version, "version"));
+    }
+
+    /** {@code none} for absent, else a version's text form. */
+    public static Expected parse(String text) {
+      return "none".equals(text) ? absent() : version(Version.parse(text));
+    }
+
+    public boolean absentExpected() {
+      return version == null;
+    }
+
+    @Override
+    public String toString() {
+      return version == null ? "none" : version.toString();
+    }
+  }
 
   // ------------------------------------------------------------------ reads
 
@@ -52,8 +132,20 @@ public final class DatabaseProtocol {
   /** An ordered scan of documents by id. */
   public record AllDocs(AllDocsQuery query, ActorRef<StatusReply<AllDocsResult>> replyTo) implements Request<AllDocsResult> {}
 
-  /** Every document changed after sequence {@code since}, oldest first, at most {@code limit} (0: all). */
-  public record Changes(long since, int limit, ActorRef<StatusReply<ChangesResult>> replyTo) implements Request<ChangesResult> {}
+  /**
+   * Every document changed after sequence {@code since}, oldest first, at most {@code limit} (0: all),
+   * each once with its latest state. {@code sinceClock}, when not null, replaces {@code since}: the
+   * sequence of the commit a reply's clock names ({@link ErrorCode#INVALID_QUERY} when the database
+   * no longer holds that commit: a compaction keeps only the head's). {@code idPrefix} keeps only ids
+   * starting with it; without {@code includeDocs} the changes carry no document. The reply's
+   * {@code lastSeq} is where the next page starts, also when a filter left the page short.
+   */
+  public record Changes(long since, String sinceClock, int limit, String idPrefix, boolean includeDocs,
+      ActorRef<StatusReply<ChangesResult>> replyTo) implements Request<ChangesResult> {
+    public Changes(long since, int limit, ActorRef<StatusReply<ChangesResult>> replyTo) {
+      this(since, null, limit, null, true, replyTo);
+    }
+  }
 
   /**
    * Rows of a query index in key order (then by document id); {@link ErrorCode#NOT_FOUND} for an index
@@ -66,7 +158,24 @@ public final class DatabaseProtocol {
    * builds it from the documents stored so far. Idempotent; the reply comes once the index is
    * durable. From then on every commit keeps it current, in every process.
    */
-  public record DefineIndex(String field, ActorRef<StatusReply<IndexDefined>> replyTo) implements Request<IndexDefined> {}
+  public record DefineIndex(String field, boolean each, ActorRef<StatusReply<IndexDefined>> replyTo)
+      implements Request<IndexDefined> {
+    /** An index of whole values: an array is one key. */
+    public DefineIndex(String field, ActorRef<StatusReply<IndexDefined>> replyTo) {
+      this(field, false, replyTo);
+    }
+  }
+
+  /**
+   * Removes a stored field index in a commit: later writes stop paying for it, and its blocks go
+   * at the next compaction. {@link ErrorCode#NOT_FOUND} for an index the head does not hold;
+   * {@link ErrorCode#INVALID_QUERY} for a map index registered in code (its registration would
+   * build it again).
+   */
+  public record DropIndex(String name, ActorRef<StatusReply<IndexDropped>> replyTo) implements Request<IndexDropped> {}
+
+  /** Every index of the head commit and every registered one, with its size and how current it is. */
+  public record ListIndexes(ActorRef<StatusReply<IndexList>> replyTo) implements Request<IndexList> {}
 
   /** Sends {@code subscriber} a {@link ChangeBatch} after every commit, until it stops or unsubscribes. */
   public record Subscribe(ActorRef<ChangeBatch> subscriber) implements Command {}
@@ -101,6 +210,21 @@ public final class DatabaseProtocol {
   public record Compact(ActorRef<StatusReply<CompactResult>> replyTo) implements Request<CompactResult> {}
 
   public record Stats(ActorRef<StatusReply<DatabaseStats>> replyTo) implements Request<DatabaseStats> {}
+
+  /**
+   * Writes the database as one CARv1 file at {@code path} (on the database's machine): every block
+   * reachable from the head commit, the commit as the root. {@link ErrorCode#NOT_FOUND} before the
+   * first commit.
+   */
+  public record Export(String path, ActorRef<StatusReply<Exported>> replyTo) implements Request<Exported> {}
+
+  /**
+   * Loads an export into an empty database in one commit, whose head is the file's root. The file is
+   * refused with {@link ErrorCode#INVALID_DOCUMENT}, and nothing stored, when a block does not match
+   * its CID, the root is not a Kiln commit, or a block the commit reaches is not in the file;
+   * {@link ErrorCode#CONFLICT} when the database already has documents or indexes.
+   */
+  public record Import(String path, ActorRef<StatusReply<Imported>> replyTo) implements Request<Imported> {}
 
   /** Finishes acknowledged work and stops the database; later calls fail with {@link ErrorCode#CLOSED}. */
   public record Close(ActorRef<StatusReply<Done>> replyTo) implements Request<Done> {}
@@ -222,27 +346,74 @@ public final class DatabaseProtocol {
 
   public record IndexDefined(String name, String clock) implements KilnSerializable {}
 
+  public record IndexDropped(String name, String clock) implements KilnSerializable {}
+
+  /**
+   * One index as {@link ListIndexes} sees it.
+   *
+   * @param kind {@code field} (whole values), {@code each} (array elements) or {@code map}
+   * @param definition the stored fingerprint ({@code field:address.city}, {@code map:2})
+   * @param entries rows; {@code documents} those that emitted at least one
+   * @param blocks tree nodes of the index and their {@code bytes}: what a compaction keeps for it
+   * @param seq the sequence the index is current with; {@code behind} how many sequences the head is past it
+   * @param registered whether this process registers it in code (a map index, which only such a process keeps current)
+   */
+  public record IndexInfo(String name, String kind, String definition, long entries, long documents, long blocks,
+      long bytes, long seq, long behind, boolean registered) implements KilnSerializable {}
+
+  public record IndexList(List<IndexInfo> indexes, String clock) implements KilnSerializable {}
+
   public record ViewOpened(long view, String clock) implements KilnSerializable {}
 
-  /** One acknowledged write: durable when this reply is sent. */
-  public record WriteResult(String id, long seq, String clock) implements KilnSerializable {}
+  /** One acknowledged write: durable when this reply is sent. {@code cid} is the new block's (or tombstone's). */
+  public record WriteResult(String id, long seq, String cid, String clock) implements KilnSerializable {
+    public WriteResult(String id, long seq, String clock) {
+      this(id, seq, null, clock);
+    }
+
+    /** The document's version after this write, for the next conditional write. */
+    public Version version() {
+      return new Version(seq, cid);
+    }
+  }
 
   public record BulkResult(List<WriteResult> results, String clock) implements KilnSerializable {}
 
-  public record DocResult(String id, ObjectNode doc, String clock) implements KilnSerializable {}
+  public record DocResult(String id, ObjectNode doc, Version version, String clock) implements KilnSerializable {
+    public DocResult(String id, ObjectNode doc, String clock) {
+      this(id, doc, null, clock);
+    }
+  }
 
-  /** A row of all-docs; {@code doc} is null for a deleted document. */
-  public record DocRow(String id, boolean deleted, ObjectNode doc) implements KilnSerializable {}
+  /** A row of all-docs; {@code doc} is null for a deleted document (whose version is its tombstone's). */
+  public record DocRow(String id, boolean deleted, ObjectNode doc, Version version) implements KilnSerializable {
+    public DocRow(String id, boolean deleted, ObjectNode doc) {
+      this(id, deleted, doc, null);
+    }
+  }
 
   public record AllDocsResult(List<DocRow> rows, String clock) implements KilnSerializable {}
 
-  /** One entry of the changes feed: the document's latest sequence and state. */
-  public record Change(long seq, String id, boolean deleted, ObjectNode doc) implements KilnSerializable {}
+  /** One entry of the changes feed: the document's latest sequence and state, and its block's CID. */
+  public record Change(long seq, String id, boolean deleted, ObjectNode doc, String cid) implements KilnSerializable {
+    public Change(long seq, String id, boolean deleted, ObjectNode doc) {
+      this(seq, id, deleted, doc, null);
+    }
+
+    public Version version() {
+      return new Version(seq, cid);
+    }
+  }
 
   public record ChangesResult(List<Change> changes, long lastSeq, String clock) implements KilnSerializable {}
 
   /** What one commit changed, for subscribers. */
   public record ChangeBatch(List<Change> changes, String clock) implements KilnSerializable {}
+
+  /** An export: its file, root (the head commit's CID), blocks, file size and the blocks' bytes. */
+  public record Exported(String path, String root, long blocks, long fileBytes, long blockBytes) implements KilnSerializable {}
+
+  public record Imported(String root, long documents, long seq, String clock) implements KilnSerializable {}
 
   public record CompactResult(int carLogBefore, int carLogAfter, long generation, long bytesBefore, long bytesAfter)
       implements KilnSerializable {}

@@ -12,6 +12,11 @@ public enum ErrorCode {
   INVALID_NAME,
   /** No live document has this id. */
   NOT_FOUND,
+  /**
+   * A conditional write found the document at another version than it expected (or existing when it
+   * expected none). Nothing of this request was stored: read the document again and decide.
+   */
+  CONFLICT,
   /** Options of a read that do not make sense together (a bad range, a negative limit). */
   INVALID_QUERY,
   /** The database was closed; open it again. */

@@ -21,6 +21,8 @@ import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.persist.KilnPersistence;
 import dev.kiln.engine.storage.CarLogBlocks;
 import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.transfer.CarTransfer;
+import java.nio.file.Path;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.AllDocs;
@@ -312,6 +314,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(Changes.class, this::onChanges)
         .onCommand(DatabaseProtocol.Query.class, this::onQuery)
         .onCommand(DatabaseProtocol.DefineIndex.class, this::onDefineIndex)
+        .onCommand(DatabaseProtocol.DropIndex.class, this::onDropIndex)
+        .onCommand(DatabaseProtocol.ListIndexes.class, this::onListIndexes)
+        .onCommand(DatabaseProtocol.Export.class, this::onExport)
+        .onCommand(DatabaseProtocol.Import.class, this::onImport)
         .onCommand(DatabaseProtocol.OpenView.class, this::onOpenView)
         .onCommand(DatabaseProtocol.InView.class, this::onInView)
         .onCommand(DatabaseProtocol.CloseView.class, this::onCloseView)
@@ -465,11 +471,11 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   // ------------------------------------------------------------------ writes
 
   private Effect<Event, State> onPut(State state, Put cmd) {
-    return write(List.of(new CommitBuilder.Put(cmd.doc())), single(cmd.replyTo()));
+    return write(List.of(new CommitBuilder.Put(cmd.doc(), cmd.expected())), single(cmd.replyTo()));
   }
 
   private Effect<Event, State> onDelete(State state, Delete cmd) {
-    return write(List.of(new CommitBuilder.Delete(cmd.id())), single(cmd.replyTo()));
+    return write(List.of(new CommitBuilder.Delete(cmd.id(), cmd.expected())), single(cmd.replyTo()));
   }
 
   private Effect<Event, State> onPutAll(State state, PutAll cmd) {
@@ -487,7 +493,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       public void ok(List<CommitBuilder.Applied> applied, String clock) {
         List<WriteResult> results = new ArrayList<>(applied.size());
         for (CommitBuilder.Applied a : applied) {
-          results.add(new WriteResult(a.id(), a.seq(), clock));
+          results.add(a.toResult(clock));
         }
         replyTo.tell(StatusReply.success(new BulkResult(results, clock)));
       }
@@ -504,7 +510,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       @Override
       public void ok(List<CommitBuilder.Applied> applied, String clock) {
         CommitBuilder.Applied a = applied.get(0);
-        replyTo.tell(StatusReply.success(new WriteResult(a.id(), a.seq(), clock)));
+        replyTo.tell(StatusReply.success(a.toResult(clock)));
       }
 
       @Override
@@ -556,6 +562,14 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       }
     }
     if (!m.result().hasCommit()) {
+      // Units that succeeded without changing anything (a refresh of current indexes) are answered too.
+      String clock = state.head() == null ? null : state.head().toString();
+      for (CommitBuilder.Outcome o : m.result().outcomes()) {
+        Replier r = o.failed() ? null : pending.remove(o.writeId());
+        if (r != null) {
+          r.ok(o.applied(), clock);
+        }
+      }
       afterWritesSettled(state);
       return Effect().none();
     }
@@ -819,7 +833,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private Effect<Event, State> onGet(State state, Get cmd) {
     return read(state, null, cmd.replyTo(), (snap, src) ->
-        new DocResult(cmd.id(), DocumentReads.get(src, snap.roots(), cmd.id()), snap.clock()));
+        DocumentReads.read(src, snap.roots(), cmd.id(), snap.clock()));
   }
 
   private Effect<Event, State> onAllDocs(State state, AllDocs cmd) {
@@ -832,11 +846,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> changes(State state, Snapshot view, Changes cmd) {
-    return read(state, view, cmd.replyTo(), (snap, src) -> {
-      var changes = DocumentReads.changes(src, snap.roots(), cmd.since(), cmd.limit());
-      long last = changes.isEmpty() ? Math.max(cmd.since(), 0) : changes.get(changes.size() - 1).seq();
-      return new ChangesResult(changes, last, snap.clock());
-    });
+    return read(state, view, cmd.replyTo(), (snap, src) -> DocumentReads.changes(src, snap.roots(), cmd, snap.clock()));
   }
 
   // ------------------------------------------------------------------ query indexes
@@ -893,7 +903,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private Effect<Event, State> onDefineIndex(State state, DatabaseProtocol.DefineIndex cmd) {
     IndexDefinition def;
     try {
-      def = IndexDefinition.field(cmd.field());
+      def = IndexDefinition.field(cmd.field(), cmd.each());
     } catch (KilnException e) {
       cmd.replyTo().tell(StatusReply.error(e));
       return Effect().none();
@@ -923,6 +933,48 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         replyTo.tell(StatusReply.error(error));
       }
     });
+  }
+
+  private Effect<Event, State> onListIndexes(State state, DatabaseProtocol.ListIndexes cmd) {
+    return read(state, null, cmd.replyTo(), (snap, src) ->
+        new DatabaseProtocol.IndexList(IndexReads.list(src, snap.roots(), settings.indexes()), snap.clock()));
+  }
+
+  /** Whether the index exists is decided in the commit (CommitBuilder.DropIndex); registered ones are refused here. */
+  private Effect<Event, State> onDropIndex(State state, DatabaseProtocol.DropIndex cmd) {
+    if (settings.indexes().get(cmd.name()) != null) {
+      cmd.fail(new KilnException(ErrorCode.INVALID_QUERY, "index '" + cmd.name() + "' is a map index registered in"
+          + " code (DatabaseSettings.withIndex), which would build it again: remove the registration, then drop it"));
+      return Effect().none();
+    }
+    return write(List.of(new CommitBuilder.DropIndex(cmd.name())),
+        answering(cmd.replyTo(), clock -> new DatabaseProtocol.IndexDropped(cmd.name(), clock)));
+  }
+
+  private Effect<Event, State> onExport(State state, DatabaseProtocol.Export cmd) {
+    return read(state, null, cmd.replyTo(), (snap, src) -> CarTransfer.export(src, snap.head(), Path.of(cmd.path())));
+  }
+
+  /** The file is read and checked in the commit (CommitBuilder.Import), on the CommitActor's blocking thread. */
+  private Effect<Event, State> onImport(State state, DatabaseProtocol.Import cmd) {
+    // runs once the commit is installed, so roots are the imported ones
+    return write(List.of(new CommitBuilder.Import(Path.of(cmd.path()))),
+        answering(cmd.replyTo(), clock -> new DatabaseProtocol.Imported(clock, roots.docCount(), roots.seq(), clock)));
+  }
+
+  /** A replier that answers with what {@code ok} makes of the commit's clock, or with the error. */
+  private static <T> Replier answering(ActorRef<StatusReply<T>> replyTo, java.util.function.Function<String, T> ok) {
+    return new Replier() {
+      @Override
+      public void ok(List<CommitBuilder.Applied> applied, String clock) {
+        replyTo.tell(StatusReply.success(ok.apply(clock)));
+      }
+
+      @Override
+      public void fail(KilnException error) {
+        replyTo.tell(StatusReply.error(error));
+      }
+    };
   }
 
   private Effect<Event, State> onStats(State state, Stats cmd) {
@@ -1000,7 +1052,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     touchView(cmd.view());
     if (read instanceof Get g) {
       return read(state, view, g.replyTo(), (snap, src) ->
-          new DocResult(g.id(), DocumentReads.get(src, snap.roots(), g.id()), snap.clock()));
+          DocumentReads.read(src, snap.roots(), g.id(), snap.clock()));
     } else if (read instanceof AllDocs a) {
       return read(state, view, a.replyTo(), (snap, src) ->
           new AllDocsResult(DocumentReads.allDocs(src, snap.roots(), a.query()), snap.clock()));

@@ -11,6 +11,7 @@ import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
+import dev.kiln.protocol.DatabaseProtocol.Expected;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.DatabaseProtocol.QueryResult;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
@@ -81,6 +82,16 @@ public final class Database {
     return ask(r -> new DatabaseProtocol.Put(doc, r));
   }
 
+  /**
+   * Stores the document only if it is at the {@code expected} version ({@link Expected#version}, from
+   * {@link #read} or an earlier write's {@link WriteResult#version()}) or, with {@link Expected#absent()},
+   * only if no live document has its id. Otherwise fails with {@link ErrorCode#CONFLICT} and stores
+   * nothing; the check is made in the commit, so of racing writers expecting one version one wins.
+   */
+  public CompletionStage<WriteResult> put(ObjectNode doc, Expected expected) {
+    return ask(r -> new DatabaseProtocol.Put(doc, expected, r));
+  }
+
   /** Stores a record or POJO, mapped to JSON with Jackson. */
   public CompletionStage<WriteResult> put(Object value) {
     try {
@@ -116,6 +127,16 @@ public final class Database {
     return ask(r -> new DatabaseProtocol.Delete(id, r));
   }
 
+  /** Deletes the document only if it is at the {@code expected} version; see {@link #put(ObjectNode, Expected)}. */
+  public CompletionStage<WriteResult> delete(String id, Expected expected) {
+    return ask(r -> new DatabaseProtocol.Delete(id, expected, r));
+  }
+
+  /** The live document with its {@link DatabaseProtocol.Version version} and the clock it was read at. */
+  public CompletionStage<DatabaseProtocol.DocResult> read(String id) {
+    return ask(r -> new DatabaseProtocol.Get(id, r));
+  }
+
   public CompletionStage<AllDocsResult> allDocs(AllDocsQuery query) {
     return ask(r -> new DatabaseProtocol.AllDocs(query, r));
   }
@@ -149,6 +170,28 @@ public final class Database {
     return ask(r -> new DatabaseProtocol.DefineIndex(field, r));
   }
 
+  /**
+   * A field index on {@code field} that, with {@code each}, emits each element of an array there
+   * (so a document tagged {@code ["a","b"]} is found by {@code "a"}); named by the path, as
+   * {@link #defineIndex(String)}.
+   */
+  public CompletionStage<DatabaseProtocol.IndexDefined> defineIndex(String field, boolean each) {
+    return ask(r -> new DatabaseProtocol.DefineIndex(field, each, r));
+  }
+
+  /**
+   * Removes a stored index: later writes stop paying for it, and its blocks go at the next
+   * compaction. A map index registered in code cannot be dropped while it is registered.
+   */
+  public CompletionStage<DatabaseProtocol.IndexDropped> dropIndex(String name) {
+    return ask(r -> new DatabaseProtocol.DropIndex(name, r));
+  }
+
+  /** Every index with its size and how current it is. */
+  public CompletionStage<DatabaseProtocol.IndexList> indexes() {
+    return ask(r -> new DatabaseProtocol.ListIndexes(r));
+  }
+
   /** Rows of the index named {@code index}; see {@link IndexQuery} for the options. */
   public CompletionStage<QueryResult> query(String index, IndexQuery query) {
     return ask(r -> new DatabaseProtocol.Query(index, query, r));
@@ -172,10 +215,17 @@ public final class Database {
     return ask(r -> new DatabaseProtocol.Changes(since, limit, r));
   }
 
+  /** One page of at most {@code limit} changes (0: all) from where {@code from} starts, with its filters. */
+  public CompletionStage<ChangesResult> changes(Feed from, int limit) {
+    return ask(r -> new DatabaseProtocol.Changes(from.since(), from.sinceClock(), limit, from.idPrefix(),
+        from.includeDocs(), r));
+  }
+
   /**
    * Every commit from now on, as it is acknowledged. The source buffers {@code bufferSize} batches
    * and then fails (a subscriber too slow to keep up learns it rather than missing changes silently);
-   * read {@link #changes} from the last sequence seen to catch up.
+   * read {@link #changes} from the last sequence seen to catch up, or use {@link #liveChanges(Feed)},
+   * which replays from a sequence and then follows.
    */
   public Source<ChangeBatch, NotUsed> liveChanges(int bufferSize) {
     return ActorSource.<ChangeBatch>actorRef(
@@ -186,6 +236,87 @@ public final class Database {
         });
   }
 
+  /**
+   * Where a complete change feed starts and what it carries: after sequence {@code since}, or after
+   * the commit a reply's clock names ({@code sinceClock}, while the database still holds it; see
+   * {@link DatabaseProtocol.Changes}); only ids starting with {@code idPrefix} (null: all); documents
+   * when {@code includeDocs}; {@code bufferSize} commits held for a slow reader before the feed fails;
+   * {@code pageSize} changes read at a time while replaying.
+   */
+  public record Feed(long since, String sinceClock, String idPrefix, boolean includeDocs, int bufferSize, int pageSize) {
+    /** Every change after {@code since}, with documents, holding up to 1024 commits for a slow reader. */
+    public static Feed since(long since) {
+      return new Feed(since, null, null, true, 1024, 512);
+    }
+
+    public static Feed sinceClock(String clock) {
+      return new Feed(0, clock, null, true, 1024, 512);
+    }
+
+    public Feed withIdPrefix(String prefix) {
+      return new Feed(since, sinceClock, prefix, includeDocs, bufferSize, pageSize);
+    }
+
+    public Feed withIncludeDocs(boolean include) {
+      return new Feed(since, sinceClock, idPrefix, include, bufferSize, pageSize);
+    }
+
+    public Feed withBufferSize(int size) {
+      return new Feed(since, sinceClock, idPrefix, includeDocs, size, pageSize);
+    }
+
+    public Feed withPageSize(int size) {
+      if (size < 1) {
+        throw new KilnException(ErrorCode.INVALID_QUERY, "a feed's page size must be 1 or more, got " + size);
+      }
+      return new Feed(since, sinceClock, idPrefix, includeDocs, bufferSize, size);
+    }
+  }
+
+  /**
+   * Replays every change after the feed's start, then follows new commits, with no gap and no
+   * duplicate, also across compactions: each document once per change, in sequence order. The feed
+   * subscribes to new commits before it reads the first page of the replay, and drops any change
+   * whose sequence it has already passed, so a commit that lands during the replay arrives exactly
+   * once. The replay pages follow demand; commits during it wait in the feed's buffer (it fails,
+   * saying so, when more than {@code bufferSize} commits wait: resume from the last sequence seen).
+   */
+  public Source<DatabaseProtocol.Change, NotUsed> liveChanges(Feed feed) {
+    record Cursor(long since, String clock, boolean done) {}
+    Source<List<DatabaseProtocol.Change>, NotUsed> replay = Source.unfoldAsync(
+        new Cursor(feed.since(), feed.sinceClock(), false), cursor -> {
+          if (cursor.done()) {
+            return CompletableFuture.completedFuture(java.util.Optional.empty());
+          }
+          Feed page = new Feed(cursor.since(), cursor.clock(), feed.idPrefix(), feed.includeDocs(), 0, 0);
+          return changes(page, feed.pageSize()).thenApply(read -> java.util.Optional.of(org.apache.pekko.japi.Pair.create(
+              new Cursor(read.lastSeq(), null, read.changes().size() < feed.pageSize()), read.changes())));
+        });
+    Source<List<DatabaseProtocol.Change>, NotUsed> live = liveChanges(feed.bufferSize()).map(batch -> {
+      List<DatabaseProtocol.Change> kept = new ArrayList<>(batch.changes().size());
+      for (DatabaseProtocol.Change c : batch.changes()) {
+        if (feed.idPrefix() == null || c.id().startsWith(feed.idPrefix())) {
+          kept.add(feed.includeDocs() ? c : new DatabaseProtocol.Change(c.seq(), c.id(), c.deleted(), null, c.cid()));
+        }
+      }
+      return kept;
+    });
+    // concat materializes (subscribes) the live source at once and reads it only after the replay
+    return replay.concat(live).statefulMapConcat(() -> {
+      long[] last = {feed.sinceClock() == null ? feed.since() : -1};
+      return changes -> {
+        List<DatabaseProtocol.Change> out = new ArrayList<>(changes.size());
+        for (DatabaseProtocol.Change c : changes) {
+          if (c.seq() > last[0]) {
+            out.add(c);
+            last[0] = c.seq();
+          }
+        }
+        return out;
+      };
+    });
+  }
+
   /** A consistent read view as of now; see {@link View}. */
   public CompletionStage<View> openView() {
     return this.<DatabaseProtocol.ViewOpened>ask(r -> new DatabaseProtocol.OpenView(r))
@@ -193,6 +324,23 @@ public final class Database {
   }
 
   // ------------------------------------------------------------------ maintenance
+
+  /**
+   * Writes the database as one CARv1 file: every block reachable from the head commit, with the
+   * commit as the root, readable by any IPLD tool and by {@link #importCar}.
+   */
+  public CompletionStage<DatabaseProtocol.Exported> exportCar(java.nio.file.Path file) {
+    return ask(r -> new DatabaseProtocol.Export(file.toAbsolutePath().toString(), r));
+  }
+
+  /**
+   * Loads an export into this database, which must be empty: the same documents, all-docs, indexes
+   * and head CID as the exported one. Every block is checked against its CID and the graph below
+   * the root must be complete, or nothing is stored.
+   */
+  public CompletionStage<DatabaseProtocol.Imported> importCar(java.nio.file.Path file) {
+    return ask(r -> new DatabaseProtocol.Import(file.toAbsolutePath().toString(), r));
+  }
 
   public CompletionStage<CompactResult> compact() {
     return ask(r -> new DatabaseProtocol.Compact(r));

@@ -192,7 +192,7 @@ public final class Kiln implements Extension, AutoCloseable {
       db.terminated().join(); // one actor per persistence id: the old one must be gone first
     }
     validateName(name);
-    Path cars = settings.dataDir().resolve(name).resolve("cars");
+    Path cars = carsDir(settings.dataDir(), name);
     CarStore store = storeWrapper.apply(new FileCarStore(cars, settings.fsync()));
     Behavior<DatabaseProtocol.Command> behavior = DatabaseActor.create(name, store, cache, settings);
     CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -231,6 +231,20 @@ public final class Kiln implements Extension, AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Whether a database of this name exists under {@code dataDir} (opening a name creates it), so a
+   * read-only tool can refuse a mistyped name without creating anything. Refuses a bad name with
+   * {@link ErrorCode#INVALID_NAME}.
+   */
+  public static boolean exists(Path dataDir, String name) {
+    validateName(name);
+    return java.nio.file.Files.isDirectory(carsDir(dataDir, name));
+  }
+
+  private static Path carsDir(Path dataDir, String name) {
+    return dataDir.resolve(name).resolve("cars");
   }
 
   static void validateName(String name) {

@@ -22,6 +22,19 @@ public interface BlockSource {
    * @throws MissingBlockException if one of them cannot be reached
    * @throws CorruptBlockException if one's stored bytes do not match its CID
    */
+  /**
+   * Whether the source stores this block itself, not counting what a cache still holds: a snapshot
+   * answers for its CARs. The default asks {@link #get}.
+   */
+  default boolean holds(Cid cid) {
+    try {
+      get(cid);
+      return true;
+    } catch (MissingBlockException e) {
+      return false;
+    }
+  }
+
   default List<Block> getAll(List<Cid> cids) {
     List<Block> out = new ArrayList<>(cids.size());
     for (Cid cid : cids) {

@@ -61,7 +61,7 @@ public final class CarWriter {
    *
    * @throws IllegalArgumentException if a root is not among the blocks
    */
-  static CarIndex write(List<Cid> roots, Iterable<Block> blocks, OutputStream out) throws IOException {
+  public static CarIndex write(List<Cid> roots, Iterable<Block> blocks, OutputStream out) throws IOException {
     Objects.requireNonNull(blocks, "blocks");
     roots.forEach(r -> Objects.requireNonNull(r, "a root is null"));
     HashingOutput file = new HashingOutput(out);

@@ -9,6 +9,9 @@ import dev.kiln.engine.tree.ProllyTree;
 import dev.kiln.engine.tree.TreeWrite;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.Change;
+import dev.kiln.protocol.DatabaseProtocol.Expected;
+import dev.kiln.protocol.DatabaseProtocol.Version;
+import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.util.ArrayList;
@@ -29,14 +32,38 @@ public final class CommitBuilder {
   private CommitBuilder() {}
 
   /** One operation of a request. */
-  public sealed interface Op permits Put, Delete, DefineIndex, RefreshIndexes {}
+  public sealed interface Op permits Put, Delete, DefineIndex, DropIndex, RefreshIndexes, Import {}
 
-  public record Put(JsonNode doc) implements Op {}
+  /** A put; conditional when {@code expected} is not null. */
+  public record Put(JsonNode doc, Expected expected) implements Op {
+    public Put(JsonNode doc) {
+      this(doc, null);
+    }
+  }
 
-  public record Delete(String id) implements Op {}
+  /** A delete; conditional when {@code expected} is not null. */
+  public record Delete(String id, Expected expected) implements Op {
+    public Delete(String id) {
+      this(id, null);
+    }
+  }
 
   /** Stores a new field index (already validated by the caller), built in this commit. */
   public record DefineIndex(String name, String fingerprint) implements Op {}
+
+  /**
+   * Removes a stored index from the commit (the caller refuses registered ones, which any commit
+   * would build again); NOT_FOUND when the batch so far leaves no index of that name.
+   */
+  public record DropIndex(String name) implements Op {}
+
+  /**
+   * Loads an export (read and checked by {@link dev.kiln.engine.transfer.CarTransfer#load}) as the
+   * whole state of an empty database: the commit is the file's own head commit. Alone in its request;
+   * CONFLICT when the database, or this batch before it, holds anything, and for requests after it in
+   * the same batch (they are built on the old head, which the import replaces).
+   */
+  public record Import(java.nio.file.Path file) implements Op {}
 
   /** Changes no document; the commit brings every registered index current. */
   public record RefreshIndexes() implements Op {}
@@ -44,8 +71,12 @@ public final class CommitBuilder {
   /** One request: a put, a delete, or a bulk put, numbered by the DatabaseActor. */
   public record Unit(long writeId, List<Op> ops) {}
 
-  /** What one operation did. */
-  public record Applied(String id, long seq, boolean deleted) {}
+  /** What one operation did; {@code block} is the document's new block (a tombstone for a delete). */
+  public record Applied(String id, long seq, boolean deleted, Cid block) {
+    public WriteResult toResult(String clock) {
+      return new WriteResult(id, seq, block.toString(), clock);
+    }
+  }
 
   /** A unit's result: what it applied, or why it failed (then it applied nothing). */
   public record Outcome(long writeId, List<Applied> applied, KilnException error) {
@@ -75,7 +106,7 @@ public final class CommitBuilder {
   private record DocState(Cid block, long seq, boolean deleted, ObjectNode doc) {}
 
   /** Where a document stood before this batch. */
-  private record Before(boolean exists, boolean live, long seq) {}
+  private record Before(boolean exists, boolean live, long seq, Cid block) {}
 
   /**
    * Builds the commit of {@code units} on {@code base}; {@code indexes} keeps the query indexes
@@ -86,34 +117,58 @@ public final class CommitBuilder {
     Map<String, DocState> after = new LinkedHashMap<>();
     Map<Cid, Block> docBlocks = new HashMap<>();
     Map<String, String> defined = new LinkedHashMap<>();
+    java.util.Set<String> dropped = new java.util.HashSet<>();
     boolean refresh = false;
+    dev.kiln.engine.transfer.CarTransfer.Loaded imported = null;
     List<Outcome> outcomes = new ArrayList<>(units.size());
     long seq = base.seq();
 
     for (Unit unit : units) {
       Map<String, DocState> staged = new LinkedHashMap<>();
       Map<Cid, Block> stagedBlocks = new HashMap<>();
-      Map<String, String> stagedDefinitions = new LinkedHashMap<>();
+      Map<String, String> stagedDefinitions = new LinkedHashMap<>(defined);
+      java.util.Set<String> stagedDropped = new java.util.HashSet<>(dropped);
       boolean stagedRefresh = false;
       List<Applied> applied = new ArrayList<>(unit.ops().size());
       long unitSeq = seq;
       try {
+        if (imported != null) {
+          throw new KilnException(ErrorCode.CONFLICT, "an import replaced the database in the same commit; retry");
+        }
         for (Op op : unit.ops()) {
-          if (op instanceof Put put) {
+          if (op instanceof Import imp) {
+            boolean empty = base.seq() == 0 && base.docCount() == 0 && base.indexes().isEmpty();
+            if (unit.ops().size() != 1 || !empty || !after.isEmpty() || !defined.isEmpty() || !dropped.isEmpty()) {
+              throw new KilnException(ErrorCode.CONFLICT, "an import needs an empty database (no documents, no"
+                  + " indexes, no writes before it); nothing was stored");
+            }
+            imported = dev.kiln.engine.transfer.CarTransfer.load(imp.file());
+          } else if (op instanceof Put put) {
             DocumentCodec.Prepared p = DocumentCodec.prepare(put.doc(), maxDocBytes);
-            loadBefore(src, base, p.id(), before);
+            Before b = loadBefore(src, base, p.id(), before);
+            checkExpected(p.id(), put.expected(), staged.containsKey(p.id()) ? staged.get(p.id()) : after.get(p.id()), b);
             unitSeq++;
             staged.put(p.id(), new DocState(p.block().cid(), unitSeq, false, p.doc()));
             stagedBlocks.put(p.block().cid(), p.block());
-            applied.add(new Applied(p.id(), unitSeq, false));
+            applied.add(new Applied(p.id(), unitSeq, false, p.block().cid()));
           } else if (op instanceof DefineIndex d) {
             stagedDefinitions.put(d.name(), d.fingerprint());
+          } else if (op instanceof DropIndex d) {
+            boolean held = stagedDefinitions.containsKey(d.name())
+                || (base.indexes().containsKey(d.name()) && !stagedDropped.contains(d.name()));
+            if (!held) {
+              throw new KilnException(ErrorCode.NOT_FOUND, "no index named '" + d.name() + "' to drop");
+            }
+            stagedDefinitions.remove(d.name());
+            stagedDropped.add(d.name());
           } else if (op instanceof RefreshIndexes) {
             stagedRefresh = true;
           } else {
-            String id = DocumentIds.validate(((Delete) op).id());
+            Delete delete = (Delete) op;
+            String id = DocumentIds.validate(delete.id());
             Before b = loadBefore(src, base, id, before);
             DocState current = staged.containsKey(id) ? staged.get(id) : after.get(id);
+            checkExpected(id, delete.expected(), current, b);
             boolean live = current != null ? !current.deleted() : b.live();
             if (!live) {
               throw new KilnException(ErrorCode.NOT_FOUND, "cannot delete document " + id + ": "
@@ -123,7 +178,7 @@ public final class CommitBuilder {
             Block tomb = DocumentCodec.tombstone(id);
             staged.put(id, new DocState(tomb.cid(), unitSeq, true, null));
             stagedBlocks.put(tomb.cid(), tomb);
-            applied.add(new Applied(id, unitSeq, true));
+            applied.add(new Applied(id, unitSeq, true, tomb.cid()));
           }
         }
       } catch (KilnException e) {
@@ -136,12 +191,19 @@ public final class CommitBuilder {
         after.put(e.getKey(), e.getValue());
       }
       docBlocks.putAll(stagedBlocks);
+      defined.clear();
       defined.putAll(stagedDefinitions);
+      dropped.clear();
+      dropped.addAll(stagedDropped);
       refresh |= stagedRefresh;
       outcomes.add(new Outcome(unit.writeId(), applied, null));
     }
 
-    if (after.isEmpty() && defined.isEmpty() && !refresh) {
+    if (imported != null) {
+      List<Block> blocks = imported.blocks();
+      return new Result(imported.roots(), blocks.get(blocks.size() - 1), blocks, outcomes, List.of(), List.of());
+    }
+    if (after.isEmpty() && defined.isEmpty() && dropped.isEmpty() && !refresh) {
       return new Result(null, null, List.of(), outcomes, List.of(), List.of());
     }
 
@@ -170,7 +232,7 @@ public final class CommitBuilder {
       bySeq.put(Keys.seq(s.seq()), new Mutation.Put(change));
       count += (s.deleted() ? 0 : 1) - (b.live() ? 1 : 0);
       blocks.add(docBlocks.get(s.block()));
-      changes.add(new Change(s.seq(), id, s.deleted(), s.doc()));
+      changes.add(new Change(s.seq(), id, s.deleted(), s.doc(), s.block().toString()));
     }
 
     TreeWrite docsWrite = ProllyTree.apply(src, base.docs(), docs);
@@ -184,7 +246,11 @@ public final class CommitBuilder {
     for (Map.Entry<String, DocState> e : after.entrySet()) {
       changed.put(e.getKey(), new IndexUpdater.DocChange(e.getValue().block(), e.getValue().doc()));
     }
-    IndexUpdater.Update ix = indexes.update(src, base, changed, seq, defined);
+    // A dropped index is gone before the update runs, so it is neither maintained nor kept; one
+    // defined again after its drop in this batch starts from empty.
+    java.util.SortedMap<String, IndexRoot> kept = new java.util.TreeMap<>(base.indexes());
+    kept.keySet().removeAll(dropped);
+    IndexUpdater.Update ix = indexes.update(src, base.withIndexes(kept), changed, seq, defined);
     blocks.addAll(ix.blocks());
 
     CommitRoots roots = new CommitRoots(docsWrite.root(), seqsWrite.root(), bySeqWrite.root(), seq, count, ix.indexes());
@@ -197,16 +263,40 @@ public final class CommitBuilder {
     return new Result(roots, commit, blocks, outcomes, changes, ix.warnings());
   }
 
+  /**
+   * A conditional write's check, against the document as this batch has left it so far: so of two
+   * writes in one batch that expect the same version, the second one conflicts.
+   */
+  private static void checkExpected(String id, Expected expected, DocState current, Before b) {
+    if (expected == null) {
+      return;
+    }
+    boolean exists = current != null || b.exists();
+    boolean live = current != null ? !current.deleted() : b.live();
+    Version now = !exists ? null : current != null ? new Version(current.seq(), current.block().toString())
+        : new Version(b.seq(), b.block().toString());
+    if (expected.absentExpected()) {
+      if (live) {
+        throw new KilnException(ErrorCode.CONFLICT, "document " + id + " exists (version " + now
+            + "), but the write expected none; nothing was stored");
+      }
+    } else if (!expected.version().equals(now)) {
+      throw new KilnException(ErrorCode.CONFLICT, "document " + id + (now == null ? " does not exist"
+          : " is at version " + now + (live ? "" : " (deleted)")) + ", but the write expected version "
+          + expected.version() + "; nothing was stored");
+    }
+  }
+
   private static Before loadBefore(BlockSource src, CommitRoots base, String id, Map<String, Before> before) {
     Before b = before.get(id);
     if (b == null) {
       byte[] key = Keys.id(id);
       Object block = ProllyTree.get(src, base.docs(), key);
       if (block == null) {
-        b = new Before(false, false, 0);
+        b = new Before(false, false, 0, null);
       } else {
         Object seq = ProllyTree.get(src, base.seqs(), key);
-        b = new Before(true, !DocumentCodec.isTombstone(id, (Cid) block), (Long) seq);
+        b = new Before(true, !DocumentCodec.isTombstone(id, (Cid) block), (Long) seq, (Cid) block);
       }
       before.put(id, b);
     }

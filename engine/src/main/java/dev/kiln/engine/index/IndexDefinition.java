@@ -13,14 +13,15 @@ import java.util.Objects;
  * under a name; only processes that register it (same name, same version) can keep it current.
  *
  * @param name the index's name, unique in its database
- * @param fingerprint what the commit stores to recognise the definition: {@code field:<path>} or
- *     {@code map:<version>}; a registration whose fingerprint differs from the stored one rebuilds
+ * @param fingerprint what the commit stores to recognise the definition: {@code field:<path>},
+ *     {@code each:<path>} (array elements) or {@code map:<version>}; a registration whose fingerprint differs from the stored one rebuilds
  *     the index
  */
 public record IndexDefinition(String name, String fingerprint, MapFunction function) {
 
   public static final int MAX_NAME_LENGTH = 512;
   static final String FIELD = "field:";
+  static final String EACH = "each:";
   static final String MAP = "map:";
 
   public IndexDefinition {
@@ -31,8 +32,17 @@ public record IndexDefinition(String name, String fingerprint, MapFunction funct
 
   /** An index on the value at {@code path}, named by the path. */
   public static IndexDefinition field(String path) {
+    return field(path, false);
+  }
+
+  /**
+   * An index on the value at {@code path}, named by the path; with {@code each}, an array there
+   * emits each of its elements (a document tagged {@code ["a","b"]} is found by key {@code "a"}),
+   * and any other value emits itself. One path has one index: whole values or elements.
+   */
+  public static IndexDefinition field(String path, boolean each) {
     FieldPath p = FieldPath.parse(path);
-    return new IndexDefinition(path, FIELD + path, new FieldFunction(p));
+    return new IndexDefinition(path, (each ? EACH : FIELD) + path, new FieldFunction(p, each));
   }
 
   /** A map index; change {@code version} when the function's output changes, to rebuild the index. */
@@ -48,14 +58,24 @@ public record IndexDefinition(String name, String fingerprint, MapFunction funct
     return map(name, "1", function);
   }
 
+  /** A field index (whole values or elements): stored with its definition, it needs no code. */
   public boolean isField() {
-    return fingerprint.startsWith(FIELD);
+    return isField(fingerprint);
+  }
+
+  static boolean isField(String fingerprint) {
+    return fingerprint.startsWith(FIELD) || fingerprint.startsWith(EACH);
+  }
+
+  /** What a stored fingerprint is, in a word: {@code field}, {@code each} or {@code map}. */
+  public static String kindOf(String fingerprint) {
+    return fingerprint.substring(0, Math.max(fingerprint.indexOf(':'), 0));
   }
 
   /** The definition a stored fingerprint stands for, when it needs no code (a field index); else null. */
   static IndexDefinition fromStored(String name, String fingerprint) {
-    if (fingerprint.startsWith(FIELD) && fingerprint.substring(FIELD.length()).equals(name)) {
-      return field(name);
+    if (isField(fingerprint) && fingerprint.substring(fingerprint.indexOf(':') + 1).equals(name)) {
+      return field(name, fingerprint.startsWith(EACH));
     }
     return null;
   }
@@ -75,11 +95,13 @@ public record IndexDefinition(String name, String fingerprint, MapFunction funct
     return name;
   }
 
-  private record FieldFunction(FieldPath path) implements MapFunction {
+  private record FieldFunction(FieldPath path, boolean each) implements MapFunction {
     @Override
     public void map(ObjectNode doc, Emitter emit) {
       JsonNode v = path.find(doc);
-      if (v != null) {
+      if (v != null && each && v.isArray()) {
+        v.forEach(emit::emit); // an element twice keeps one entry
+      } else if (v != null) {
         emit.emit(v);
       }
     }

@@ -14,6 +14,7 @@ import dev.kiln.engine.tree.Entry;
 import dev.kiln.engine.tree.ProllyTree;
 import dev.kiln.engine.tree.ScanOptions;
 import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.DatabaseProtocol.IndexInfo;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.DatabaseProtocol.QueryRow;
 import dev.kiln.protocol.ErrorCode;
@@ -36,13 +37,42 @@ public final class IndexReads {
 
   private IndexReads() {}
 
+  /**
+   * Every index the commit holds, and every registered one it does not hold yet, with its size
+   * (reads every node of its trees) and how far behind the commit it is.
+   */
+  public static List<IndexInfo> list(BlockSource src, CommitRoots roots, IndexRegistry registry) {
+    List<IndexInfo> out = new ArrayList<>();
+    for (Map.Entry<String, IndexRoot> e : roots.indexes().entrySet()) {
+      IndexRoot r = e.getValue();
+      long[] blocks = {0, 0};
+      for (Cid tree : List.of(r.entries(), r.back())) {
+        ProllyTree.walk(src, tree, b -> {
+          blocks[0]++;
+          blocks[1] += b.size();
+        });
+      }
+      out.add(new IndexInfo(e.getKey(), IndexDefinition.kindOf(r.definition()), r.definition(),
+          ProllyTree.count(src, r.entries()), ProllyTree.count(src, r.back()), blocks[0], blocks[1], r.seq(),
+          roots.seq() - r.seq(), registry.get(e.getKey()) != null));
+    }
+    for (IndexDefinition def : registry.all()) {
+      if (!roots.indexes().containsKey(def.name())) {
+        out.add(new IndexInfo(def.name(), IndexDefinition.kindOf(def.fingerprint()), def.fingerprint(), 0, 0, 0, 0, 0,
+            roots.seq(), true));
+      }
+    }
+    out.sort(java.util.Comparator.comparing(IndexInfo::name));
+    return out;
+  }
+
   /** The query's rows, or NOT_FOUND for an index this commit does not hold. */
   public static List<QueryRow> query(BlockSource src, CommitRoots roots, String index, IndexQuery q) {
     IndexDefinition.validateName(index);
     IndexRoot root = roots.indexes().get(index);
     if (root == null) {
       throw new KilnException(ErrorCode.NOT_FOUND, "no index named '" + index + "': define a field index"
-          + " with DefineIndex (kiln query does it for you), or register a map function in DatabaseSettings.withIndex");
+          + " with DefineIndex (kiln index DB " + index + "), or register a map function in DatabaseSettings.withIndex");
     }
     if (root.seq() < roots.seq()) {
       throw new KilnException(ErrorCode.INVALID_QUERY, "index '" + index + "' stops at sequence " + root.seq()

@@ -102,6 +102,11 @@ public final class CarLogBlocks implements BlockSource {
 
   private record Located(CarIndex car, BlockLocation at) {}
 
+  @Override
+  public boolean holds(Cid cid) {
+    return locate(cid) != null;
+  }
+
   /** A CAR of the log that holds the block and where, or null. */
   private Located locate(Cid cid) {
     CarIndex.Key key = new CarIndex.Key(cid);

@@ -29,7 +29,8 @@ public record Snapshot(long generation, List<CarIndex> carLog, Cid head, CommitR
     return n;
   }
 
+  /** The head commit's CID as text; null before the first commit. */
   public String clock() {
-    return head == null ? "" : head.toString();
+    return head == null ? null : head.toString();
   }
 }

@@ -79,7 +79,12 @@ class Invariant12HistoryIndependenceTest {
     CommitRoots rootsB = headRoots(b, storeB);
     assertThat(rootsB.docCount()).isEqualTo(rootsA.docCount()).isEqualTo(n);
     assertThat(rootsB.docs()).as("the document tree's root").isEqualTo(rootsA.docs());
-    assertThat(await(dbB.allDocs()).rows()).isEqualTo(await(dbA.allDocs()).rows());
+    // the same documents; their versions (sequences) follow the order of the writes, so they differ
+    assertThat(withoutVersions(await(dbB.allDocs()).rows())).isEqualTo(withoutVersions(await(dbA.allDocs()).rows()));
+  }
+
+  private static List<DatabaseProtocol.DocRow> withoutVersions(List<DatabaseProtocol.DocRow> rows) {
+    return rows.stream().map(r -> new DatabaseProtocol.DocRow(r.id(), r.deleted(), r.doc())).toList();
   }
 
   private static InvariantKit.Client open(String name, MemoryCarStore store) {

@@ -47,6 +47,12 @@ class ProtocolSerializationTest {
     List<KilnSerializable> messages = List.of(
         new DatabaseProtocol.Put(JsonNodeFactory.instance.objectNode().put("_id", "a").put("n", 1), writeReply),
         new DatabaseProtocol.Delete("a", writeReply),
+        new DatabaseProtocol.Put(JsonNodeFactory.instance.objectNode().put("_id", "a"),
+            DatabaseProtocol.Expected.version(new DatabaseProtocol.Version(3, cid.toString())), writeReply),
+        new DatabaseProtocol.Delete("a", DatabaseProtocol.Expected.absent(), writeReply),
+        new DatabaseProtocol.DocResult("a", JsonNodeFactory.instance.objectNode().put("_id", "a"),
+            new DatabaseProtocol.Version(3, cid.toString()), cid.toString()),
+        new DatabaseProtocol.WriteResult("a", 8, cid.toString(), cid.toString()),
         new DatabaseProtocol.AllDocs(DatabaseProtocol.AllDocsQuery.all().withPrefix("p").withLimit(3), allReply),
         new DatabaseProtocol.WriteResult("a", 7, cid.toString()),
         new Events.CarAppended(cid, cid, 7),

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,10 +36,13 @@ class FailureWhileOpeningTest {
     }
     try (Kiln kiln = TestKiln.start(dir, Map.of())) { // a new process, so no block is cached
 
-      // Every block read fails for the next second: the head commit cannot be read at open.
-      Instant until = Instant.now().plusSeconds(1);
-      Database shaky = kiln.open("shaky", kiln.defaults(),
-          store -> FaultyCarStore.builder(store).failReadsBetween(Instant.EPOCH, until).build());
+      // Every block read fails until a caller has been told STORAGE: the head commit cannot be read at
+      // open. Healed by the test, not after a fixed time, so a slow open cannot miss the faulty spell.
+      AtomicReference<FaultyCarStore> faulty = new AtomicReference<>();
+      Database shaky = kiln.open("shaky", kiln.defaults(), store -> {
+        faulty.set(FaultyCarStore.builder(store).failReadsBetween(Instant.EPOCH, Instant.MAX).build());
+        return faulty.get();
+      });
       List<ErrorCode> failures = new ArrayList<>();
       String got = null;
       long deadline = System.nanoTime() + 20_000_000_000L;
@@ -47,6 +51,7 @@ class FailureWhileOpeningTest {
           got = shaky.get("d3").toCompletableFuture().join().get("n").asText();
         } catch (CompletionException e) {
           failures.add(((KilnException) e.getCause()).code());
+          faulty.get().heal(); // the disk works again; the database must open by itself
           Thread.sleep(50); // polling for recovery, not timing anything
         }
       }

@@ -1,0 +1,64 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.kiln.engine.api.Database;
+import dev.kiln.protocol.DatabaseProtocol.Change;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The changes feed: one page, or with --follow a replay that goes on with every new commit. */
+@Command(name = "changes", description = {
+    "List the changes after a sequence (--since) or after the commit of a reply's clock (--since-clock):",
+    "each document once, at its latest change, oldest first.",
+    "With --follow, print each change as one JSON line, replaying from where --since starts and then following",
+    "new commits with no gap and no duplicate, until stopped (or after --max changes)."})
+final class ChangesCommand extends KilnCli.DatabaseCommand {
+  @Option(names = "--since", paramLabel = "SEQ", defaultValue = "0", description = "start after this sequence")
+  long since;
+
+  @Option(names = "--since-clock", paramLabel = "CLOCK",
+      description = "start after the commit of this clock (while the database still holds it)")
+  String sinceClock;
+
+  @Option(names = "--prefix", paramLabel = "P", description = "only documents whose id starts with P")
+  String prefix;
+
+  @Option(names = "--no-docs", description = "leave the documents out")
+  boolean noDocs;
+
+  @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "at most N changes (0: all); not with --follow")
+  int limit;
+
+  @Option(names = "--follow", description = "replay, then follow new commits, one JSON line per change")
+  boolean follow;
+
+  @Option(names = "--max", paramLabel = "N", defaultValue = "0", description = "with --follow: stop after N changes (0: never)")
+  long max;
+
+  @Override
+  CompletionStage<?> call(Database database) {
+    Database.Feed feed = (sinceClock != null ? Database.Feed.sinceClock(sinceClock) : Database.Feed.since(since))
+        .withIdPrefix(prefix).withIncludeDocs(!noDocs);
+    if (!follow) {
+      return database.changes(feed, limit);
+    }
+    Source<Change, NotUsed> changes = database.liveChanges(feed);
+    if (max > 0) {
+      changes = changes.take(max);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    return changes.runForeach(c -> {
+      try {
+        out.println(KilnCli.JSON.writeValueAsString(c));
+      } catch (JsonProcessingException e) {
+        throw new UncheckedIOException(e);
+      }
+      out.flush();
+    }, kiln.system()).thenApply(done -> null);
+  }
+}

@@ -1,0 +1,149 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.engine.api.Database;
+import dev.kiln.engine.doc.DocumentCodec;
+import dev.kiln.protocol.DatabaseProtocol.BulkResult;
+import dev.kiln.protocol.KilnException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * Stores NDJSON documents. Every line is checked first (strict JSON, an object, a valid id, within
+ * the size limit), so a bad line stores nothing; then the documents go in commits of {@code --batch},
+ * reading the input again, so memory holds one batch whatever the input's size (stdin is spooled to a
+ * temporary file for the second reading).
+ */
+@Command(name = "put-all", description = {
+    "Store documents from NDJSON: one JSON object a line (blank lines are skipped), from FILE or - for stdin.",
+    "Every line is checked before anything is stored, so a bad line stores nothing; then documents are stored "
+        + "in commits of --batch. Progress goes to stderr."})
+class PutAllCommand extends KilnCli.DatabaseCommand {
+  @Parameters(index = "1", paramLabel = "FILE", description = "the NDJSON input, or - for stdin")
+  String input;
+
+  @Option(names = "--batch", paramLabel = "N", defaultValue = "1000",
+      description = "documents per commit (default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @Override
+  boolean createsDatabase() {
+    return true;
+  }
+
+  @Override
+  CompletionStage<?> call(Database database) {
+    if (batch < 1) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch must be 1 or more, got " + batch);
+    }
+    Path spooled = null;
+    try {
+      Path file;
+      String source;
+      if (input.equals("-")) {
+        spooled = Files.createTempFile("kiln-put-all", ".ndjson");
+        Files.copy(stdin(), spooled, StandardCopyOption.REPLACE_EXISTING);
+        file = spooled;
+        source = "stdin";
+      } else {
+        file = Path.of(input);
+        source = input;
+      }
+      int maxDocBytes = (int) dataDir.config().getBytes("kiln.max-doc-bytes").longValue();
+      long lines = read(file, source, (where, doc) -> {
+        try {
+          DocumentCodec.prepare(doc, maxDocBytes);
+        } catch (KilnException e) {
+          throw new KilnException(e.code(), where + ": " + e.getMessage(), e);
+        }
+      });
+      return CompletableFuture.completedFuture(store(database, file, source, lines));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + input + ": " + e.getMessage(), e);
+    } finally {
+      if (spooled != null) {
+        try {
+          Files.deleteIfExists(spooled);
+        } catch (IOException e) {
+          // a temporary file left behind; the system's temp cleaning removes it
+        }
+      }
+    }
+  }
+
+  private Map<String, Object> store(Database database, Path file, String source, long total) throws IOException {
+    PrintWriter err = spec.commandLine().getErr();
+    List<ObjectNode> pending = new ArrayList<>(Math.min(batch, 10_000));
+    long[] stored = {0};
+    long[] commits = {0};
+    BulkResult[] last = {null};
+    Runnable flush = () -> {
+      if (pending.isEmpty()) {
+        return;
+      }
+      try {
+        last[0] = database.putAll(List.copyOf(pending)).toCompletableFuture().join();
+      } catch (java.util.concurrent.CompletionException e) {
+        if (e.getCause() instanceof KilnException k) {
+          throw new KilnException(k.code(), k.getMessage() + " (" + stored[0] + " of " + total
+              + " documents were stored before this batch)", k);
+        }
+        throw e;
+      }
+      stored[0] += pending.size();
+      commits[0]++;
+      pending.clear();
+      err.println("kiln: put-all " + stored[0] + " / " + total + " documents");
+      err.flush();
+    };
+    read(file, source, (where, doc) -> {
+      pending.add(doc);
+      if (pending.size() == batch) {
+        flush.run();
+      }
+    });
+    flush.run();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("documents", stored[0]);
+    out.put("commits", commits[0]);
+    out.put("lastSeq", last[0] == null ? null : last[0].results().get(last[0].results().size() - 1).seq());
+    out.put("clock", last[0] == null ? null : last[0].clock());
+    return out;
+  }
+
+  /** Reads every non-blank line as a document; returns how many there were. */
+  private static long read(Path file, String source, BiConsumer<String, ObjectNode> each) throws IOException {
+    long count = 0;
+    long lineNo = 0;
+    try (InputStream in = Files.newInputStream(file);
+         BufferedReader lines = new BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8))) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        lineNo++;
+        if (line.isBlank()) {
+          continue;
+        }
+        String where = source + " line " + lineNo;
+        each.accept(where, StrictJson.document(line, where));
+        count++;
+      }
+    }
+    return count;
+  }
+}

@@ -1,0 +1,208 @@
+package dev.kiln.engine.api;
+
+import static dev.kiln.engine.api.KilnTestSupport.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.protocol.DatabaseProtocol.Change;
+import dev.kiln.protocol.DatabaseProtocol.WriteResult;
+import dev.kiln.protocol.ErrorCode;
+import dev.kiln.protocol.KilnException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.Done;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
+import org.junit.jupiter.api.Test;
+
+/** A complete change feed: replay from a sequence or a clock, then follow, with no gap and no duplicate. */
+class LiveChangesTest extends EmbeddedKilnTest {
+  static ObjectNode doc(String id, long v) {
+    return JsonNodeFactory.instance.objectNode().put("_id", id).put("v", v);
+  }
+
+  long seconds(long s) {
+    return (long) Math.ceil(s * kiln.system().settings().config().getDouble("pekko.test.timefactor"));
+  }
+
+  @Test
+  void aFeedReplaysFromASequenceOrAClockThenFollowsWithItsFilters() throws Exception {
+    Database db = kiln.open("feed");
+    await(db.put(doc("a1", 1)));
+    WriteResult second = await(db.put(doc("b1", 2)));
+    await(db.put(doc("a2", 3)));
+    await(db.put(doc("a1", 4))); // a1 moves on: the replay names it once, at its latest sequence
+
+    CompletionStage<List<Change>> fromSeq = db.liveChanges(Database.Feed.since(1).withIdPrefix("a").withIncludeDocs(false))
+        .take(3).runWith(Sink.seq(), kiln.system());
+    CompletionStage<List<Change>> fromClock = db.liveChanges(Database.Feed.sinceClock(second.clock()))
+        .take(3).runWith(Sink.seq(), kiln.system());
+    await(db.put(doc("b2", 5)));
+    await(db.put(doc("a3", 6)));
+    List<Change> bySeq = fromSeq.toCompletableFuture().get(seconds(10), TimeUnit.SECONDS);
+    assertThat(bySeq).extracting(Change::id).containsExactly("a2", "a1", "a3");
+    assertThat(bySeq).extracting(Change::seq).containsExactly(3L, 4L, 6L);
+    assertThat(bySeq).allSatisfy(c -> assertThat(c.doc()).isNull());
+    List<Change> byClock = fromClock.toCompletableFuture().get(seconds(10), TimeUnit.SECONDS);
+    assertThat(byClock).extracting(Change::id).containsExactly("a2", "a1", "b2");
+    assertThat(byClock.get(1).doc().get("v").asInt()).isEqualTo(4);
+
+    // a compaction keeps only the head commit: an older clock is refused, saying what to use instead
+    await(db.compact());
+    CompletionStage<List<Change>> stale = db.liveChanges(Database.Feed.sinceClock(second.clock()))
+        .take(1).runWith(Sink.seq(), kiln.system());
+    try {
+      stale.toCompletableFuture().get(seconds(10), TimeUnit.SECONDS);
+      throw new AssertionError("a clock from before the compaction was accepted");
+    } catch (java.util.concurrent.ExecutionException e) {
+      KilnException k = (KilnException) e.getCause();
+      assertThat(k.code()).isEqualTo(ErrorCode.INVALID_QUERY);
+      assertThat(k.getMessage()).contains("resume from a sequence");
+    }
+  }
+
+  /**
+   * A commit that lands after the feed subscribed but before the replay's next page is both in
+   * that page and in the live stream: the feed passes it on once.
+   */
+  @Test
+  void aCommitDuringTheReplayArrivesOnce() throws Exception {
+    Database db = kiln.open("overlap");
+    for (int i = 1; i <= 20; i++) {
+      await(db.put(doc("d" + i, i)));
+    }
+    // The sink holds one change ahead and the stages a page or two: far from the replay's end.
+    SinkQueueWithCancel<Change> feed = db.liveChanges(Database.Feed.since(0).withPageSize(2))
+        .runWith(Sink.queue(1), kiln.system());
+    assertThat(pull(feed).seq()).isEqualTo(1); // the first page is read
+    WriteResult during = await(db.put(doc("d1", 21)));
+    List<Long> seqs = new ArrayList<>();
+    while (seqs.isEmpty() || seqs.get(seqs.size() - 1) < during.seq()) {
+      seqs.add(pull(feed).seq());
+    }
+    WriteResult after = await(db.put(doc("d9", 22)));
+    seqs.add(pull(feed).seq());
+    feed.cancel();
+    List<Long> expected = new ArrayList<>(java.util.stream.LongStream.rangeClosed(2, 20).boxed().toList());
+    expected.add(during.seq());
+    expected.add(after.seq());
+    assertThat(seqs).isEqualTo(expected);
+  }
+
+  private Change pull(SinkQueueWithCancel<Change> feed) throws Exception {
+    return feed.pull().toCompletableFuture().get(seconds(10), TimeUnit.SECONDS).orElseThrow();
+  }
+
+  /**
+   * The torture checker's feed rules for one follower that starts from an old sequence while
+   * writers write and compactions run: sequences strictly increase (no duplicate, in order); each
+   * change is an acknowledged write (same id and value at that sequence); a write it does not list
+   * was superseded by a later write of the same document that it does list; and it ends with each
+   * document's last state.
+   */
+  @Test
+  void aFollowerFromAnOldSequenceSeesEveryChangeOnceInOrderWhileWritesAndCompactionsRun() throws Exception {
+    long seed = Long.getLong("kiln.test.seed", System.nanoTime());
+    System.out.println("LiveChangesTest seed=" + seed);
+    Random random = new Random(seed);
+    Database db = kiln.open("follow");
+    int ids = 40;
+    AtomicLong values = new AtomicLong();
+    Map<Long, WriteResult> bySeq = new ConcurrentHashMap<>();
+    Map<Long, Long> valueAtSeq = new ConcurrentHashMap<>();
+    for (int i = 0; i < 120; i++) {
+      long v = values.incrementAndGet();
+      WriteResult w = await(db.put(doc("d" + random.nextInt(ids), v)));
+      bySeq.put(w.seq(), w);
+      valueAtSeq.put(w.seq(), v);
+    }
+    long since = 30;
+
+    BlockingQueue<Change> seen = new LinkedBlockingQueue<>();
+    CompletionStage<Done> following = db.liveChanges(Database.Feed.since(since).withBufferSize(4096))
+        .runForeach(seen::add, kiln.system());
+
+    AtomicBoolean writing = new AtomicBoolean(true);
+    AtomicInteger compactions = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(5);
+    List<Future<?>> writers = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      Random mine = new Random(random.nextLong());
+      writers.add(pool.submit(() -> {
+        for (int i = 0; i < 60; i++) {
+          long v = values.incrementAndGet();
+          WriteResult w = await(db.put(doc("d" + mine.nextInt(ids), v)));
+          bySeq.put(w.seq(), w);
+          valueAtSeq.put(w.seq(), v);
+        }
+        return null;
+      }));
+    }
+    Future<?> compactor = pool.submit(() -> {
+      while (writing.get() || compactions.get() == 0) {
+        await(db.compact());
+        compactions.incrementAndGet();
+      }
+      return null;
+    });
+    for (Future<?> w : writers) {
+      w.get();
+    }
+    writing.set(false);
+    compactor.get();
+    pool.shutdown();
+    long last = bySeq.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
+
+    List<Change> feed = new ArrayList<>();
+    while (feed.isEmpty() || feed.get(feed.size() - 1).seq() < last) {
+      Change c = seen.poll(seconds(30), TimeUnit.SECONDS);
+      assertThat(c).as("the feed stopped before seq %d (seed %d): %s", last, seed, following).isNotNull();
+      feed.add(c);
+    }
+
+    long previous = since;
+    Map<String, Long> lastSeqOf = new HashMap<>();
+    for (Change c : feed) {
+      assertThat(c.seq()).as("order, seed %d", seed).isGreaterThan(previous);
+      previous = c.seq();
+      WriteResult w = bySeq.get(c.seq());
+      assertThat(w).as("seq %d was acknowledged, seed %d", c.seq(), seed).isNotNull();
+      assertThat(c.id()).isEqualTo(w.id());
+      assertThat(c.doc().get("v").asLong()).isEqualTo(valueAtSeq.get(c.seq()));
+      assertThat(c.version()).isEqualTo(w.version());
+      lastSeqOf.put(c.id(), c.seq());
+    }
+    Map<String, Long> finalSeqOf = new HashMap<>();
+    bySeq.values().forEach(w -> finalSeqOf.merge(w.id(), w.seq(), Math::max));
+    for (WriteResult w : bySeq.values()) {
+      if (w.seq() > since) {
+        Long listed = lastSeqOf.get(w.id());
+        assertThat(listed).as("a write of %s after since is never lost, seed %d", w.id(), seed).isNotNull();
+        assertThat(listed).as("%s at seq %d: listed or superseded by a listed one", w.id(), w.seq())
+            .isGreaterThanOrEqualTo(w.seq());
+      }
+    }
+    finalSeqOf.forEach((id, s) -> {
+      if (s > since) {
+        assertThat(lastSeqOf.get(id)).as("last state of %s, seed %d", id, seed).isEqualTo(s);
+      }
+    });
+    assertThat(compactions.get()).isPositive();
+    assertThat(seen.poll()).as("nothing after the last write").isNull();
+  }
+}
