@@ -48,7 +48,8 @@ public final class KilnHttpServer {
     // Our own limits on our own binding: a 10,000-character id reaches the id check (400), not the URI limit.
     ServerSettings serverSettings = defaults.withParserSettings(defaults.getParserSettings()
         .withMaxUriLength(settings.maxUriLength())
-        .withMaxContentLength(settings.maxBodyBytes()));
+        .withMaxContentLength(settings.maxBodyBytes()))
+        .withRawRequestUriHeader(true); // KilnRoutes.safePath reads the target as sent
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "kiln-http-not-ready", () -> {
       routes.stopping = true; // /health answers 503 from here on
       return CompletableFuture.completedFuture(Done.getInstance());

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Database.Feed;
 import dev.kiln.engine.api.Kiln;
+import dev.kiln.engine.doc.DocumentIds;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.Expected;
@@ -120,13 +121,25 @@ final class KilnRoutes extends AllDirectives {
     });
   }
 
-  /** Refuses dot segments ({@code ..}, also as {@code %2e%2e}) before any route can name a directory with one. */
+  /**
+   * Refuses dot segments ({@code ..}, also as {@code %2e%2e}) before any route can name a directory with
+   * one. The parsed URI has them resolved already ({@code /db/../x} arrives as {@code /x}), so this reads
+   * the request target as sent ({@code Raw-Request-URI}, which the server turns on for its binding).
+   */
   private Route safePath(Supplier<Route> inner) {
-    return extractUri(uri -> {
-      for (String s : uri.pathSegments()) {
-        if (s.equals(".") || s.equals("..")) {
+    return optionalHeaderValueByName("Raw-Request-URI", raw -> {
+      String target = raw.orElse("/");
+      int query = target.indexOf('?');
+      for (String s : (query < 0 ? target : target.substring(0, query)).split("/", -1)) {
+        String decoded;
+        try {
+          decoded = java.net.URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          decoded = s; // malformed escapes are the parser's and the routes' business
+        }
+        if (decoded.equals(".") || decoded.equals("..") || decoded.startsWith("../") || decoded.endsWith("/..")) {
           return complete(ApiErrors.response(StatusCodes.BAD_REQUEST, ErrorCode.INVALID_NAME.name(),
-              "a path segment may not be '" + s + "'"));
+              "a path segment may not be '" + decoded + "'"));
         }
       }
       return inner.get();
@@ -208,7 +221,7 @@ final class KilnRoutes extends AllDirectives {
                 return Map.of("results", results, "clock", r.clock());
               });
             })))))),
-            path(segment(), id -> concat(
+            path(segment(), id -> validId(id, () -> concat(
                 get(() -> params(Set.of("with-version"), p -> respondDoc(name, id, p.flag("with-version")))),
                 put(() -> params(Set.of("if-version"), p -> ifMatch(p, expected -> body(bytes ->
                     respondWrite(CompletableFuture.supplyAsync(() -> document(id, bytes), blocking).thenCompose(doc ->
@@ -216,7 +229,7 @@ final class KilnRoutes extends AllDirectives {
                             : db.put(doc, expected.get().expected))), expected))))),
                 delete(() -> params(Set.of("if-version"), p -> ifMatch(p, expected -> respondWrite(
                     existing(name).thenCompose(db -> expected.isEmpty() ? db.delete(id)
-                        : db.delete(id, expected.get().expected)), expected)))))))),
+                        : db.delete(id, expected.get().expected)), expected))))))))),
         path("all-docs", () -> get(() -> params(
             Set.of("prefix", "start", "end", "limit", "descending", "include-deleted"),
             p -> respond(existing(name).thenCompose(db -> db.allDocs(new AllDocsQuery(p.string("start"), p.string("end"),
@@ -236,6 +249,12 @@ final class KilnRoutes extends AllDirectives {
             p -> changes(name, p)))),
         path("compact", () -> post(() -> respond(existing(name).thenCompose(Database::compact)))),
         path("stats", () -> get(() -> respond(existing(name).thenCompose(Database::stats)))));
+  }
+
+  /** Checks an id before any route opens (and so may create) a database for it. */
+  private static Route validId(String id, Supplier<Route> inner) {
+    DocumentIds.validate(id);
+    return inner.get();
   }
 
   /** The body of a PUT, parsed before anything is opened, with the path's id (a different _id is refused). */
