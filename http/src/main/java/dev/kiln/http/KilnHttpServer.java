@@ -49,7 +49,10 @@ public final class KilnHttpServer {
     ServerSettings serverSettings = defaults.withParserSettings(defaults.getParserSettings()
         .withMaxUriLength(settings.maxUriLength())
         .withMaxContentLength(settings.maxBodyBytes()))
-        .withRawRequestUriHeader(true); // KilnRoutes.safePath reads the target as sent
+        .withRawRequestUriHeader(true) // KilnRoutes.safePath reads the target as sent
+        // Longer than Kiln's own ask timeout, so a slow operation ends in Kiln's JSON TIMEOUT (504), not pekko's text 503.
+        .withTimeouts(defaults.getTimeouts().withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(
+            system.settings().config().getDuration("kiln.ask-timeout").plusSeconds(5).toNanos())));
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "kiln-http-not-ready", () -> {
       routes.stopping = true; // /health answers 503 from here on
       return CompletableFuture.completedFuture(Done.getInstance());

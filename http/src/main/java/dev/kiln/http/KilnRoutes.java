@@ -23,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -217,7 +216,7 @@ final class KilnRoutes extends AllDirectives {
               return db.putAll(docs).thenApply(r -> {
                 metrics.writes.add(r.results().size());
                 List<Map<String, Object>> results = new ArrayList<>();
-                r.results().forEach(w -> results.add(written(w)));
+                r.results().forEach(w -> results.add(Answers.written(w)));
                 return Map.of("results", results, "clock", r.clock());
               });
             })))))),
@@ -408,23 +407,13 @@ final class KilnRoutes extends AllDirectives {
         return ApiErrors.of(error, header);
       }
       metrics.writes.increment();
-      return json(StatusCodes.OK, written(w)).addHeader(ETag.create(EntityTag.create(w.version().toString(), false)));
+      return json(StatusCodes.OK, Answers.written(w)).addHeader(ETag.create(EntityTag.create(w.version().toString(), false)));
     }));
   }
 
   private Route respond(CompletionStage<?> answer) {
     return completeWithFuture(answer.handle((value, error) -> error != null ? ApiErrors.of(error, false)
         : json(StatusCodes.OK, value)));
-  }
-
-  /** A write's answer: the version in its text form, what If-Match and if-version take. */
-  static Map<String, Object> written(WriteResult w) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("id", w.id());
-    out.put("seq", w.seq());
-    out.put("version", w.version().toString());
-    out.put("clock", w.clock());
-    return out;
   }
 
   private static HttpResponse json(org.apache.pekko.http.javadsl.model.StatusCode status, Object value) {
