@@ -97,7 +97,9 @@ final class KilnRoutes extends AllDirectives {
   private Route timed(Supplier<Route> inner) {
     return extractRequest(request -> {
       long start = System.nanoTime();
+      metrics.inFlight.incrementAndGet();
       return mapResponse(response -> {
+        metrics.inFlight.decrementAndGet();
         metrics.answered(request.method().value(), response.status().intValue(), System.nanoTime() - start);
         return response;
       }, inner);

@@ -14,6 +14,8 @@ final class Metrics {
   private final Map<String, LongAdder> latencyCount = new ConcurrentHashMap<>();
   final LongAdder writes = new LongAdder();
   final AtomicInteger liveFeeds = new AtomicInteger();
+  /** Requests received and not answered yet. */
+  final AtomicInteger inFlight = new AtomicInteger();
 
   void answered(String method, int status, long nanos) {
     requests.computeIfAbsent(method + "\u0000" + status, k -> new LongAdder()).increment();
@@ -36,6 +38,7 @@ final class Metrics {
           .append(latencyCount.get(method).sum()).append('\n');
     });
     gauge(out, "kiln_http_writes_total", "counter", "Documents written or deleted through HTTP.", writes.sum());
+    gauge(out, "kiln_http_requests_in_flight", "gauge", "Requests received and not answered yet.", inFlight.get());
     gauge(out, "kiln_http_live_feeds", "gauge", "Live change feeds (Server-Sent Events) open now.", liveFeeds.get());
   }
 
