@@ -86,6 +86,11 @@ public final class KilnHttpServer {
     return routes.metrics.liveFeeds.get();
   }
 
+  /** Requests received and not answered yet. */
+  public int requestsInFlight() {
+    return routes.metrics.inFlight.get();
+  }
+
   /** Stops accepting, lets requests in flight finish (up to the shutdown deadline), closes the connections. */
   public CompletionStage<Done> stop() {
     routes.stopping = true;
