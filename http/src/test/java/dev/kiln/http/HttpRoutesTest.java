@@ -160,6 +160,20 @@ class HttpRoutesTest {
   }
 
   @Test
+  void aChunkedBodyOverTheLimitIs413WhileItIsRead() throws Exception {
+    byte[] big = ("{\"x\":\"" + "y".repeat(100_000) + "\"}").getBytes(StandardCharsets.UTF_8);
+    java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(s.server.url() + "/db/chunked/docs/a"))
+        .header("Content-Type", "application/json")
+        // no length up front: the client sends it chunked, so only reading it can find it too large
+        .PUT(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big)))
+        .build();
+    HttpResponse<String> r = s.client.send(request, HttpResponse.BodyHandlers.ofString());
+    assertError(r, 413, "BODY_TOO_LARGE");
+    assertThat(json(s.get("/dbs")).path("databases")).noneMatch(n -> n.asText().equals("chunked"));
+  }
+
+  @Test
   void overloadedAndJournalFailuresAre503() {
     // The engine's refusals that say "try later" map to 503 (OVERLOADED itself is shown by the engine's tests).
     assertThat(ApiErrors.of(new dev.kiln.protocol.KilnException(ErrorCode.OVERLOADED, "busy"), false).status().intValue())
