@@ -174,10 +174,14 @@ class HttpRoutesTest {
   }
 
   @Test
-  void overloadedAndJournalFailuresAre503() {
-    // The engine's refusals that say "try later" map to 503 (OVERLOADED itself is shown by the engine's tests).
-    assertThat(ApiErrors.of(new dev.kiln.protocol.KilnException(ErrorCode.OVERLOADED, "busy"), false).status().intValue())
-        .isEqualTo(503);
+  void anOverloadedDatabaseAnswers503AndStoresNothing(@TempDir Path other) {
+    // no room in the commit queue: every write is refused with OVERLOADED, deterministically
+    try (TestServer full = new TestServer(other, Map.of("kiln.commit.max-pending-writes", 0))) {
+      assertError(full.put("/db/busy/docs/a", "{}"), 503, "OVERLOADED");
+      assertError(full.post("/db/busy/docs", "[{\"_id\":\"b\"}]"), 503, "OVERLOADED");
+      assertError(full.get("/db/busy/docs/a"), 404, "NOT_FOUND");
+    }
+    // a journal that cannot be reached says "try later" the same way
     assertThat(ApiErrors.of(new dev.kiln.protocol.KilnException(ErrorCode.JOURNAL, "down"), false).status().intValue())
         .isEqualTo(503);
   }
