@@ -37,6 +37,9 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin
   KilnCli.DataDir dataDir = new KilnCli.DataDir();
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--port", paramLabel = "PORT", description = "TCP port (default: kiln.http.port, 8484; 0 picks a free one)")
   Integer port;
 
@@ -54,6 +57,11 @@ final class ServeCommand implements Callable<Integer> {
       config = config.withValue("kiln.http.host", ConfigValueFactory.fromAnyRef(host));
     }
     HttpSettings settings = HttpSettings.from(config);
+    try {
+      settings.checkExposure(); // before anything starts or is created
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "kiln", config);
     KilnHttpServer server;
     Path addressFile = dataDir.dataDir.resolve(ADDRESS_FILE);

@@ -24,6 +24,15 @@ class ServeCommandTest {
   @TempDir Path temp;
 
   @Test
+  void refusesAnAddressBeyondLoopbackWithoutATokenAndCreatesNothing() {
+    Path data = temp.resolve("exposed");
+    CliRun run = CliRun.kiln(data, "serve", "--host", "0.0.0.0", "--port", "0");
+    assertThat(run.status()).isNotZero();
+    assertThat(run.err()).contains("refusing to listen on 0.0.0.0 without a token");
+    assertThat(data).doesNotExist();
+  }
+
+  @Test
   void servesUntilSigtermThenClosesTheDatabasesAndFreesTheDirectory() throws Exception {
     Path data = temp.resolve("data");
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

@@ -60,9 +60,12 @@ public record HttpSettings(String host, int port, Optional<String> token, long m
 
   /**
    * Refuses to listen beyond this machine without a token: a database on a network address, open to
-   * anyone who can reach it, is the mistake this check exists for.
+   * anyone who can reach it, is the mistake this check exists for. {@link KilnHttpServer#start} checks
+   * it; an application may check it earlier, before it starts anything else.
+   *
+   * @throws IllegalArgumentException for a host that is not a loopback address when no token is set
    */
-  void checkExposure() {
+  public void checkExposure() {
     InetAddress address;
     try {
       address = InetAddress.getByName(host);
