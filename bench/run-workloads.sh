@@ -11,6 +11,8 @@
 #   WORKLOAD_TMP     where the temp data dirs go (default: a fresh dir under /tmp, removed at the end,
 #                    so a workload stopped by the budget leaves nothing behind)
 #   JAVA_OPTS        extra JVM options, e.g. -XX:StartFlightRecording=filename=w.jfr
+#   SCALE_SIZES      database sizes for the scale workload (default 10000,100000); scale is not run
+#                    unless named: bench/run-workloads.sh scale
 #
 # How it runs Java: `mvn -pl bench -am package dependency:build-classpath` builds the modules and
 # writes bench/target/cp.txt in the same reactor, so the classpath names this worktree's jars (never
@@ -42,7 +44,7 @@ for name in "${names[@]}"; do
   set +e
   # shellcheck disable=SC2086
   timeout --kill-after=10 "$left" java ${JAVA_OPTS:-} -cp "$cp" dev.kiln.bench.workload.Workloads \
-    --scale "$scale" --tmp "$data_tmp" "$name" | tee -a "$results"
+    --scale "$scale" --tmp "$data_tmp" --sizes "${SCALE_SIZES:-10000,100000}" "$name" | tee -a "$results"
   status=${PIPESTATUS[0]}
   set -e
   if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then

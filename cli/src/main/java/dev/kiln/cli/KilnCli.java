@@ -36,7 +36,8 @@ import picocli.CommandLine.Parameters;
         KilnCli.Put.class, PutAllCommand.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, ChangesCommand.class,
         KilnCli.Query.class, IndexCommands.Define.class, IndexCommands.List.class,
         IndexCommands.Drop.class, TransferCommands.Export.class, TransferCommands.Import.class, KilnCli.Compact.class,
-        KilnCli.Stats.class, ServeCommand.class, ReproCommand.class, TortureCommand.class})
+        KilnCli.Stats.class, ServeCommand.class, ReproCommand.class, TortureCommand.class,
+        VerifyCommand.class})
 public final class KilnCli implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper();
 

@@ -1,6 +1,6 @@
 package dev.kiln.cli;
 
-import dev.kiln.engine.actor.DatabaseSettings;
+import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.testkit.ReproScenario;
 import java.util.List;

@@ -16,6 +16,10 @@ import org.apache.pekko.pattern.StatusReply;
  * {@code AskPattern.askWithStatus}: a failure arrives as a {@link KilnException} whose
  * {@link ErrorCode} says what went wrong. Replies carry a clock token: the text CID of the commit
  * the answer reflects, or null for a database that has no commit yet.
+ *
+ * <p>Messages carry documents that nobody changes afterwards: a sender hands its {@link ObjectNode}s
+ * over with the message and must not touch them again (the engine encodes them later, on another
+ * thread). The Java facade {@code Database} sends private copies, so its callers may reuse their nodes.
  */
 public final class DatabaseProtocol {
   private DatabaseProtocol() {}

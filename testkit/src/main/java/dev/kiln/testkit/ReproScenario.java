@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
-import dev.kiln.engine.actor.DatabaseSettings;
+import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
 import dev.kiln.protocol.DatabaseProtocol.Change;

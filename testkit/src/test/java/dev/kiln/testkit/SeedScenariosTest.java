@@ -2,7 +2,7 @@ package dev.kiln.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.engine.actor.DatabaseSettings;
+import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.api.Kiln;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;

@@ -1,8 +1,8 @@
 package dev.kiln.bench.index;
 
-import dev.kiln.engine.doc.CommitBuilder;
-import dev.kiln.engine.doc.CommitRoots;
-import dev.kiln.engine.doc.IndexRoot;
+import dev.kiln.engine.commit.CommitBuilder;
+import dev.kiln.engine.commit.CommitRoots;
+import dev.kiln.engine.commit.IndexRoot;
 import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.index.IndexRegistry;
 import java.util.ArrayList;

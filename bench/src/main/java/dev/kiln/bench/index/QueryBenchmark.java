@@ -2,7 +2,7 @@ package dev.kiln.bench.index;
 
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
-import dev.kiln.engine.doc.CommitBuilder;
+import dev.kiln.engine.commit.CommitBuilder;
 import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.index.IndexReads;

@@ -1,12 +1,13 @@
 package dev.kiln.bench.workload;
 
+import dev.kiln.engine.block.BlockGraph;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.kiln.engine.actor.CompactorActor;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.FileCarStore;
-import dev.kiln.engine.storage.CarLogBlocks;
-import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.snapshot.CarLogBlocks;
+import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -59,7 +60,7 @@ final class CompactionBreakdown {
       for (int r = 0; r < runs; r++) {
         var cache = Caffeine.newBuilder().maximumSize(1).<Cid, Block>build();
         long t0 = System.nanoTime();
-        blocks = CompactorActor.reachable(new CarLogBlocks(store, snap, cache, false), head);
+        blocks = BlockGraph.reachable(new CarLogBlocks(store, snap, cache, false), head);
         walk = Math.min(walk, ms(t0));
 
         // The walk's reads and decoding, each alone over the same blocks (where each block is
@@ -94,7 +95,7 @@ final class CompactionBreakdown {
         reads = Math.min(reads, ms(t0));
         t0 = System.nanoTime();
         for (Block b : blocks) {
-          if (CompactorActor.mayHaveLinks(b)) {
+          if (BlockGraph.mayHaveLinks(b)) {
             b.decode();
           }
         }

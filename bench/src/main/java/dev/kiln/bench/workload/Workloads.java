@@ -29,10 +29,12 @@ import java.util.function.Function;
  * noisy: the ratios are what the targets are about.
  *
  * <pre>
- * Workloads [--scale S] [--tmp DIR] [name …|all]
- *   names: sequential concurrent bulk get alldocs query compaction latency heap
+ * Workloads [--scale S] [--tmp DIR] [--sizes N,N…] [name …|all]
+ *   names: sequential concurrent bulk get alldocs query compaction latency heap, and scale
+ *          (not part of all: it takes many minutes)
  *   --scale multiplies every document and operation count (default 1; 0.1 for a quick try)
  *   --tmp   where the temp data dirs go (default java.io.tmpdir)
+ *   --sizes database sizes for scale (default 10000,100000; add 1000000 for the million)
  * </pre>
  *
  * Exit status is 1 when a workload failed to run (a missed target is reported, not an error).
@@ -44,6 +46,7 @@ public final class Workloads {
 
   private final double scale;
   private final Path tmp;
+  private List<Integer> sizes = ScaleWorkload.DEFAULT_SIZES;
 
   Workloads(double scale, Path tmp) {
     this.scale = scale;
@@ -54,17 +57,19 @@ public final class Workloads {
     double scale = 1;
     Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
     List<String> names = new ArrayList<>();
+    List<Integer> sizes = ScaleWorkload.DEFAULT_SIZES;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--scale" -> scale = Double.parseDouble(args[++i]);
         case "--tmp" -> tmp = Path.of(args[++i]);
+        case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).map(String::trim).map(Integer::parseInt).toList();
         case "all" -> names.addAll(NAMES);
         case "-h", "--help" -> {
-          System.err.println("usage: Workloads [--scale S] [--tmp DIR] [all | " + String.join(" | ", NAMES) + "]…");
+          System.err.println("usage: Workloads [--scale S] [--tmp DIR] [--sizes N,N…] [all | " + String.join(" | ", NAMES) + " | scale]…");
           return;
         }
         default -> {
-          if (!NAMES.contains(args[i])) {
+          if (!NAMES.contains(args[i]) && !args[i].equals(ScaleWorkload.NAME)) {
             System.err.println("unknown workload '" + args[i] + "'; known: " + String.join(", ", NAMES));
             System.exit(2);
           }
@@ -76,6 +81,7 @@ public final class Workloads {
       names.addAll(NAMES);
     }
     Workloads w = new Workloads(scale, tmp);
+    w.sizes = sizes;
     boolean failed = false;
     for (String name : names) {
       try {
@@ -101,6 +107,7 @@ public final class Workloads {
       case "compaction" -> compaction();
       case "latency" -> latency();
       case "heap" -> heap();
+      case ScaleWorkload.NAME -> new ScaleWorkload(tmp, scaled(2_000)).run(sizes.stream().map(this::scaled).toList());
       default -> throw new IllegalArgumentException("unknown workload " + name);
     };
   }
@@ -546,7 +553,7 @@ public final class Workloads {
     }
   }
 
-  private static long heapAfterGc() {
+  static long heapAfterGc() {
     var memory = ManagementFactory.getMemoryMXBean();
     long used = Long.MAX_VALUE;
     for (int i = 0; i < 4; i++) {
@@ -561,7 +568,7 @@ public final class Workloads {
     return used;
   }
 
-  private static String mb(long bytes) {
+  static String mb(long bytes) {
     return Line.fmt(bytes / (1024.0 * 1024.0)) + "MiB";
   }
 
@@ -629,7 +636,7 @@ public final class Workloads {
     }
   }
 
-  private static void writeInBulks(String w, Database db, int docs, int bulk) {
+  static void writeInBulks(String w, Database db, int docs, int bulk) {
     try (Progress p = Progress.start(w, "writing documents in bulks of " + bulk, docs)) {
       for (int from = 0; from < docs; from += bulk) {
         int count = Math.min(bulk, docs - from);

@@ -1,13 +1,14 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
-import dev.kiln.engine.doc.CommitBuilder;
+import dev.kiln.engine.commit.CommitBuilder;
 import dev.kiln.engine.index.IndexMaintenance;
-import dev.kiln.engine.storage.CarLogBlocks;
-import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.snapshot.CarLogBlocks;
+import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import java.util.ArrayDeque;
@@ -29,7 +30,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * it last, and starts the next batch only after the DatabaseActor says the previous CAR is in the
  * journal ({@link Appended}), so commits never build on a CAR the journal does not hold.
  *
- * <p>When nothing is queued or in flight it reports {@link DatabaseActor.Idle} with the id of the
+ * <p>When nothing is queued or in flight it reports {@link Internal.Idle} with the id of the
  * last write it was given; the DatabaseActor compares that id with the newest it sent.
  */
 public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
@@ -37,7 +38,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
   /** Local only: sent among Kiln's actors of one system, never serialized. */
   public interface Command extends NoSerializationVerificationNeeded {}
 
-  /** A write request, numbered by the DatabaseActor. */
+  /** A write request, numbered by the Internal. */
   public record Submit(long epoch, CommitBuilder.Unit unit) implements Command {}
 
   /** The previous commit is in the journal; build the next one on {@code snapshot} (leased for us). */
@@ -108,7 +109,8 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
 
   private Behavior<Command> onAppended(Appended m) {
     if (m.epoch() != epoch) {
-      return this; // leased by an incarnation that no longer exists
+      release(m.snapshot()); // for an incarnation that no longer exists; leases outlive it
+      return this;
     }
     awaitingAppend = false;
     adopt(m.snapshot());
@@ -119,6 +121,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
 
   private Behavior<Command> onRebase(Rebase m) {
     if (m.epoch() != epoch) {
+      release(m.snapshot());
       return this;
     }
     if (inFlight) {
@@ -138,7 +141,13 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
     epoch = m.epoch();
     lastWriteId = m.lastWriteId(); // writes sent before the reset were failed by the DatabaseActor
     queue.clear();
-    // Leases died with the DatabaseActor's old incarnation: drop the snapshots without releasing.
+    // Leases outlive the DatabaseActor's restart (they are about files): give ours back.
+    if (base != null) {
+      release(base);
+    }
+    if (pendingRebase != null) {
+      release(pendingRebase);
+    }
     base = null;
     pendingRebase = null;
     awaitingAppend = false;
@@ -158,12 +167,12 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
       pendingRebase = null;
     }
     if (m.error() != null) {
-      database.tell(new DatabaseActor.CommitFailed(epoch, writeIds(m.units()), m.error()));
+      database.tell(new Internal.CommitFailed(epoch, writeIds(m.units()), m.error()));
     } else {
       for (String warning : m.result().warnings()) {
         context.getLog().warn(warning);
       }
-      database.tell(new DatabaseActor.Committed(epoch, m.result(), m.car()));
+      database.tell(new Internal.Committed(epoch, m.result(), m.car()));
       awaitingAppend = m.result().hasCommit();
     }
     startBatchIfFree();
@@ -202,7 +211,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
 
   private void reportIdleIfIdle() {
     if (!inFlight && !awaitingAppend && queue.isEmpty() && base != null) {
-      database.tell(new DatabaseActor.Idle(epoch, lastWriteId));
+      database.tell(new Internal.Idle(epoch, lastWriteId));
     }
   }
 
@@ -214,7 +223,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
   }
 
   private void release(Snapshot snapshot) {
-    database.tell(new DatabaseActor.ReleaseLease(epoch, snapshot.generation()));
+    database.tell(new Internal.ReleaseLease(epoch, snapshot.generation()));
   }
 
   private static List<Long> writeIds(List<CommitBuilder.Unit> units) {

@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.typesafe.config.Config;
 import dev.kiln.engine.actor.Events.CarAppended;
@@ -12,17 +13,32 @@ import dev.kiln.engine.block.MissingBlockException;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarNotFoundException;
 import dev.kiln.engine.car.CarStore;
-import dev.kiln.engine.doc.CommitBuilder;
-import dev.kiln.engine.doc.IndexRoot;
+import dev.kiln.engine.commit.CommitBuilder;
+import dev.kiln.engine.commit.IndexRoot;
 import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.index.IndexReads;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.persist.KilnPersistence;
-import dev.kiln.engine.storage.CarLogBlocks;
-import dev.kiln.engine.storage.Snapshot;
 import dev.kiln.engine.transfer.CarTransfer;
 import java.nio.file.Path;
+import dev.kiln.engine.snapshot.CarLogBlocks;
+import dev.kiln.engine.snapshot.Snapshot;
+import dev.kiln.engine.actor.Internal.CloseCheck;
+import dev.kiln.engine.actor.Internal.CommitFailed;
+import dev.kiln.engine.actor.Internal.Committed;
+import dev.kiln.engine.actor.Internal.CompactionDone;
+import dev.kiln.engine.actor.Internal.CompactionFailed;
+import dev.kiln.engine.actor.Internal.DeletionDone;
+import dev.kiln.engine.actor.Internal.DestroyDone;
+import dev.kiln.engine.actor.Internal.Idle;
+import dev.kiln.engine.actor.Internal.Loaded;
+import dev.kiln.engine.actor.Internal.MaxWaitElapsed;
+import dev.kiln.engine.actor.Internal.ReadDone;
+import dev.kiln.engine.actor.Internal.ReleaseLease;
+import dev.kiln.engine.actor.Internal.RetryLoad;
+import dev.kiln.engine.actor.Internal.SubscriberGone;
+import dev.kiln.engine.actor.Internal.ViewIdle;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.AllDocs;
@@ -49,11 +65,9 @@ import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,7 +75,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -103,55 +116,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  */
 public final class DatabaseActor extends EventSourcedBehavior<Command, Event, State> {
 
-  // ------------------------------------------------------------------ internal protocol
+  private interface Replier extends WriteAdmission.Replier {}
 
-  /** Messages among Kiln's own actors: local only, so {@code serialize-messages = on} leaves them alone. */
-  interface Internal extends Command, NoSerializationVerificationNeeded {}
-
-  /** The CommitActor wrote a CAR (or found nothing to commit: {@code car} is null). */
-  record Committed(long epoch, CommitBuilder.Result result, CarIndex car) implements Internal {}
-
-  /** A batch failed before anything was appended (a storage error); none of it was stored. */
-  record CommitFailed(long epoch, List<Long> writeIds, Throwable error) implements Internal {}
-
-  /** Nothing is queued or in flight in the CommitActor; the last write it was given is {@code lastWriteId}. */
-  record Idle(long epoch, long lastWriteId) implements Internal {}
-
-  record ReleaseLease(long epoch, long generation) implements Internal {}
-
-  record CompactionDone(long epoch, Snapshot snapshot, CarIndex car) implements Internal {}
-
-  record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Internal {}
-
-  private record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Throwable error) implements Internal {}
-
-  /** A timer's message (package-private so that the schedule explorer can fire it). */
-  record MaxWaitElapsed(long epoch, long request) implements Internal {}
-
-  /** Open again after a storage failure while opening. */
-  private record RetryLoad(long epoch) implements Internal {}
-
-  private record DeletionDone(long epoch, List<Cid> cars, Throwable error) implements Internal {}
-
-  private record SubscriberGone(ActorRef<ChangeBatch> subscriber) implements Internal {}
-
-  private record CloseCheck() implements Internal {}
-
-  /** A timer's message (package-private so that the schedule explorer can fire it). */
-  record ViewIdle(long epoch, long view) implements Internal {}
-
-  private record DestroyDone(long epoch, Throwable error) implements Internal {}
-
-  /** How to answer one write request once its fate is known. */
-  private interface Replier {
-    void ok(List<CommitBuilder.Applied> applied, String clock);
-
-    void fail(KilnException error);
-  }
-
-  private record HeldWrite(List<CommitBuilder.Op> ops, Replier replier) {}
-
-  private record PendingDeletion(long generation, List<Cid> cars) {}
 
   // ------------------------------------------------------------------ wiring
 
@@ -162,6 +128,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private final Cache<Cid, Block> cache;
   private final ReplayGate gate;
   private final Executor blocking;
+  private final Executor reads;
   private final DatabaseSettings settings;
   private final ActorRef<CommitActor.Command> commitActor;
   private final ActorRef<CompactorActor.Command> compactor;
@@ -180,22 +147,19 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private Snapshot snapshot;
   private final KilnPersistence persistence;
 
-  private long lastSentWriteId;
-  private long lastIdleWriteId;
-  private final Map<Long, Replier> pending = new HashMap<>();
-  private final ArrayDeque<HeldWrite> held = new ArrayDeque<>();
-  private boolean holdingWrites;
+  /** Writes sent and not yet answered, writes held for a compaction, and the ids the queue reports. */
+  private final WriteAdmission writes;
 
   private boolean compactionRequested;
   private long compactionRequest;
   private Snapshot compactionRunning;
   private final List<ActorRef<StatusReply<CompactResult>>> compactionWaiters = new ArrayList<>();
 
-  private final Leases leases = new Leases();
-  private final List<PendingDeletion> pendingDeletions = new ArrayList<>();
+  /** NONE except in the schedule explorer's tests of the explorer itself. */
+  private final InjectedBug bug;
+  /** Leases, views, reads in flight and replaced CARs waiting for their readers. */
+  private final SnapshotLeases leases;
   private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
-  private final Map<Long, Snapshot> views = new HashMap<>();
-  private long lastViewId;
   private ActorRef<StatusReply<Done>> closing;
   private boolean destroying;
 
@@ -214,20 +178,27 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   /** With other children than the real ones, e.g. probes in tests. */
   public static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings,
       Wiring wiring) {
+    return create(name, store, cache, settings, wiring, InjectedBug.NONE);
+  }
+
+  /** With a deliberate bug built in: only the schedule explorer's tests, to show that they find it. */
+  static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings,
+      Wiring wiring, InjectedBug bug) {
     return Behaviors.setup(outer -> {
-      ReplayGate gate = new ReplayGate(name, outer.getSelf());
+      ReplayGate gate = new ReplayGate(name, outer.getSelf(), settings.maxWaitingRequests());
       return Behaviors.intercept(() -> gate, Behaviors.<Command>setup(ctx -> Behaviors.withTimers(timers ->
-          new DatabaseActor(name, ctx, timers, store, cache, settings, wiring, gate))));
+          new DatabaseActor(name, ctx, timers, store, cache, settings, wiring, gate, bug))));
     });
   }
 
   private DatabaseActor(String name, ActorContext<Command> context, TimerScheduler<Command> timers, CarStore store,
-      Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring, ReplayGate gate) {
+      Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring, ReplayGate gate, InjectedBug bug) {
     // The children are spawned once, here, outside the journal-failure restart, and survive it:
     // the CommitActor is told to start again with Reset. Pekko's default would stop them on restart,
     // leaving this actor sending to dead refs and never committing again (invariant 11).
     super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
-        .withStopChildren(false));
+        .withStopChildren(false)
+        .withStashCapacity(stashCapacity(settings))); // Pekko's default of 1,000 would drop the rest
     this.name = name;
     this.gate = gate;
     this.context = context;
@@ -236,10 +207,15 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.cache = cache;
     this.settings = settings;
     this.persistence = KilnPersistence.from(context.getSystem().settings().config());
+    this.bug = bug;
     this.blocking = wiring.blocking(context);
+    this.reads = wiring.reads(context);
+    DatabaseContext shared = new DatabaseContext(name, context, timers, store, cache, blocking, reads, settings);
+    this.leases = new SnapshotLeases(shared, () -> epoch, indexes::containsKey, bug);
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
     this.commitActor = wiring.commitActor(parts);
     this.compactor = wiring.compactor(parts);
+    this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
   }
 
   @Override
@@ -270,13 +246,21 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   @Override
   public RetentionCriteria retentionCriteria() {
-    return RetentionCriteria.snapshotEvery(100, 2);
+    // Events before the older kept snapshot are deleted: the journal holds at most ~300 rows per database.
+    return RetentionCriteria.snapshotEvery(100, 2).withDeleteEventsOnSnapshot();
   }
 
-  /** Larger than every bound of our own, so Pekko's stash never drops a write we accepted. */
+  /**
+   * Larger than every bound of our own (requests waiting, reads, writes, held writes, and room for
+   * internal messages), so Pekko's stash never drops a request the gate let in.
+   */
   @Override
   public java.util.Optional<Integer> stashCapacity() {
-    return java.util.Optional.of(settings.maxPendingWrites() * 2 + settings.maxHeldWrites() + 4096);
+    return java.util.Optional.of(stashCapacity(settings));
+  }
+
+  private static int stashCapacity(DatabaseSettings s) {
+    return s.maxWaitingRequests() + s.maxPendingReads() + s.maxPendingWrites() * 2 + s.maxHeldWrites() + 4096;
   }
 
   @Override
@@ -301,10 +285,27 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   @Override
   public CommandHandler<Command, Event, State> commandHandler() {
+    CommandHandler<Command, Event, State> table = commandTable();
+    return (state, command) -> {
+      if (Internal.isRequest(command) && !notReady(command)) {
+        gate.handled(); // taken now rather than stashed: it no longer counts as waiting
+      }
+      return table.apply(state, command);
+    };
+  }
+
+  private CommandHandler<Command, Event, State> commandTable() {
     return newCommandHandlerBuilder()
         .forAnyState()
         .onCommand(Loaded.class, this::onLoaded)
         .onCommand(RetryLoad.class, this::onRetryLoad)
+        // leases and files are kept across a journal restart: these count while loading, too
+        .onCommand(ReleaseLease.class, this::onReleaseLease)
+        .onCommand(ReadDone.class, this::onReadDone)
+        .onCommand(CompactionDone.class, this::onCompactionDone)
+        .onCommand(CompactionFailed.class, this::onCompactionFailed)
+        .onCommand(ViewIdle.class, this::onViewIdle)
+        .onCommand(DeletionDone.class, this::onDeletionDone)
         .onCommand(this::notReady, this::whileLoading)
         .onCommand(Put.class, this::onPut)
         .onCommand(PutAll.class, this::onPutAll)
@@ -321,7 +322,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(DatabaseProtocol.OpenView.class, this::onOpenView)
         .onCommand(DatabaseProtocol.InView.class, this::onInView)
         .onCommand(DatabaseProtocol.CloseView.class, this::onCloseView)
-        .onCommand(ViewIdle.class, this::onViewIdle)
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Unsubscribe.class, this::onUnsubscribe)
         .onCommand(SubscriberGone.class, this::onSubscriberGone)
@@ -334,11 +334,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(Committed.class, this::onCommitted)
         .onCommand(CommitFailed.class, this::onCommitFailed)
         .onCommand(Idle.class, this::onIdle)
-        .onCommand(ReleaseLease.class, this::onReleaseLease)
-        .onCommand(CompactionDone.class, this::onCompactionDone)
-        .onCommand(CompactionFailed.class, this::onCompactionFailed)
         .onCommand(MaxWaitElapsed.class, this::onMaxWaitElapsed)
-        .onCommand(DeletionDone.class, this::onDeletionDone)
         .build();
   }
 
@@ -349,11 +345,15 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     long loadEpoch = epoch;
     List<Cid> log = state.carLog();
     Cid head = state.head();
+    Map<Cid, CarIndex> known = Map.copyOf(indexes); // opened before a journal restart: not read again
+    Set<Cid> leased = new HashSet<>();
+    leased.addAll(leases.replacedButLeasable()); // replaced, but a reader may still use them
     CompletableFuture<Loaded> load = CompletableFuture.supplyAsync(() -> {
       store.removeTempFiles();
       Map<Cid, CarIndex> opened = new LinkedHashMap<>();
       for (Cid car : log) {
-        opened.put(car, store.open(car));
+        CarIndex index = known.get(car);
+        opened.put(car, index != null ? index : store.open(car));
       }
       CommitRoots headRoots = CommitRoots.empty();
       if (head != null) {
@@ -373,6 +373,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         }
       }
       Set<Cid> named = new HashSet<>(log);
+      named.addAll(leased);
       for (Cid car : store.list()) {
         if (!named.contains(car)) {
           store.delete(car);
@@ -388,7 +389,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> whileLoading(State state, Command command) {
-    if (isExternal(command)) {
+    if (Internal.isRequest(command)) {
       return Effect().stash();
     }
     return Effect().none(); // internal messages of an older incarnation
@@ -419,11 +420,13 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         context.getLog().warn("database {}: opening failed (attempt {}), trying again in {} ms: {}", name, loadAttempts,
             delay.toMillis(), cause.getMessage());
         timers.startSingleTimer(new RetryLoad(epoch), delay.compareTo(LOAD_RETRY_MAX) > 0 ? LOAD_RETRY_MAX : delay);
+        closeCheckIfClosing();
         return Effect().unstashAll();
       }
       loadError = new KilnException(ErrorCode.CORRUPT, "database " + name + " cannot be opened: "
           + cause.getMessage(), m.error());
       context.getLog().error("database {} cannot be opened", name, m.error());
+      closeCheckIfClosing();
       return Effect().unstashAll();
     }
     loadAttempts = 0;
@@ -432,40 +435,45 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     roots = m.roots();
     snapshot = null;
     ready = true;
+    leases.touchAllViews(); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
     autoCompactIfDue(state);
+    closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
     return Effect().unstashAll();
+  }
+
+  private void closeCheckIfClosing() {
+    if (closing != null) {
+      context.getSelf().tell(new CloseCheck());
+    }
   }
 
   /** Persisting failed and the behavior restarts from the journal: fail what was in flight. */
   private void restartFromJournal() {
     KilnException failure = new KilnException(ErrorCode.JOURNAL,
         "the journal failed while database " + name + " was committing; this write was not acknowledged");
-    for (Replier r : pending.values()) {
-      r.fail(failure);
-    }
-    pending.clear();
-    for (HeldWrite h : held) {
-      h.replier().fail(failure);
-    }
-    held.clear();
+    writes.failAll(failure);
     for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
       w.tell(StatusReply.error(failure));
     }
     compactionWaiters.clear();
+    if (destroying) {
+      // The Destroyed event (or a write the destroy waited for) failed: nothing was destroyed, and
+      // the database opens again from its journal.
+      closing.tell(StatusReply.error(new KilnException(ErrorCode.JOURNAL, "the journal failed while database " + name
+          + " was being destroyed; it was not destroyed and is open again")));
+      closing = null;
+      destroying = false;
+    }
     epoch++;
     ready = false;
     loadError = null;
-    indexes.clear();
+    // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
+    // reader from before the restart holds is deleted. The indexes stay as a cache for the reload.
     snapshot = null;
-    leases.clear();
-    pendingDeletions.clear();
-    views.clear(); // their leases went with the old incarnation; later reads in them get a clear error
-    holdingWrites = false;
     compactionRequested = false;
     compactionRunning = null;
-    lastIdleWriteId = lastSentWriteId;
-    commitActor.tell(new CommitActor.Reset(epoch, lastSentWriteId));
+    commitActor.tell(new CommitActor.Reset(epoch, writes.restarted()));
   }
 
   // ------------------------------------------------------------------ writes
@@ -524,52 +532,23 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (refuseWhenClosed(replier)) {
       return Effect().none();
     }
-    if (pending.size() >= settings.maxPendingWrites()) {
-      replier.fail(overloaded(pending.size() + " writes are already waiting for their commit"));
-    } else if (holdingWrites) {
-      if (held.size() >= settings.maxHeldWrites()) {
-        replier.fail(overloaded(held.size() + " writes are held while a compaction takes its snapshot"));
-      } else {
-        held.add(new HeldWrite(ops, replier));
-      }
-    } else {
-      submit(ops, replier);
-    }
+    writes.admit(ops, replier);
     return Effect().none();
   }
 
-  private void submit(List<CommitBuilder.Op> ops, Replier replier) {
-    long id = ++lastSentWriteId;
-    pending.put(id, replier);
-    commitActor.tell(new CommitActor.Submit(epoch, new CommitBuilder.Unit(id, ops)));
-  }
-
   private KilnException overloaded(String why) {
-    return new KilnException(ErrorCode.OVERLOADED, "database " + name + " is overloaded: " + why
-        + "; nothing of this write was stored, retry later");
+    return DatabaseContext.overloaded(name, why);
   }
 
   private Effect<Event, State> onCommitted(State state, Committed m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
-    for (CommitBuilder.Outcome o : m.result().outcomes()) {
-      if (o.failed()) {
-        Replier r = pending.remove(o.writeId());
-        if (r != null) {
-          r.fail(o.error());
-        }
-      }
-    }
+    writes.answerFailed(m.result());
     if (!m.result().hasCommit()) {
-      // Units that succeeded without changing anything (a refresh of current indexes) are answered too.
-      String clock = state.head() == null ? null : state.head().toString();
-      for (CommitBuilder.Outcome o : m.result().outcomes()) {
-        Replier r = o.failed() ? null : pending.remove(o.writeId());
-        if (r != null) {
-          r.ok(o.applied(), clock);
-        }
-      }
+      // Everything the batch asked for was already stored (an index defined twice, a refresh
+      // that found every index current): its writes succeeded at the current head.
+      writes.answerSucceeded(m.result(), state.head() == null ? null : state.head().toString());
       afterWritesSettled(state);
       return Effect().none();
     }
@@ -581,14 +560,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
           roots = result.roots();
           snapshot = null;
           String clock = newState.head().toString();
-          for (CommitBuilder.Outcome o : result.outcomes()) {
-            if (!o.failed()) {
-              Replier r = pending.remove(o.writeId());
-              if (r != null) {
-                r.ok(o.applied(), clock);
-              }
-            }
-          }
+          writes.answerSucceeded(result, clock);
           ChangeBatch batch = new ChangeBatch(result.changes(), clock);
           for (ActorRef<ChangeBatch> s : subscribers) {
             s.tell(batch);
@@ -605,18 +577,13 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     }
     KilnException error = Errors.toKiln(m.error());
     context.getLog().warn("database {}: a commit failed, {} writes not stored: {}", name, m.writeIds().size(), error.getMessage());
-    for (long id : m.writeIds()) {
-      Replier r = pending.remove(id);
-      if (r != null) {
-        r.fail(error);
-      }
-    }
+    writes.fail(m.writeIds(), error);
     afterWritesSettled(state);
     return Effect().none();
   }
 
   private void afterWritesSettled(State state) {
-    if (closing != null && pending.isEmpty()) {
+    if (closing != null && writes.noneWaiting()) {
       context.getSelf().tell(new CloseCheck());
     }
   }
@@ -658,43 +625,37 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (m.epoch() != epoch) {
       return Effect().none();
     }
-    lastIdleWriteId = Math.max(lastIdleWriteId, m.lastWriteId());
+    writes.idle(m.lastWriteId());
     startCompactionIfIdle(state);
     return Effect().none();
   }
 
   /** Invariant 2: only an Idle for the newest write sent means the commit queue is empty. */
   private void startCompactionIfIdle(State state) {
-    if (!compactionRequested || compactionRunning != null || !ready || lastIdleWriteId != lastSentWriteId) {
+    if (!compactionRequested || compactionRunning != null || !ready || !writes.queueEmpty()) {
       return;
     }
     compactionRequested = false;
     timers.cancel(new MaxWaitElapsed(epoch, compactionRequest));
     compactionRunning = leasedSnapshot(state);
     compactor.tell(new CompactorActor.Compact(epoch, compactionRunning));
-    if (holdingWrites) {
-      holdingWrites = false; // the snapshot is taken: held writes flow again, in order
-      while (!held.isEmpty()) {
-        HeldWrite h = held.poll();
-        submit(h.ops(), h.replier());
-      }
-    }
+    writes.releaseHeld(); // the snapshot is taken: held writes flow again, in order
   }
 
   private Effect<Event, State> onMaxWaitElapsed(State state, MaxWaitElapsed m) {
     if (m.epoch() == epoch && m.request() == compactionRequest && compactionRequested && compactionRunning == null) {
-      holdingWrites = true; // invariant 3: let the queue drain so compaction can take its snapshot
+      writes.hold(); // invariant 3: let the queue drain so compaction can take its snapshot
       context.getLog().debug("database {}: compaction waited {}, holding new writes", name, settings.compactionMaxWait());
     }
     return Effect().none();
   }
 
   private Effect<Event, State> onCompactionDone(State state, CompactionDone m) {
+    Snapshot snap = m.snapshot();
+    leases.release(snap.generation());
     if (m.epoch() != epoch) {
       return Effect().none(); // its CAR is an orphan now; removed at the next start
     }
-    Snapshot snap = m.snapshot();
-    leases.release(snap.generation());
     compactionRunning = null;
     List<Cid> replaced = new ArrayList<>();
     for (CarIndex c : snap.carLog()) {
@@ -716,7 +677,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     long bytesBefore = snap.carBytes();
     int logBefore = state.carLog().size();
     return Effect()
-        .persist(new Compacted(compacted, InjectedBug.active == InjectedBug.INSTALL_DROPS_APPENDED_CARS ? 0 : kept))
+        .persist(new Compacted(compacted, bug == InjectedBug.INSTALL_DROPS_APPENDED_CARS ? 0 : kept))
         .thenRun(newState -> {
           snapshot = null;
           Set<Cid> live = new HashSet<>(newState.carLog());
@@ -727,8 +688,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
               indexes.remove(c);
             }
           }
-          pendingDeletions.add(new PendingDeletion(newState.generation(), dead));
-          deleteReplacedCarsWhenUnleased();
+          leases.replaced(newState.generation(), dead);
           answerCompactionWaiters(newState, logBefore, bytesBefore, m.car().byteSize());
           commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(newState)));
           autoCompactIfDue(newState);
@@ -736,10 +696,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onCompactionFailed(State state, CompactionFailed m) {
+    leases.release(m.snapshot().generation());
     if (m.epoch() != epoch) {
       return Effect().none();
     }
-    leases.release(m.snapshot().generation());
     compactionRunning = null;
     KilnException error = Errors.toKiln(m.error());
     context.getLog().error("database {}: compaction failed: {}", name, error.getMessage());
@@ -766,9 +726,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   /** The current snapshot with a lease taken on it; the receiver must send {@link ReleaseLease}. */
   private Snapshot leasedSnapshot(State state) {
-    Snapshot s = currentSnapshot(state);
-    leases.acquire(s.generation());
-    return s;
+    return leases.lease(currentSnapshot(state));
   }
 
   private Snapshot currentSnapshot(State state) {
@@ -786,39 +744,15 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return snapshot;
   }
 
+  /** Also from an older epoch: a lease taken before a journal restart is still held until released. */
   private Effect<Event, State> onReleaseLease(State state, ReleaseLease m) {
-    if (m.epoch() == epoch) {
-      leases.release(m.generation());
-      deleteReplacedCarsWhenUnleased();
-    }
+    leases.release(m.generation());
     return Effect().none();
   }
 
-  /** Invariant 7: a replaced CAR goes only when no lease on an older generation can reach it. */
-  private void deleteReplacedCarsWhenUnleased() {
-    Iterator<PendingDeletion> it = pendingDeletions.iterator();
-    while (it.hasNext()) {
-      PendingDeletion d = it.next();
-      if (leases.anyOlderThan(d.generation()) && InjectedBug.active != InjectedBug.DELETE_IGNORES_LEASES) {
-        continue;
-      }
-      it.remove();
-      long e = epoch;
-      List<Cid> cars = new ArrayList<>();
-      for (Cid car : d.cars()) {
-        if (!indexes.containsKey(car)) { // never a CAR the current CarLog names (invariant 9)
-          cars.add(car);
-        }
-      }
-      // Not null: if this actor has stopped when the work ends, Pekko's dead-letter logging fails on a null result.
-      CompletableFuture<Done> work = CompletableFuture.supplyAsync(() -> {
-        for (Cid car : cars) {
-          store.delete(car);
-        }
-        return Done.getInstance();
-      }, blocking);
-      context.pipeToSelf(work, (ok, error) -> new DeletionDone(e, d.cars(), error));
-    }
+  private Effect<Event, State> onReadDone(State state, ReadDone m) {
+    leases.readDone(m.generation());
+    return Effect().none();
   }
 
   private Effect<Event, State> onDeletionDone(State state, DeletionDone m) {
@@ -1000,28 +934,17 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     });
   }
 
-  private interface ReadBody<T> {
-    T run(Snapshot snapshot, CarLogBlocks source);
-  }
-
   /**
    * Runs a read on the blocking dispatcher against a leased snapshot (the current one, or an open
    * view's); the lease ends with the read.
    */
-  private <T> Effect<Event, State> read(State state, Snapshot view, ActorRef<StatusReply<T>> replyTo, ReadBody<T> body) {
+  private <T> Effect<Event, State> read(State state, Snapshot view, ActorRef<StatusReply<T>> replyTo,
+      SnapshotLeases.ReadBody<T> body) {
     if (closing != null || loadError != null) {
       replyTo.tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
-    Snapshot snap = view != null ? view : currentSnapshot(state);
-    leases.acquire(snap.generation());
-    long e = epoch;
-    CompletableFuture<T> work = CompletableFuture
-        .supplyAsync(() -> body.run(snap, new CarLogBlocks(store, snap, cache, true)), blocking)
-        .orTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    work.whenComplete((value, error) ->
-        replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error))));
-    context.pipeToSelf(work, (value, error) -> new ReleaseLease(e, snap.generation()));
+    leases.read(view != null ? view : currentSnapshot(state), replyTo, body);
     return Effect().none();
   }
 
@@ -1032,24 +955,21 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
-    long id = ++lastViewId;
-    Snapshot snap = leasedSnapshot(state); // held until the view closes
-    views.put(id, snap);
-    touchView(id);
+    Snapshot snap = currentSnapshot(state);
+    long id = leases.openView(snap); // leased until the view closes
     cmd.replyTo().tell(StatusReply.success(new DatabaseProtocol.ViewOpened(id, snap.clock())));
     return Effect().none();
   }
 
   private Effect<Event, State> onInView(State state, DatabaseProtocol.InView cmd) {
-    Snapshot view = views.get(cmd.view());
+    Snapshot view = leases.view(cmd.view()); // and its idle timer starts again
     Command read = cmd.read();
     if (view == null) {
       KilnException gone = new KilnException(ErrorCode.INVALID_QUERY, "view " + cmd.view()
           + " is not open (closed, idle past kiln.view-idle-timeout, or from before a restart)");
-      replyError(read, gone);
+      Internal.replyError(read, gone);
       return Effect().none();
     }
-    touchView(cmd.view());
     if (read instanceof Get g) {
       return read(state, view, g.replyTo(), (snap, src) ->
           DocumentReads.read(src, snap.roots(), g.id(), snap.clock()));
@@ -1061,43 +981,19 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     } else if (read instanceof DatabaseProtocol.Query q) {
       return query(state, view, q);
     }
-    replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs, changes and query run in a view, not "
+    Internal.replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs, changes and query run in a view, not "
         + read.getClass().getSimpleName()));
     return Effect().none();
   }
 
   private Effect<Event, State> onCloseView(State state, DatabaseProtocol.CloseView cmd) {
-    closeView(cmd.view());
+    leases.closeView(cmd.view());
     return Effect().none();
   }
 
   private Effect<Event, State> onViewIdle(State state, ViewIdle m) {
-    if (m.epoch() == epoch) {
-      closeView(m.view());
-    }
+    leases.closeView(m.view()); // views outlive a journal restart, and so do their ids
     return Effect().none();
-  }
-
-  private void touchView(long id) {
-    timers.startSingleTimer("view-" + id, new ViewIdle(epoch, id), settings.viewIdleTimeout());
-  }
-
-  private void closeView(long id) {
-    Snapshot snap = views.remove(id);
-    if (snap != null) {
-      timers.cancel("view-" + id);
-      leases.release(snap.generation());
-      deleteReplacedCarsWhenUnleased();
-    }
-  }
-
-  /** Answers a request of any kind with an error (for requests that arrive wrapped or too early). */
-  static void replyError(Command command, KilnException error) {
-    if (command instanceof DatabaseProtocol.InView v) {
-      replyError(v.read(), error);
-    } else if (command instanceof DatabaseProtocol.Request<?> r) {
-      r.fail(error);
-    } // subscriptions and view closes: nothing to answer
   }
 
   // ------------------------------------------------------------------ subscriptions
@@ -1146,7 +1042,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   /** Stops once every write sent has its answer (held writes are sent when compaction starts). */
   private Effect<Event, State> onCloseCheck(State state, CloseCheck m) {
-    if (closing == null || !pending.isEmpty() || !held.isEmpty()) {
+    if (closing == null || !writes.noneWaiting()) {
       return Effect().none();
     }
     failCompactionWaiters(closed());
@@ -1190,9 +1086,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return new KilnException(ErrorCode.CLOSED, "database " + name + " is closed");
   }
 
-  static boolean isExternal(Command command) {
-    return command.getClass().getEnclosingClass() == DatabaseProtocol.class;
-  }
 
 
 }

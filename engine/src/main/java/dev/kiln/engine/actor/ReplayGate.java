@@ -27,16 +27,25 @@ final class ReplayGate extends BehaviorInterceptor<Command, Command> {
   private final List<Command> duringReplay = new ArrayList<>();
   private boolean replaying = true;
   private KilnException failure;
+  /** Bound on requests received and not yet handled; past it a request gets OVERLOADED here. */
+  private final int maxWaiting;
+  private int waiting;
 
-  ReplayGate(String name, ActorRef<Command> self) {
+  ReplayGate(String name, ActorRef<Command> self, int maxWaiting) {
     super(Command.class);
     this.name = name;
     this.self = self;
+    this.maxWaiting = maxWaiting;
+  }
+
+  /** The actor's command handler took a request (rather than stashing it). */
+  void handled() {
+    waiting = Math.max(0, waiting - 1);
   }
 
   @Override
   public Behavior<Command> aroundReceive(TypedActorContext<Command> ctx, Command msg, ReceiveTarget<Command> target) {
-    if (!DatabaseActor.isExternal(msg)) {
+    if (!Internal.isRequest(msg)) {
       return target.apply(ctx, msg);
     }
     if (failure != null) {
@@ -51,6 +60,14 @@ final class ReplayGate extends BehaviorInterceptor<Command, Command> {
       answer(msg, failure);
       return Behaviors.same();
     }
+    if (waiting >= maxWaiting && !(msg instanceof Close) && !(msg instanceof Destroy)) {
+      // Stashed past this, Pekko would drop requests without an answer (while opening, persisting,
+      // or during the backoff restart after a journal failure).
+      answer(msg, new KilnException(ErrorCode.OVERLOADED, "database " + name + " is overloaded: " + waiting
+          + " requests are waiting to be handled (kiln.max-waiting-requests); nothing of this request was done, retry later"));
+      return Behaviors.same();
+    }
+    waiting++;
     if (replaying) {
       duringReplay.add(msg);
     }
@@ -58,7 +75,7 @@ final class ReplayGate extends BehaviorInterceptor<Command, Command> {
   }
 
   private static void answer(Command command, KilnException error) {
-    DatabaseActor.replyError(command, error);
+    Internal.replyError(command, error);
   }
 
   /** The actor restarts and replays its journal again. */
@@ -82,6 +99,7 @@ final class ReplayGate extends BehaviorInterceptor<Command, Command> {
         + "replayed (" + cause.getMessage() + (root != cause ? "; " + root.getMessage() : "") + "); nothing was changed, "
         + "requests fail until a replay succeeds", cause);
     replaying = false;
+    waiting = 0; // from now on every request is answered here, until a replay succeeds
     for (Command c : duringReplay) {
       self.tell(c);
     }

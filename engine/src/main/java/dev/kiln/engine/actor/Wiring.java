@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarStore;
@@ -30,6 +31,14 @@ public interface Wiring {
   }
 
   ActorRef<CompactorActor.Command> compactor(Parts parts);
+
+  /**
+   * Where reads run: {@code kiln.read-dispatcher}, threads of their own, so that reads cannot starve
+   * the commits and compactions of {@link #blocking}.
+   */
+  default Executor reads(ActorContext<DatabaseProtocol.Command> context) {
+    return context.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("kiln.read-dispatcher"));
+  }
 
   /** Spawns the real children. */
   static Wiring children() {

@@ -79,7 +79,10 @@ public final class Database {
   // ------------------------------------------------------------------ documents
 
   public CompletionStage<WriteResult> put(ObjectNode doc) {
-    return ask(r -> new DatabaseProtocol.Put(doc, r));
+    // A private copy, taken now on the caller's thread: the message must carry a document that
+    // nobody changes afterwards, while the caller may reuse its node at once.
+    ObjectNode copy = doc == null ? null : doc.deepCopy();
+    return ask(r -> new DatabaseProtocol.Put(copy, r));
   }
 
   /**
@@ -106,12 +109,12 @@ public final class Database {
     List<ObjectNode> nodes = new ArrayList<>(docs.size());
     try {
       for (Object d : docs) {
-        nodes.add(toObject(d));
+        nodes.add(toObject(d).deepCopy()); // taken now, as for put
       }
     } catch (KilnException e) {
       return failed(e);
     }
-    return ask(r -> new DatabaseProtocol.PutAll(nodes, r));
+    return ask(r -> new DatabaseProtocol.PutAll(List.copyOf(nodes), r));
   }
 
   public CompletionStage<ObjectNode> get(String id) {
@@ -164,7 +167,7 @@ public final class Database {
    * Defines a field index on {@code field} (a dotted path such as {@code address.city} or a JSON
    * pointer), named by the path, and builds it; idempotent. From then on every commit keeps it
    * current, in every process that opens the database. Map indexes are registered instead, with
-   * {@link dev.kiln.engine.actor.DatabaseSettings#withIndex}.
+   * {@link dev.kiln.engine.config.DatabaseSettings#withIndex}.
    */
   public CompletionStage<DatabaseProtocol.IndexDefined> defineIndex(String field) {
     return ask(r -> new DatabaseProtocol.DefineIndex(field, r));
@@ -319,8 +322,25 @@ public final class Database {
 
   /** A consistent read view as of now; see {@link View}. */
   public CompletionStage<View> openView() {
-    return this.<DatabaseProtocol.ViewOpened>ask(r -> new DatabaseProtocol.OpenView(r))
-        .thenApply(v -> new View(this, v.view(), v.clock()));
+    if (closed) {
+      return failed(new KilnException(ErrorCode.CLOSED, "database " + name + " is closed"));
+    }
+    // The view is opened whenever the request is handled, even after the caller gave up: listen
+    // for the answer twice as long, and close a view that comes too late instead of letting it
+    // pin its CARs until kiln.view-idle-timeout.
+    CompletableFuture<View> answer = new CompletableFuture<>();
+    AskPattern.<DatabaseProtocol.Command, DatabaseProtocol.ViewOpened>askWithStatus(ref, DatabaseProtocol.OpenView::new,
+            timeout.multipliedBy(2), system.scheduler())
+        .whenComplete((v, error) -> {
+          if (error != null) {
+            typed(error).whenComplete((ignored, e) -> answer.completeExceptionally(e));
+          } else if (!answer.complete(new View(this, v.view(), v.clock()))) {
+            ref.tell(new DatabaseProtocol.CloseView(v.view()));
+          }
+        });
+    system.scheduler().scheduleOnce(timeout, () -> answer.completeExceptionally(new KilnException(ErrorCode.TIMEOUT,
+        "no answer in time: the view was not opened within " + timeout)), system.executionContext());
+    return answer;
   }
 
   // ------------------------------------------------------------------ maintenance

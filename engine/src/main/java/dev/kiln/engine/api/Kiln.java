@@ -11,7 +11,7 @@ import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import dev.kiln.engine.actor.DatabaseActor;
-import dev.kiln.engine.actor.DatabaseSettings;
+import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.car.FileCarStore;
@@ -182,16 +182,40 @@ public final class Kiln implements Extension, AutoCloseable {
    * the store the database uses), so a test can put a faulty or spying store in front of the disk.
    * Closing the database closes the returned store.
    */
-  public synchronized Database open(String name, DatabaseSettings settings,
-      java.util.function.UnaryOperator<CarStore> storeWrapper) {
-    Database db = open.get(name);
-    if (db != null && !db.isClosed()) {
-      return db;
-    }
-    if (db != null) {
-      db.terminated().join(); // one actor per persistence id: the old one must be gone first
-    }
+  public Database open(String name, DatabaseSettings settings, java.util.function.UnaryOperator<CarStore> storeWrapper) {
     validateName(name);
+    long deadline = System.nanoTime() + askTimeout.toNanos();
+    while (true) {
+      CompletableFuture<Void> oldGone;
+      synchronized (this) {
+        Database db = open.get(name);
+        if (db != null && !db.isClosed()) {
+          return db;
+        }
+        if (db == null || db.terminated().isDone()) {
+          return openNew(name, settings, storeWrapper);
+        }
+        oldGone = db.terminated();
+      }
+      // One actor per persistence id: the old one must be gone first. Wait outside the lock, so
+      // that opening other databases goes on, and no longer than the ask timeout.
+      try {
+        oldGone.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new KilnException(ErrorCode.TIMEOUT, "database " + name + " is still closing after " + askTimeout
+            + " (kiln.ask-timeout); try opening it again later");
+      } catch (java.util.concurrent.ExecutionException e) {
+        // cannot happen: termination only completes normally
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KilnException(ErrorCode.TIMEOUT, "interrupted while database " + name + " was closing");
+      }
+    }
+  }
+
+  /** Called with the lock held. */
+  private Database openNew(String name, DatabaseSettings settings, java.util.function.UnaryOperator<CarStore> storeWrapper) {
+    Database db;
     Path cars = carsDir(settings.dataDir(), name);
     CarStore store = storeWrapper.apply(new FileCarStore(cars, settings.fsync()));
     Behavior<DatabaseProtocol.Command> behavior = DatabaseActor.create(name, store, cache, settings);

@@ -36,6 +36,49 @@ public final class CarIndex {
     this.lengths = lengths;
   }
 
+  /**
+   * An index read back from a {@link CarIndexFile}: the arrays as written there (sorted by key).
+   * Checks what binary search and reads rely on, so a damaged file that passed its checksum still
+   * cannot make lookups wrong silently.
+   *
+   * @throws IllegalArgumentException naming the first problem
+   */
+  static CarIndex restore(Cid car, List<Cid> roots, long byteSize, byte[] keys, long[] offsets, int[] lengths) {
+    int n = offsets.length;
+    if (lengths.length != n || keys.length != n * KEY_BYTES) {
+      throw new IllegalArgumentException("arrays of different lengths");
+    }
+    for (int i = 0; i < n; i++) {
+      if (offsets[i] < 0 || lengths[i] < 0 || offsets[i] + lengths[i] > byteSize) {
+        throw new IllegalArgumentException("entry " + i + " (offset " + offsets[i] + ", length " + lengths[i]
+            + ") lies outside the CAR's " + byteSize + " bytes");
+      }
+      if (i > 0 && Arrays.compareUnsigned(keys, (i - 1) * KEY_BYTES, i * KEY_BYTES, keys, i * KEY_BYTES, (i + 1) * KEY_BYTES) >= 0) {
+        throw new IllegalArgumentException("entry " + i + " is not in ascending key order");
+      }
+    }
+    CarIndex index = new CarIndex(car, roots, byteSize, keys, offsets, lengths);
+    for (Cid root : roots) {
+      if (!index.contains(root)) {
+        throw new IllegalArgumentException("root " + root + " has no entry");
+      }
+    }
+    return index;
+  }
+
+  /** For {@link CarIndexFile}: the arrays themselves, not copies; callers only read them. */
+  byte[] keyBytes() {
+    return keys;
+  }
+
+  long[] offsetArray() {
+    return offsets;
+  }
+
+  int[] lengthArray() {
+    return lengths;
+  }
+
   /** The CAR's own CID: raw codec, sha2-256 of the whole file's bytes. */
   public Cid car() {
     return car;

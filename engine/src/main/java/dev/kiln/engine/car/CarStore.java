@@ -23,8 +23,20 @@ public interface CarStore extends AutoCloseable {
    */
   CarIndex write(List<Cid> roots, Iterable<Block> blocks);
 
-  /** Reads the whole CAR, verifies every block and the file against {@code car}, builds its index. */
+  /**
+   * The CAR's index, for reading its blocks. A store may load an index it persisted (a
+   * {@link FileCarStore} does) rather than read the CAR; blocks are checked against their CIDs on
+   * every read either way, and {@link #check} reads everything.
+   */
   CarIndex open(Cid car);
+
+  /**
+   * Reads the whole CAR, verifies every block and the file against {@code car}, builds its index
+   * from what it read. The default is {@link #open}, right for stores whose open does exactly this.
+   */
+  default CarIndex check(Cid car) {
+    return open(car);
+  }
 
   /** Reads one block at a known place, verified against its CID. */
   Block read(Cid car, Cid block, BlockLocation at);

@@ -36,6 +36,14 @@ import java.util.stream.Stream;
  * only a temp file, which {@link #list} ignores and {@link #removeTempFiles} deletes at start-up.
  * So a file under a CAR's name is always complete.
  *
+ * <p>Each CAR has its block index in a file next to it, {@code <car-cid>.idx} (see
+ * {@link CarIndexFile}), written the same way (temp file, fsync, rename) before {@link #write}
+ * returns, so before any event can name the CAR. {@link #open} loads that file, checked for size
+ * and checksum against the CAR as it is now, and reads none of the CAR's bytes; an index file that
+ * is missing or fails a check is rebuilt from the CAR (which reads and verifies every byte) and
+ * written again. Every block read is still checked against its CID, so a CAR damaged after its
+ * index was written is reported by the first read of a damaged block, and by {@link #check}.
+ *
  * <p>Reads are positional reads on a cached {@link FileChannel} per CAR, safe from many threads.
  * A channel that closes under a reader (evicted from the cache, or closed because another reader
  * was interrupted, which closes a FileChannel for everyone) is dropped from the cache and the read
@@ -54,6 +62,7 @@ public final class FileCarStore implements CarStore {
   private final Path dir;
   private final boolean fsync;
   private final WriteHooks hooks;
+  private final ReadHooks readHooks;
   private final int maxOpenChannels;
   private final ConcurrentHashMap<Cid, FileChannel> channels = new ConcurrentHashMap<>();
   private final Set<Path> writesInFlight = ConcurrentHashMap.newKeySet();
@@ -68,14 +77,39 @@ public final class FileCarStore implements CarStore {
   }
 
   FileCarStore(Path dir, boolean fsync, WriteHooks hooks, int maxOpenChannels) {
+    this(dir, fsync, hooks, maxOpenChannels, ReadHooks.NONE);
+  }
+
+  FileCarStore(Path dir, boolean fsync, WriteHooks hooks, int maxOpenChannels, ReadHooks readHooks) {
     this.dir = dir.toAbsolutePath();
     this.fsync = fsync;
     this.hooks = hooks;
+    this.readHooks = readHooks;
     this.maxOpenChannels = maxOpenChannels;
     try {
-      Files.createDirectories(this.dir);
+      createDirectoriesDurably(this.dir);
     } catch (IOException e) {
       throw new CarStoreException(this.dir.toString(), "cannot create the CAR directory", e);
+    }
+  }
+
+  /** Creates the missing directories top-down, fsyncing the parent of each, so they survive a crash. */
+  private void createDirectoriesDurably(Path target) throws IOException {
+    java.util.ArrayDeque<Path> missing = new java.util.ArrayDeque<>();
+    for (Path p = target; p != null && !Files.isDirectory(p); p = p.getParent()) {
+      missing.push(p);
+    }
+    for (Path p : missing) {
+      try {
+        Files.createDirectory(p);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        if (!Files.isDirectory(p)) {
+          throw e;
+        } // made by someone else meanwhile: its entry still needs the fsync below
+      }
+      if (fsync && p.getParent() != null) {
+        fsyncDirectory(p.getParent());
+      }
     }
   }
 
@@ -88,6 +122,11 @@ public final class FileCarStore implements CarStore {
     return dir.resolve(car + CAR_SUFFIX);
   }
 
+  /** The file that holds (or would hold) this CAR's block index. */
+  public Path indexPathOf(Cid car) {
+    return dir.resolve(car + CarIndexFile.SUFFIX);
+  }
+
   @Override
   public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
     checkOpen();
@@ -98,7 +137,8 @@ public final class FileCarStore implements CarStore {
     Path file = temp;
     try {
       CarIndex index;
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      try (FileChannel channel = hooks.opened(temp,
+          FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))) {
         // CarWriter buffers and writes in large pieces: another buffer here would only copy.
         OutputStream out = hooks.tempOpened(temp, Channels.newOutputStream(channel));
         index = CarWriter.write(roots, blocks, out);
@@ -118,6 +158,10 @@ public final class FileCarStore implements CarStore {
       } else {
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
       }
+      hooks.afterMove(temp, target);
+      step = "cannot write the index file of " + target.getFileName();
+      file = indexPathOf(index.car());
+      writeIndexFile(index);
       if (fsync) {
         step = "cannot fsync the CAR directory after writing " + target.getFileName();
         file = dir;
@@ -138,11 +182,40 @@ public final class FileCarStore implements CarStore {
     }
   }
 
+  /**
+   * Loads the CAR's index file when it checks out against the CAR as it is now, without reading
+   * the CAR; otherwise rebuilds the index from the CAR as {@link #check} does and writes the index
+   * file again (best effort: when that write fails, the next open rebuilds again).
+   */
   @Override
   public CarIndex open(Cid car) {
     checkOpen();
+    long size = size(car);
+    try {
+      return readIndexFile(car, size);
+    } catch (CarIndexFile.Invalid | IOException e) {
+      // Missing, damaged or stale: the CAR is the truth.
+    }
+    CarIndex index = check(car);
+    try {
+      writeIndexFile(index);
+      if (fsync) {
+        fsyncDirectory();
+      }
+    } catch (IOException e) {
+      if (e instanceof ClosedByInterruptException) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return index;
+  }
+
+  /** Reads every byte of the CAR, verifies every block and the whole file against {@code car}, builds its index. */
+  @Override
+  public CarIndex check(Cid car) {
+    checkOpen();
     Path path = pathOf(car);
-    try (InputStream in = Files.newInputStream(path)) {
+    try (InputStream in = counted(path, Files.newInputStream(path))) {
       long size = Files.size(path);
       return CarReader.index(path.toString(), in, size, car);
     } catch (NoSuchFileException e) {
@@ -150,6 +223,79 @@ public final class FileCarStore implements CarStore {
     } catch (IOException e) {
       throw new CarStoreException(path.toString(), "cannot read CAR " + car, e);
     }
+  }
+
+  /**
+   * What the CAR's index file says against {@code truth}, the index {@link #check} built from the
+   * CAR: null when the file is there and right, else why not ("missing", or the problem).
+   */
+  public String indexFileProblem(Cid car, CarIndex truth) {
+    checkOpen();
+    if (!Files.exists(indexPathOf(car))) {
+      return "missing";
+    }
+    try {
+      CarIndex stored = readIndexFile(car, truth.byteSize());
+      return stored.equals(truth) ? null : "its entries differ from the CAR's blocks";
+    } catch (CarIndexFile.Invalid e) {
+      return e.getMessage();
+    } catch (IOException e) {
+      return "cannot be read: " + e;
+    }
+  }
+
+  private CarIndex readIndexFile(Cid car, long carSize) throws IOException, CarIndexFile.Invalid {
+    Path path = indexPathOf(car);
+    try (InputStream in = counted(path, Files.newInputStream(path))) {
+      return CarIndexFile.read(in, Files.size(path), car, carSize);
+    }
+  }
+
+  /** Temp file, fsync, atomic rename over any older one; the caller fsyncs the directory. */
+  private void writeIndexFile(CarIndex index) throws IOException {
+    Path temp = dir.resolve("." + HexFormat.of().formatHex(randomBytes()) + CarIndexFile.TEMP_SUFFIX);
+    writesInFlight.add(temp);
+    boolean done = false;
+    try {
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        CarIndexFile.write(index, Channels.newOutputStream(channel));
+        if (fsync) {
+          channel.force(true);
+        }
+      }
+      Files.move(temp, indexPathOf(index.car()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      done = true;
+    } finally {
+      if (!done) {
+        deleteQuietly(temp);
+      }
+      writesInFlight.remove(temp);
+    }
+  }
+
+  private InputStream counted(Path file, InputStream in) {
+    if (readHooks == ReadHooks.NONE) {
+      return in;
+    }
+    return new java.io.FilterInputStream(in) {
+      @Override
+      public int read() throws IOException {
+        int b = super.read();
+        if (b >= 0) {
+          readHooks.read(file, 1);
+        }
+        return b;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) throws IOException {
+        int n = super.read(b, off, len);
+        if (n > 0) {
+          readHooks.read(file, n);
+        }
+        return n;
+      }
+    };
   }
 
   @Override
@@ -230,6 +376,7 @@ public final class FileCarStore implements CarStore {
     FileChannel channel = channel(car);
     try {
       readFully(channel, bytes, at.offset(), path, block);
+      readHooks.read(path, bytes.length);
     } catch (ClosedByInterruptException e) {
       throw interrupted(car, channel, path, at, block, e);
     } catch (ClosedChannelException e) {
@@ -246,6 +393,7 @@ public final class FileCarStore implements CarStore {
   private void readUncached(Cid car, byte[] bytes, Path path, BlockLocation at, Cid block) {
     try (FileChannel own = FileChannel.open(path, StandardOpenOption.READ)) {
       readFully(own, bytes, at.offset(), path, block);
+      readHooks.read(path, bytes.length);
     } catch (NoSuchFileException e) {
       throw new CarNotFoundException(car, path.toString());
     } catch (ClosedByInterruptException e) {
@@ -297,6 +445,9 @@ public final class FileCarStore implements CarStore {
       channels.compute(car, (k, channel) -> {
         closeQuietly(channel);
         try {
+          // The index first: a crash in between leaves a CAR without one (rebuilt if it is ever
+          // opened), never an index without its CAR.
+          Files.deleteIfExists(indexPathOf(car));
           Files.deleteIfExists(path);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
@@ -322,8 +473,8 @@ public final class FileCarStore implements CarStore {
   }
 
   /**
-   * Deletes the temp files of writes that never finished (a crash mid-write); call at start-up.
-   * Temp files of writes still running in this store are kept.
+   * Deletes the temp files of writes that never finished (a crash mid-write), and index files whose
+   * CAR is gone; call at start-up. Temp files of writes still running in this store are kept.
    *
    * @return how many were deleted
    */
@@ -333,7 +484,10 @@ public final class FileCarStore implements CarStore {
     int removed = 0;
     for (Path file : files()) {
       String name = file.getFileName().toString();
-      if (name.startsWith(".") && name.endsWith(TEMP_SUFFIX) && !writesInFlight.contains(file)) {
+      boolean temp = name.startsWith(".") && (name.endsWith(TEMP_SUFFIX) || name.endsWith(CarIndexFile.TEMP_SUFFIX));
+      boolean orphanIndex = !name.startsWith(".") && name.endsWith(CarIndexFile.SUFFIX)
+          && !Files.exists(dir.resolve(name.substring(0, name.length() - CarIndexFile.SUFFIX.length()) + CAR_SUFFIX));
+      if ((temp || orphanIndex) && !writesInFlight.contains(file)) {
         try {
           if (Files.deleteIfExists(file)) {
             removed++;
@@ -407,9 +561,14 @@ public final class FileCarStore implements CarStore {
   }
 
   private void fsyncDirectory() throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+    fsyncDirectory(dir);
+  }
+
+  private void fsyncDirectory(Path d) throws IOException {
+    try (FileChannel channel = hooks.opened(d, FileChannel.open(d, StandardOpenOption.READ))) {
       channel.force(true);
     }
+    hooks.directorySynced(d);
   }
 
   private List<Path> files() {
@@ -450,9 +609,32 @@ public final class FileCarStore implements CarStore {
     }
   }
 
-  /** Fault-injection points for tests. */
+  /** Whether writes are fsynced (the file and then the directory). */
+  public boolean fsync() {
+    return fsync;
+  }
+
+  /** Test hook: sees every byte this store reads from a file (CARs and index files). */
+  interface ReadHooks {
+    ReadHooks NONE = (file, bytes) -> {};
+
+    void read(Path file, long bytes);
+  }
+
+  /** Fault-injection and observation points for tests. */
   interface WriteHooks {
     WriteHooks NONE = new WriteHooks() {};
+
+    /**
+     * May wrap a channel the store opens to write: the temp file of a new CAR, and the directory it
+     * fsyncs (a test records the writes and forces through it).
+     */
+    default FileChannel opened(Path file, FileChannel channel) throws IOException {
+      return channel;
+    }
+
+    /** Runs once the temp file has its final name (or was found to be there already). */
+    default void afterMove(Path temp, Path target) throws IOException {}
 
     /** May wrap the stream the CAR's bytes go to (e.g. to fail as a full disk would). */
     default OutputStream tempOpened(Path temp, OutputStream out) throws IOException {
@@ -461,5 +643,8 @@ public final class FileCarStore implements CarStore {
 
     /** Runs after the temp file is complete (and fsynced) and before it takes its final name. */
     default void beforeMove(Path temp, Path target) throws IOException {}
+
+    /** Runs after a directory was fsynced (so that a new entry in it survives a crash). */
+    default void directorySynced(Path dir) {}
   }
 }

@@ -29,6 +29,11 @@ public abstract class ForwardingCarStore implements CarStore {
   }
 
   @Override
+  public CarIndex check(Cid car) {
+    return inner.check(car);
+  }
+
+  @Override
   public Block read(Cid car, Cid block, BlockLocation at) {
     return inner.read(car, block, at);
   }

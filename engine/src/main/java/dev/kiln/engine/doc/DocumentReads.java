@@ -1,5 +1,6 @@
 package dev.kiln.engine.doc;
 
+import dev.kiln.engine.commit.CommitRoots;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.block.BlockSource;
 import dev.kiln.engine.tree.CorruptTreeException;
@@ -37,7 +38,7 @@ public final class DocumentReads {
   /** The live document with its version, answered at {@code clock}; NOT_FOUND for an absent or deleted one. */
   public static DocResult read(BlockSource src, CommitRoots roots, String id, String clock) {
     DocumentIds.validate(id);
-    byte[] key = Keys.id(id);
+    byte[] key = DocumentKeys.id(id);
     Object cid = ProllyTree.get(src, roots.docs(), key);
     ObjectNode doc = cid == null ? null : DocumentCodec.toJson(src.get((Cid) cid));
     if (doc == null) {
@@ -60,7 +61,7 @@ public final class DocumentReads {
     if (q.keys() != null) {
       for (String id : q.keys()) {
         DocumentIds.validate(id);
-        byte[] key = Keys.id(id);
+        byte[] key = DocumentKeys.id(id);
         Object cid = ProllyTree.get(src, roots.docs(), key);
         if (cid != null) {
           addRow(src, id, (Cid) cid, () -> (Long) ProllyTree.get(src, roots.seqs(), key), q.includeDeleted(), rows);
@@ -78,7 +79,7 @@ public final class DocumentReads {
           + (q.descending() ? "descending" : "ascending") + " scan: " + q.start() + " .. " + q.end());
     }
     ScanOptions opts = ScanOptions.all().start(bound(q.start())).end(bound(q.end()))
-        .prefix(q.prefix() == null ? null : Keys.id(q.prefix())).descending(q.descending());
+        .prefix(q.prefix() == null ? null : DocumentKeys.id(q.prefix())).descending(q.descending());
     Iterator<Entry> it = ProllyTree.scan(src, roots.docs(), opts);
     // The sequence tree has the same keys as the document tree: one scan beside it gives each row's
     // version without a lookup per row.
@@ -88,9 +89,9 @@ public final class DocumentReads {
       Entry s = seqs.hasNext() ? seqs.next() : null;
       if (s == null || !java.util.Arrays.equals(e.key(), s.key())) {
         throw new CorruptTreeException(roots.seqs(), "the sequence tree " + roots.seqs()
-            + " does not list document " + Keys.id(e.key()) + " where the document tree does");
+            + " does not list document " + DocumentKeys.id(e.key()) + " where the document tree does");
       }
-      addRow(src, Keys.id(e.key()), (Cid) e.value(), () -> (Long) s.value(), q.includeDeleted(), rows);
+      addRow(src, DocumentKeys.id(e.key()), (Cid) e.value(), () -> (Long) s.value(), q.includeDeleted(), rows);
     }
     return rows;
   }
@@ -107,7 +108,7 @@ public final class DocumentReads {
   }
 
   private static byte[] bound(String id) {
-    return id == null ? null : Keys.id(id);
+    return id == null ? null : DocumentKeys.id(id);
   }
 
   /** A changes request answered from one commit's roots; see {@link Changes}. */
@@ -118,7 +119,7 @@ public final class DocumentReads {
           + since + " limit=" + q.limit());
     }
     List<Change> out = new ArrayList<>();
-    Iterator<Entry> it = ProllyTree.scan(src, roots.bySeq(), ScanOptions.all().start(Keys.seq(since + 1)));
+    Iterator<Entry> it = ProllyTree.scan(src, roots.bySeq(), ScanOptions.all().start(DocumentKeys.seq(since + 1)));
     while (it.hasNext() && (q.limit() == 0 || out.size() < q.limit())) {
       Entry e = it.next();
       Map<?, ?> v = (Map<?, ?>) e.value();
@@ -129,7 +130,7 @@ public final class DocumentReads {
       boolean deleted = Boolean.TRUE.equals(v.get("del"));
       Cid block = (Cid) v.get("doc");
       ObjectNode doc = deleted || !q.includeDocs() ? null : DocumentCodec.toJson(src.get(block));
-      out.add(new Change(Keys.seq(e.key()), id, deleted, doc, block.toString()));
+      out.add(new Change(DocumentKeys.seq(e.key()), id, deleted, doc, block.toString()));
     }
     // A page cut by the limit goes on after its last change; a scan that reached the end has seen
     // everything up to the commit's sequence, also what a filter left out.

@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockSource;
 import dev.kiln.engine.block.JsonIpld;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.engine.doc.DocumentCodec;
-import dev.kiln.engine.doc.IndexRoot;
-import dev.kiln.engine.doc.IndexUpdater;
-import dev.kiln.engine.doc.Keys;
+import dev.kiln.engine.commit.IndexRoot;
+import dev.kiln.engine.commit.IndexUpdater;
+import dev.kiln.engine.doc.DocumentKeys;
 import dev.kiln.engine.tree.Entry;
 import dev.kiln.engine.tree.Mutation;
 import dev.kiln.engine.tree.ProllyTree;
@@ -111,7 +111,7 @@ public final class IndexMaintenance implements IndexUpdater {
     for (Map.Entry<String, DocChange> w : work.entrySet()) {
       String id = w.getKey();
       DocChange c = w.getValue();
-      byte[] idKey = Keys.id(id);
+      byte[] idKey = DocumentKeys.id(id);
       List<?> oldKeys = from.back().equals(ProllyTree.emptyRoot()) ? null : (List<?>) ProllyTree.get(src, from.back(), idKey);
       Map<Key, Object> now = c.doc() == null ? Map.of() : emits(def, id, c, warnings);
       if (oldKeys != null) {
@@ -142,7 +142,7 @@ public final class IndexMaintenance implements IndexUpdater {
   /** Every document changed after {@code since} and not changed again by this batch, with its latest state. */
   private static Map<String, DocChange> catchUp(BlockSource src, CommitRoots base, long since, Map<String, DocChange> changed) {
     Map<String, DocChange> work = new LinkedHashMap<>();
-    Iterator<Entry> it = ProllyTree.scan(src, base.bySeq(), ScanOptions.all().start(Keys.seq(since + 1)));
+    Iterator<Entry> it = ProllyTree.scan(src, base.bySeq(), ScanOptions.all().start(DocumentKeys.seq(since + 1)));
     while (it.hasNext()) {
       Map<?, ?> v = (Map<?, ?>) it.next().value();
       String id = (String) v.get("id");

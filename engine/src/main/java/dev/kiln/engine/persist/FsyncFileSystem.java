@@ -18,9 +18,11 @@ import org.h2.store.fs.FilePathWrapper;
  * but not a power cut. This wrapper closes that gap at the cost of one {@code fdatasync} per write.
  *
  * <p>H2 instantiates this class by reflection, hence public; call {@link #register()} before H2
- * opens a URL that names it ({@link KilnH2Driver} and {@link Journal} do).
+ * opens a URL that names it ({@link KilnH2Driver} and {@link Journal} do). Not final only so that a
+ * test in this package can record what reaches the device (through {@link #openBase} and
+ * {@link #forceDirectory}) under a scheme of its own.
  */
-public final class FsyncFileSystem extends FilePathWrapper {
+public class FsyncFileSystem extends FilePathWrapper {
   /** The URL prefix (without the colon) this file system answers to. */
   public static final String SCHEME = "fsync";
 
@@ -52,11 +54,16 @@ public final class FsyncFileSystem extends FilePathWrapper {
   public FileChannel open(String mode) throws IOException {
     boolean writable = mode.indexOf('w') >= 0;
     boolean created = writable && !getBase().exists();
-    FileChannel channel = getBase().open(mode);
+    FileChannel channel = openBase(mode);
     if (created) {
       syncParentOf(getBase());
     }
     return writable ? new FsyncFileChannel(channel) : channel;
+  }
+
+  /** The channel of the file underneath, before this file system forces its writes. */
+  FileChannel openBase(String mode) throws IOException {
+    return getBase().open(mode);
   }
 
   @Override
@@ -81,7 +88,7 @@ public final class FsyncFileSystem extends FilePathWrapper {
   }
 
   /** A new directory entry is durable only once the directory holding it is fsynced. */
-  private static void syncParentOf(FilePath path) throws IOException {
+  private void syncParentOf(FilePath path) throws IOException {
     if (!"file".equals(path.getScheme())) {
       return;
     }
@@ -93,8 +100,13 @@ public final class FsyncFileSystem extends FilePathWrapper {
     if (parent == null) {
       return;
     }
-    try (FileChannel dir = FileChannel.open(parent, StandardOpenOption.READ)) {
-      dir.force(true);
+    forceDirectory(parent);
+  }
+
+  /** Puts the directory's entries (a created, renamed or removed name) on the device. */
+  void forceDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
     } catch (IOException e) {
       // Some platforms (Windows) cannot open a directory as a channel; there is nothing to force.
       if (isWindows()) {

@@ -1,6 +1,6 @@
 package dev.kiln.engine.transfer;
 
-import dev.kiln.engine.actor.CompactorActor;
+import dev.kiln.engine.block.BlockGraph;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockSource;
 import dev.kiln.engine.block.CorruptBlockException;
@@ -9,7 +9,7 @@ import dev.kiln.engine.car.CarException;
 import dev.kiln.engine.car.CarReader;
 import dev.kiln.engine.car.CarVisitor;
 import dev.kiln.engine.car.CarWriter;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.Exported;
 import dev.kiln.protocol.ErrorCode;
@@ -46,7 +46,7 @@ public final class CarTransfer {
     if (head == null) {
       throw new KilnException(ErrorCode.NOT_FOUND, "the database has no commit yet: nothing to export");
     }
-    List<Block> blocks = new ArrayList<>(CompactorActor.reachable(src, head));
+    List<Block> blocks = new ArrayList<>(BlockGraph.reachable(src, head));
     blocks.add(blocks.remove(0)); // reachable lists the root first
     long bytes = 0;
     for (Block b : blocks) {
@@ -123,7 +123,7 @@ public final class CarTransfer {
     };
     List<Block> blocks;
     try {
-      blocks = new ArrayList<>(CompactorActor.reachable(inFile, root));
+      blocks = new ArrayList<>(BlockGraph.reachable(inFile, root));
     } catch (MissingBlockException e) {
       throw refused(name, "its graph is incomplete: " + e.getMessage().replace("missing block: ", "no block ")
           + " is linked from the commit but not in the file", e);

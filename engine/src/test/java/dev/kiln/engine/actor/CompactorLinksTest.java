@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.block.BlockGraph;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.engine.block.Block;
@@ -18,13 +19,13 @@ class CompactorLinksTest {
   void aBlockWithALinkIsNeverSkipped(@ForAll("values") Object value) {
     Block block = Block.encode(value);
     if (containsLink(value)) {
-      assertThat(CompactorActor.mayHaveLinks(block)).as("block %s", block.cid()).isTrue();
+      assertThat(BlockGraph.mayHaveLinks(block)).as("block %s", block.cid()).isTrue();
     }
   }
 
   @Property(tries = 50)
   void aRawBlockHasNoLinks(@ForAll byte[] bytes) {
-    assertThat(CompactorActor.mayHaveLinks(Block.raw(bytes))).isFalse();
+    assertThat(BlockGraph.mayHaveLinks(Block.raw(bytes))).isFalse();
   }
 
   @Provide

@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.block.BlockGraph;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.engine.block.Block;
@@ -57,7 +58,7 @@ class CompactorWalkTest {
       return block;
     };
 
-    assertThat(CompactorActor.reachable(source, last.cid())).containsExactlyElementsOf(depthFirst(source, last.cid()));
+    assertThat(BlockGraph.reachable(source, last.cid())).containsExactlyElementsOf(depthFirst(source, last.cid()));
   }
 
   /** The walk as it was before it read by levels: one block at a time, from a stack. */

@@ -8,7 +8,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.MemoryCarStore;
-import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import java.nio.file.Path;

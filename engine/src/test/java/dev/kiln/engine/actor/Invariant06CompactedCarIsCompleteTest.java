@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import static dev.kiln.engine.actor.InvariantKit.WAIT;
 import static dev.kiln.engine.actor.InvariantKit.await;
 import static dev.kiln.engine.actor.InvariantKit.doc;
@@ -9,10 +10,11 @@ import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.MemoryCarStore;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.engine.doc.DocumentReads;
-import dev.kiln.engine.storage.CarLogBlocks;
-import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.index.IndexDefinition;
+import dev.kiln.engine.snapshot.CarLogBlocks;
+import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.engine.tree.Entry;
 import dev.kiln.engine.tree.ProllyTree;
 import dev.kiln.engine.tree.ScanOptions;
@@ -38,8 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Invariant 6: the compacted CAR holds every block reachable from the snapshot's commit block:
- * the document tree, the sequence tree, the by-sequence tree and every document (there are no index
- * trees yet), so reads work with that CAR alone.
+ * the document tree, the sequence tree, the by-sequence tree, every document, and the trees of the
+ * field and map indexes, so reads and queries work with that CAR alone and a cold cache.
  */
 class Invariant06CompactedCarIsCompleteTest {
   @TempDir static Path dir;
@@ -130,5 +132,82 @@ class Invariant06CompactedCarIsCompleteTest {
     cache.invalidateAll();
     assertThat(await(db.allDocs()).rows()).isEqualTo(expectedDocs);
     assertThat(await(db.changes(0)).changes()).isEqualTo(expectedChanges);
+  }
+
+  @Test
+  void invariant6_withFieldAndMapIndexesEveryLinkFromTheCommitBlockIsInTheCompactedCar_andAColdRestartQueriesThem() {
+    String name = InvariantKit.uniqueName("complete-indexed");
+    MemoryCarStore store = new MemoryCarStore();
+    DatabaseSettings settings = InvariantKit.settings(kit).withIndex(IndexDefinition.map("byDecade",
+        (d, emit) -> emit.emit(com.fasterxml.jackson.databind.node.LongNode.valueOf(d.get("n").asLong() / 10))));
+    ActorRef<DatabaseProtocol.Command> ref = kit.spawn(
+        DatabaseActor.create(name, store, InvariantKit.cache(), settings), name);
+    InvariantKit.Client db = new InvariantKit.Client(kit.system(), ref);
+    await(db.defineIndex("city"));
+
+    // Many commits of updates and deletes, so every tree has several levels and garbage to leave behind.
+    String[] cities = {"Oslo", "Lima", "Pune", "Kobe", "Reno"};
+    for (int batch = 0; batch < 6; batch++) {
+      List<com.fasterxml.jackson.databind.node.ObjectNode> docs = new ArrayList<>();
+      for (int i = 0; i < 80; i++) {
+        docs.add(doc(String.format("doc-%03d", (batch * 37 + i * 7) % 300), batch * 100L + i)
+            .put("city", cities[(batch + i) % cities.length]));
+      }
+      await(db.putAll(docs));
+    }
+    for (int i = 0; i < 300; i += 13) {
+      await(db.delete(String.format("doc-%03d", i)).exceptionally(e -> null));
+    }
+    DatabaseProtocol.IndexQuery everything = DatabaseProtocol.IndexQuery.all().withIncludeDocs(true);
+    List<DatabaseProtocol.QueryRow> byCity = await(db.query("city", everything)).rows();
+    List<DatabaseProtocol.QueryRow> byDecade = await(db.query("byDecade", everything)).rows();
+    List<DocRow> expectedDocs = await(db.allDocs()).rows();
+    assertThat(byCity).as("the field index has rows").hasSizeGreaterThan(100);
+    assertThat(byDecade).as("the map index has rows").hasSizeGreaterThan(100);
+    assertThat(await(db.compact()).carLogAfter()).isEqualTo(1);
+
+    Cid compactedCar = InvariantKit.journal(journal, name, Events.Compacted.class).get(0).car();
+    CarIndex compacted = store.open(compactedCar);
+    Cid head = compacted.roots().get(0);
+    // Every link of every block, from the commit block down, whatever the block means.
+    Set<Cid> seen = new LinkedHashSet<>();
+    List<Cid> missing = new ArrayList<>();
+    java.util.ArrayDeque<Cid> todo = new java.util.ArrayDeque<>(List.of(head));
+    while (!todo.isEmpty()) {
+      Cid cid = todo.pop();
+      if (!seen.add(cid)) {
+        continue;
+      }
+      if (!compacted.contains(cid)) {
+        missing.add(cid);
+        continue;
+      }
+      List<Cid> links = new ArrayList<>();
+      linksIn(store.read(compactedCar, cid, compacted.find(cid)).decode(), links);
+      todo.addAll(links);
+    }
+    assertThat(missing).as("blocks linked from the commit block but missing from the compacted CAR").isEmpty();
+    assertThat(compacted.blockCount()).as("and nothing else").isEqualTo(seen.size());
+    CommitRoots roots = CommitRoots.fromBlock(store.read(compactedCar, head, compacted.find(head)));
+    assertThat(roots.indexes()).as("both index trees are named by the commit").containsKeys("city", "byDecade");
+
+    // Restart with an empty cache: every answer comes from the compacted CAR alone.
+    db.closeAndAwait(kit);
+    InvariantKit.Client cold = new InvariantKit.Client(kit.system(), kit.spawn(
+        DatabaseActor.create(name, store, InvariantKit.noCache(), settings), name + "-cold"));
+    assertThat(await(cold.query("city", everything)).rows()).isEqualTo(byCity);
+    assertThat(await(cold.query("byDecade", everything)).rows()).isEqualTo(byDecade);
+    assertThat(await(cold.allDocs()).rows()).isEqualTo(expectedDocs);
+  }
+
+  /** Every link in a decoded DAG-CBOR value: in lists and in maps, nested to any depth. */
+  private static void linksIn(Object value, List<Cid> into) {
+    if (value instanceof Cid cid) {
+      into.add(cid);
+    } else if (value instanceof List<?> list) {
+      list.forEach(v -> linksIn(v, into));
+    } else if (value instanceof Map<?, ?> map) {
+      map.values().forEach(v -> linksIn(v, into));
+    }
   }
 }

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.car.BlockLocation;
 import dev.kiln.engine.car.MemoryCarStore;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
@@ -9,6 +10,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.kiln.engine.TestTime;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.protocol.Cid;
@@ -49,8 +51,11 @@ import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 final class InvariantKit {
   private InvariantKit() {}
 
-  /** How long a test waits for anything that should happen; failures show up well before. */
-  static final Duration WAIT = Duration.ofSeconds(10);
+  /**
+   * How long a test waits for anything that should happen (scaled by the test time factor); a
+   * passing run never waits this long, it waits for the event.
+   */
+  static final Duration WAIT = TestTime.dilated(Duration.ofSeconds(10));
 
   private static final AtomicInteger NAMES = new AtomicInteger();
 
@@ -103,6 +108,17 @@ final class InvariantKit {
 
   static ObjectNode doc(String id, String text) {
     return JsonNodeFactory.instance.objectNode().put("_id", id).put("text", text);
+  }
+
+  /**
+   * Asserts that {@code probe} has received nothing yet: sends it {@code marker} and expects the
+   * marker as its next message. Call it after a {@link Client#barrier()}: every message the
+   * database sent before answering the barrier is already in the probe's mailbox, ahead of the
+   * marker, so no fixed wait is needed to prove that nothing came.
+   */
+  static <T> void expectNothingBefore(TestProbe<T> probe, T marker) {
+    probe.ref().tell(marker);
+    assertThat(probe.receiveMessage(WAIT)).as("the probe's next message").isEqualTo(marker);
   }
 
   /** The events the in-memory journal holds for a database, oldest first. */
@@ -210,6 +226,14 @@ final class InvariantKit {
 
     CompletableFuture<DatabaseProtocol.ChangesResult> changes(long since) {
       return ask(r -> new DatabaseProtocol.Changes(since, 0, r));
+    }
+
+    CompletableFuture<DatabaseProtocol.IndexDefined> defineIndex(String field) {
+      return ask(r -> new DatabaseProtocol.DefineIndex(field, r));
+    }
+
+    CompletableFuture<DatabaseProtocol.QueryResult> query(String index, DatabaseProtocol.IndexQuery query) {
+      return ask(r -> new DatabaseProtocol.Query(index, query, r));
     }
 
     CompletableFuture<CompactResult> compact() {

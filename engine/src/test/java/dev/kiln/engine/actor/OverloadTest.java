@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -52,7 +53,7 @@ class OverloadTest {
     @Override
     public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
       try {
-        gate.await(30, TimeUnit.SECONDS);
+        gate.await(InvariantKit.WAIT.toMillis() * 3, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -80,7 +81,7 @@ class OverloadTest {
     }
     List<StatusReply<WriteResult>> replies = new ArrayList<>();
     for (int i = 0; i < 15; i++) {
-      replies.add(probe.receiveMessage());
+      replies.add(probe.receiveMessage(InvariantKit.WAIT));
     }
     for (StatusReply<WriteResult> r : replies) {
       assertThat(r.isError()).isTrue();
@@ -90,10 +91,10 @@ class OverloadTest {
     }
     store.gate.countDown();
     for (int i = 0; i < 5; i++) {
-      assertThat(probe.receiveMessage().isSuccess()).isTrue();
+      assertThat(probe.receiveMessage(InvariantKit.WAIT).isSuccess()).isTrue();
     }
     TestProbe<StatusReply<DatabaseProtocol.AllDocsResult>> all = testKit.createTestProbe();
     db.tell(new DatabaseProtocol.AllDocs(DatabaseProtocol.AllDocsQuery.all(), all.getRef()));
-    assertThat(all.receiveMessage().getValue().rows()).hasSize(5);
+    assertThat(all.receiveMessage(InvariantKit.WAIT).getValue().rows()).hasSize(5);
   }
 }

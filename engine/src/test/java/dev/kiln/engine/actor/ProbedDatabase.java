@@ -1,5 +1,7 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
+import dev.kiln.engine.block.BlockGraph;
 import static dev.kiln.engine.actor.InvariantKit.WAIT;
 import static dev.kiln.engine.actor.InvariantKit.await;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -8,9 +10,9 @@ import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
-import dev.kiln.engine.doc.CommitBuilder;
-import dev.kiln.engine.storage.CarLogBlocks;
-import dev.kiln.engine.storage.Snapshot;
+import dev.kiln.engine.commit.CommitBuilder;
+import dev.kiln.engine.snapshot.CarLogBlocks;
+import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
@@ -97,7 +99,7 @@ final class ProbedDatabase {
     CommitBuilder.Result result = CommitBuilder.build(
         new CarLogBlocks(store, base, cache, true), base.roots(), units, settings.maxDocBytes());
     CarIndex car = store.write(List.of(result.commit().cid()), result.blocks());
-    ref.tell(new DatabaseActor.Committed(epoch, result, car));
+    ref.tell(new Internal.Committed(epoch, result, car));
     return car;
   }
 
@@ -118,7 +120,7 @@ final class ProbedDatabase {
   /** Builds on {@code next} from now on and releases the lease of the snapshot it replaces. */
   void adopt(Snapshot next) {
     if (base != null) {
-      ref.tell(new DatabaseActor.ReleaseLease(epoch, base.generation()));
+      ref.tell(new Internal.ReleaseLease(epoch, base.generation()));
     }
     base = next;
   }
@@ -131,7 +133,7 @@ final class ProbedDatabase {
   }
 
   void release(Snapshot leased) {
-    ref.tell(new DatabaseActor.ReleaseLease(epoch, leased.generation()));
+    ref.tell(new Internal.ReleaseLease(epoch, leased.generation()));
   }
 
   /** Reports that nothing is queued or in flight, naming the newest write received. */
@@ -140,7 +142,7 @@ final class ProbedDatabase {
   }
 
   void idle(long writeId) {
-    ref.tell(new DatabaseActor.Idle(epoch, writeId));
+    ref.tell(new Internal.Idle(epoch, writeId));
   }
 
   /** A put played through a whole commit cycle: Submit, commit, Appended, Idle; returns the ack. */
@@ -152,9 +154,17 @@ final class ProbedDatabase {
     return await(ack);
   }
 
-  void expectNoCommitMessage(Duration d) {
-    commits.expectNoMessage(d);
+  /** The CommitActor got nothing more from the database (after a barrier on the database). */
+  void expectNoCommitMessage() {
+    client.barrier();
+    InvariantKit.expectNothingBefore(commits, new CommitMarker());
   }
+
+  /** Stands for "nothing came before this" in the commit probe. */
+  record CommitMarker() implements CommitActor.Command {}
+
+  /** Stands for "nothing came before this" in the compactor probe. */
+  record CompactMarker() implements CompactorActor.Command {}
 
   // ------------------------------------------------------------------ the CompactorActor's side
 
@@ -164,20 +174,22 @@ final class ProbedDatabase {
     return c;
   }
 
-  void expectNoCompact(Duration d) {
-    compactor.expectNoMessage(d);
+  /** The CompactorActor got nothing more from the database (after a barrier on the database). */
+  void expectNoCompact() {
+    client.barrier();
+    InvariantKit.expectNothingBefore(compactor, new CompactMarker());
   }
 
   /** Does what the CompactorActor does: every block reachable from the snapshot's head, in one CAR. */
   CarIndex writeCompactedCar(Snapshot snapshot) {
-    List<Block> blocks = CompactorActor.reachable(new CarLogBlocks(store, snapshot, cache, false), snapshot.head());
+    List<Block> blocks = BlockGraph.reachable(new CarLogBlocks(store, snapshot, cache, false), snapshot.head());
     return store.write(List.of(snapshot.head()), blocks);
   }
 
   /** Finishes the compaction: writes its CAR and reports it; returns the CAR. */
   CarIndex finishCompaction(CompactorActor.Compact c) {
     CarIndex car = writeCompactedCar(c.snapshot());
-    ref.tell(new DatabaseActor.CompactionDone(epoch, c.snapshot(), car));
+    ref.tell(new Internal.CompactionDone(epoch, c.snapshot(), car));
     return car;
   }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.engine.config.DatabaseSettings;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
@@ -80,8 +81,8 @@ import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
  * kit's self inbox as Pekko's internal {@code AdaptMessage}, which the scheduler unwraps.
  *
  * <p>It lives in the engine's test sources, in this package, because it drives the actors'
- * package-private protocol (Committed, Idle, ReleaseLease, the timer messages) and the {@link
- * InjectedBug} switch; in testkit it would need those made public.
+ * package-private protocol (Committed, Idle, ReleaseLease, the timer messages) and builds the
+ * DatabaseActor with an {@link InjectedBug}; in testkit it would need those made public.
  *
  * <p>Checked during a schedule: every request is answered without error (a NOT_FOUND only where
  * the model allows it); a read returns a version no older than the newest acknowledged before it
@@ -92,7 +93,7 @@ import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
  */
 final class ScheduleExplorer {
   /** How long a step may take in wall time before the schedule counts as stuck. */
-  private static final Duration STEP_WAIT = Duration.ofSeconds(10);
+  private static final Duration STEP_WAIT = dev.kiln.engine.TestTime.dilated(Duration.ofSeconds(10));
   /** Far beyond any schedule: timers never fire on their own (their orders are not explored). */
   private static final Duration NEVER = Duration.ofHours(1);
   private static final AtomicInteger NAMES = new AtomicInteger();
@@ -106,10 +107,15 @@ final class ScheduleExplorer {
    *     possible only because a lease on an older generation kept it
    * @param writesHeld writes held back by the compaction max-wait barrier (invariant 3)
    */
-  record Outcome(long seed, InjectedBug bug, List<String> trace, String failure, int installsKeepingAppends,
-      int readsOfReplacedCars, int writesHeld) {
+  record Outcome(long seed, InjectedBug bug, List<String> trace, String failure, boolean explorerLimit,
+      int installsKeepingAppends, int readsOfReplacedCars, int writesHeld) {
     boolean failed() {
       return failure != null;
+    }
+
+    /** Failed because the database broke a promise, not because the explorer hit its own limit. */
+    boolean brokePromise() {
+      return failure != null && !explorerLimit;
     }
 
     int steps() {
@@ -152,32 +158,50 @@ final class ScheduleExplorer {
     this.maxSteps = maxSteps;
   }
 
-  /** Runs the schedule of one seed. */
+  /** Runs the schedule of one seed on the real code. */
   Outcome run(long seed) {
-    Schedule s = new Schedule(seed);
+    return run(seed, InjectedBug.NONE);
+  }
+
+  /** Runs the schedule of one seed with {@code bug} built into the DatabaseActor. */
+  Outcome run(long seed, InjectedBug bug) {
+    Schedule s = new Schedule(seed, bug);
     String failure = null;
+    boolean limit = false;
     try {
       s.runToTheEnd();
     } catch (ScheduleFailure e) {
       failure = e.getMessage();
+      limit = e.limit;
     } catch (RuntimeException | AssertionError e) {
       failure = "unexpected " + e;
     } finally {
       s.dispose();
     }
-    return new Outcome(seed, InjectedBug.active, List.copyOf(s.trace), failure, s.installsKeepingAppends, s.store.readsOfReplaced,
-        s.writesHeld);
+    return new Outcome(seed, bug, List.copyOf(s.trace), failure, limit, s.installsKeepingAppends,
+        s.store.readsOfReplaced, s.writesHeld);
   }
 
-  /** An invariant broken during a schedule. */
+  /**
+   * A schedule that did not pass: an invariant broken (a promise of the database), or, with
+   * {@code limit}, the explorer's own limit reached (a step that did not finish in time, too many
+   * steps), which says nothing about the database and must never count as finding a bug.
+   */
   static final class ScheduleFailure extends RuntimeException {
-    ScheduleFailure(String message) {
+    final boolean limit;
+
+    ScheduleFailure(String message, boolean limit) {
       super(message);
+      this.limit = limit;
     }
   }
 
   private static ScheduleFailure failure(String message) {
-    return new ScheduleFailure(message);
+    return new ScheduleFailure(message, false);
+  }
+
+  private static ScheduleFailure limit(String message) {
+    return new ScheduleFailure(message, true);
   }
 
   // ------------------------------------------------------------------ the workload
@@ -402,11 +426,11 @@ final class ScheduleExplorer {
       }
       try {
         if (!parked.tryAcquire(STEP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-          throw failure("task " + t.id + " neither reached its next store call nor ended within " + STEP_WAIT);
+          throw limit("task " + t.id + " neither reached its next store call nor ended within " + STEP_WAIT);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw failure("interrupted");
+        throw limit("interrupted");
       }
       if (t.done) {
         remove(t);
@@ -429,7 +453,7 @@ final class ScheduleExplorer {
       while (ids <= count) {
         long left = end - System.nanoTime();
         if (left <= 0) {
-          throw failure("the database never queued its start-up load");
+          throw limit("the database never queued its start-up load");
         }
         TimeUnit.NANOSECONDS.timedWait(this, left);
       }
@@ -521,8 +545,12 @@ final class ScheduleExplorer {
     final TestProbe<StatusReply<DocResult>> ping = kit.createTestProbe();
     Incarnation db;
 
-    Schedule(long seed) {
+    /** Built into the DatabaseActor of this schedule (NONE: the real code). */
+    final InjectedBug bug;
+
+    Schedule(long seed, InjectedBug bug) {
       this.seed = seed;
+      this.bug = bug;
       this.random = new Random(seed);
       this.priorities = Strategy.of(seed) == Strategy.PCT ? new Priorities(new Random(seed * 17 + 3)) : null;
       this.clients = workload(new Random(seed * 31 + 7), model);
@@ -553,7 +581,7 @@ final class ScheduleExplorer {
 
     void step(List<Choice> choices) {
       if (trace.size() >= maxSteps) {
-        throw failure("did not settle within " + maxSteps + " steps");
+        throw limit("did not settle within " + maxSteps + " steps");
       }
       Choice c = priorities != null ? priorities.pick(choices, trace.size())
           : choices.get(random.nextInt(choices.size()));
@@ -653,7 +681,7 @@ final class ScheduleExplorer {
 
           public void take() {
             db.maxWaitFirings++;
-            db.ref.tell(new DatabaseActor.MaxWaitElapsed(0, request));
+            db.ref.tell(new Internal.MaxWaitElapsed(0, request));
             db.settle();
           }
         });
@@ -671,7 +699,7 @@ final class ScheduleExplorer {
 
             public void take() {
               c.viewIdled = true;
-              db.ref.tell(new DatabaseActor.ViewIdle(0, c.view));
+              db.ref.tell(new Internal.ViewIdle(0, c.view));
               db.settle();
             }
           });
@@ -897,14 +925,19 @@ final class ScheduleExplorer {
         public Executor blocking(ActorContext<DatabaseProtocol.Command> context) {
           return databaseWork;
         }
+
+        @Override
+        public Executor reads(ActorContext<DatabaseProtocol.Command> context) {
+          return databaseWork;
+        }
       };
       int before = s.tasks.count();
-      ref = kit.spawn(DatabaseActor.create(s.name, s.store, s.cache, settings, wiring), s.name + "-" + System.nanoTime());
+      ref = kit.spawn(DatabaseActor.create(s.name, s.store, s.cache, settings, wiring, s.bug), s.name + "-" + System.nanoTime());
       try {
         load = s.tasks.awaitAfter(before); // from here on, the database moves only when told
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw failure("interrupted");
+        throw limit("interrupted");
       }
     }
 
@@ -960,7 +993,7 @@ final class ScheduleExplorer {
       try {
         schedule.ping.receiveMessage(STEP_WAIT);
       } catch (AssertionError e) {
-        throw failure("the database did not answer within " + STEP_WAIT + " (stopped or stuck)");
+        throw limit("the database did not answer within " + STEP_WAIT + " (stopped or stuck)");
       }
     }
 
@@ -991,7 +1024,7 @@ final class ScheduleExplorer {
       try {
         closed.get(STEP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
       } catch (Exception e) {
-        throw failure("closing the database failed: " + e);
+        throw limit("closing the database failed: " + e);
       }
       kit.createTestProbe().expectTerminated(ref, STEP_WAIT);
       stopped = true;
@@ -1079,17 +1112,17 @@ final class ScheduleExplorer {
       return "Rebase(generation " + r.snapshot().generation() + ")";
     } else if (m instanceof CompactorActor.Compact c) {
       return "Compact(generation " + c.snapshot().generation() + ", " + c.snapshot().carLog().size() + " CARs)";
-    } else if (m instanceof DatabaseActor.Committed c) {
+    } else if (m instanceof Internal.Committed c) {
       return c.car() == null ? "Committed(nothing)" : "Committed(seq " + c.result().roots().seq() + ")";
-    } else if (m instanceof DatabaseActor.CommitFailed f) {
+    } else if (m instanceof Internal.CommitFailed f) {
       return "CommitFailed(" + f.writeIds() + ")";
-    } else if (m instanceof DatabaseActor.Idle i) {
+    } else if (m instanceof Internal.Idle i) {
       return "Idle(last write " + i.lastWriteId() + ")";
-    } else if (m instanceof DatabaseActor.ReleaseLease r) {
+    } else if (m instanceof Internal.ReleaseLease r) {
       return "ReleaseLease(generation " + r.generation() + ")";
-    } else if (m instanceof DatabaseActor.CompactionDone d) {
+    } else if (m instanceof Internal.CompactionDone d) {
       return "CompactionDone(of generation " + d.snapshot().generation() + ")";
-    } else if (m instanceof DatabaseActor.CompactionFailed f) {
+    } else if (m instanceof Internal.CompactionFailed f) {
       return "CompactionFailed(of generation " + f.snapshot().generation() + ")";
     }
     return m.getClass().getSimpleName();

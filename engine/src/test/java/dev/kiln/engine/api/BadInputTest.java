@@ -27,6 +27,7 @@ class BadInputTest {
   Kiln kiln;
   Database db;
   DatabaseStats before;
+  Map<String, String> filesBefore;
 
   @BeforeEach
   void start() {
@@ -34,15 +35,34 @@ class BadInputTest {
     db = kiln.open("bad");
     await(db.put(JSON.objectNode().put("_id", "keep").put("n", 1)));
     before = await(db.stats());
+    filesBefore = carFiles();
   }
 
   @AfterEach
   void stop() {
-    assertNothingChanged();
-    kiln.close();
+    try {
+      assertNothingChanged();
+    } finally {
+      kiln.close(); // also when the check fails: no Kiln (and no H2 lock) is left to later tests
+    }
+  }
+
+  /** The database's CAR directory: each file's name and a hash of its bytes. */
+  private Map<String, String> carFiles() {
+    Map<String, String> out = new java.util.TreeMap<>();
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir.resolve("bad").resolve("cars"))) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(java.nio.file.Files.readAllBytes(f));
+        out.put(f.getFileName().toString(), java.util.HexFormat.of().formatHex(digest));
+      }
+    } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+      throw new AssertionError("cannot read the CAR directory", e);
+    }
+    return out;
   }
 
   private void assertNothingChanged() {
+    assertThat(carFiles()).as("the CAR files on disk").isEqualTo(filesBefore);
     DatabaseStats after = await(db.stats());
     assertThat(after.lastSeq()).isEqualTo(before.lastSeq());
     assertThat(after.clock()).isEqualTo(before.clock());

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.kiln.engine.actor.DatabaseSettings;
+import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;

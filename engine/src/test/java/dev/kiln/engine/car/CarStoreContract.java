@@ -169,7 +169,7 @@ abstract class CarStoreContract {
         .hasMessageContaining("offset " + at.offset());
     Block neighbour = blocks.get(3);
     assertThat(store.read(index.car(), neighbour.cid(), index.find(neighbour.cid()))).isEqualTo(neighbour);
-    assertThatThrownBy(() -> store.open(index.car()))
+    assertThatThrownBy(() -> store.check(index.car()))
         .isInstanceOf(CorruptBlockException.class)
         .hasMessageContaining(fileOf(index.car()))
         .hasMessageContaining(victim.cid().toString());

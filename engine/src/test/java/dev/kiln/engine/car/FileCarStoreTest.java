@@ -74,7 +74,7 @@ class FileCarStoreTest extends CarStoreContract {
     try (InputStream in = Files.newInputStream(file)) {
       assertThat(CarReader.index(file.toString(), in)).isEqualTo(index);
     }
-    assertThat(filesIn(dir)).containsExactly(file.getFileName().toString());
+    assertThat(filesIn(dir)).containsExactlyInAnyOrder(file.getFileName().toString(), index.car() + ".idx");
   }
 
   @Test
@@ -85,6 +85,21 @@ class FileCarStoreTest extends CarStoreContract {
 
       assertThat(durable.open(index.car())).isEqualTo(index);
       assertThat(durable.read(index.car(), blocks.get(7).cid(), index.find(blocks.get(7).cid()))).isEqualTo(blocks.get(7));
+      assertThat(durable.list()).containsExactly(index.car());
+    }
+  }
+
+  @Test
+  void aDurableWriteForcesTheFileBeforeTheRenameAndTheDirectoryAfterIt() {
+    List<String> log = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    List<Block> blocks = blocks(34, 10);
+    try (FileCarStore durable = RecordingFileCarStore.create(dir.resolve("recorded"), log)) {
+      log.clear(); // creating the store made its directory durable (Defect07NewDirectoriesAreDurableTest)
+      CarIndex index = durable.write(List.of(blocks.get(0).cid()), blocks);
+
+      // Only then may the caller name the CAR anywhere: its bytes and its name are on the device.
+      assertThat(dev.kiln.engine.RecordingChannel.folded(log))
+          .containsExactly("write temp", "force temp", "rename", "force dir");
       assertThat(durable.list()).containsExactly(index.car());
     }
   }

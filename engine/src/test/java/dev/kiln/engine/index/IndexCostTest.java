@@ -2,8 +2,8 @@ package dev.kiln.engine.index;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.engine.doc.CommitBuilder;
-import dev.kiln.engine.doc.IndexRoot;
+import dev.kiln.engine.commit.CommitBuilder;
+import dev.kiln.engine.commit.IndexRoot;
 import dev.kiln.engine.tree.ProllyTree;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import java.util.ArrayList;

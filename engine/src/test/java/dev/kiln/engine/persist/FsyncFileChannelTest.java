@@ -3,6 +3,8 @@ package dev.kiln.engine.persist;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.engine.RecordingChannel;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
@@ -82,6 +84,36 @@ class FsyncFileChannelTest {
     assertThat(temp.resolve("db.mv.db")).isRegularFile();
     try (var names = Files.list(temp)) {
       assertThat(names.map(p -> p.getFileName().toString())).noneMatch(name -> name.contains("fsync"));
+    }
+  }
+
+  @Test
+  void throughTheFileSystemAFileIsCreatedDurablyAndEveryCommitIsForcedBeforeItReturns() throws Exception {
+    RecordingFsyncFileSystem.registerRecording();
+    String url = "jdbc:h2:" + RecordingFsyncFileSystem.SCHEME + ":" + temp.resolve("journal") + ";WRITE_DELAY=0";
+    List<String> log = RecordingFsyncFileSystem.LOG;
+    log.clear();
+    try (Connection connection = DriverManager.getConnection(url, "sa", "");
+        Statement statement = connection.createStatement()) {
+      List<String> opened = RecordingChannel.folded(log);
+      assertThat(opened).as("the new database file's name is made durable before its first write")
+          .contains("force dir");
+      int firstWrite = opened.indexOf("write journal.mv.db");
+      assertThat(firstWrite < 0 || opened.indexOf("force dir") < firstWrite).as("order %s", opened).isTrue();
+
+      statement.execute("CREATE TABLE t(n INT PRIMARY KEY)");
+      for (int i = 0; i < 5; i++) {
+        log.clear();
+        statement.execute("INSERT INTO t VALUES (" + i + ")"); // one commit (auto-commit), as the journal's
+        List<String> commit = RecordingChannel.folded(log);
+        assertThat(commit).as("a commit writes").contains("write journal.mv.db");
+        for (int j = 0; j < commit.size(); j++) {
+          if (commit.get(j).startsWith("write ")) {
+            assertThat(j + 1 < commit.size() ? commit.get(j + 1) : "(returned)")
+                .as("what follows a write in %s", commit).isEqualTo("force " + commit.get(j).substring(6));
+          }
+        }
+      }
     }
   }
 

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.kiln.engine.RecordingChannel;
 import dev.kiln.engine.config.KilnConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -39,6 +41,40 @@ class JournalTest {
     assertThat(persistence.snapshotPluginId()).isEqualTo("kiln.persistence.snapshot-store");
     assertThat(config.getString("pekko.actor.serialization-bindings.\"dev.kiln.protocol.KilnSerializable\""))
         .isEqualTo("jackson-cbor");
+  }
+
+  @Test
+  void theShippedJournalPutsEachEventOnTheDeviceBeforeItIsAcknowledged() {
+    Config shipped = kilnConfig(temp.resolve("data"));
+    String url = Journal.url(shipped);
+    assertThat(url).startsWith("jdbc:h2:" + FsyncFileSystem.SCHEME + ":" + temp.resolve("data").resolve("journal"));
+
+    // The same URL and settings, with the fsync: file system under a scheme that logs what reaches the device.
+    RecordingFsyncFileSystem.registerRecording();
+    String recorded = url.replaceFirst("^jdbc:h2:" + FsyncFileSystem.SCHEME + ":", "jdbc:h2:" + RecordingFsyncFileSystem.SCHEME + ":");
+    ActorTestKit kit = ActorTestKit.create("journal-durable", ConfigFactory.parseMap(Map.of(
+        "kiln.journal.url", recorded)).withFallback(shipped));
+    List<String> log = RecordingFsyncFileSystem.LOG;
+    try {
+      Journal.prepare(kit.system(), TIMEOUT);
+      ActorRef<SequenceLog.Command> events = kit.spawn(SequenceLog.create());
+      TestProbe<Long> acks = kit.createTestProbe();
+      for (long n = 1; n <= 3; n++) {
+        log.clear();
+        events.tell(new SequenceLog.Append(n, acks.ref()));
+        acks.expectMessage(TIMEOUT, n);
+        List<String> persisted = RecordingChannel.folded(log);
+        assertThat(persisted).as("event %d reached the journal file before its ack", n).contains("write kiln.mv.db");
+        for (int j = 0; j < persisted.size(); j++) {
+          if (persisted.get(j).startsWith("write ")) {
+            assertThat(j + 1 < persisted.size() ? persisted.get(j + 1) : "(acknowledged)")
+                .as("what follows a write in %s", persisted).isEqualTo("force " + persisted.get(j).substring(6));
+          }
+        }
+      }
+    } finally {
+      kit.shutdownTestKit();
+    }
   }
 
   @Test

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.kiln.engine.actor.DatabaseActor;
-import dev.kiln.engine.actor.DatabaseSettings;
+import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.block.Block;
@@ -15,11 +15,14 @@ import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import dev.kiln.testkit.TestKiln;
 import java.io.BufferedOutputStream;
+import java.io.BufferedReader;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +37,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -58,8 +62,8 @@ import org.apache.pekko.pattern.StatusReply;
  * (one at a time).
  *
  * <p>With {@code --delete-pause-ms P} the database runs on an {@link AnnouncingCarStore}: every
- * deletion of a replaced CAR prints {@code DELETING}, pauses P ms and then deletes, so the parent
- * can kill inside it. The facade offers no way to swap the CAR store, so then the child spawns the
+ * deletion of a replaced CAR prints {@code DELETING}, waits for the parent's {@code GO} line on
+ * stdin, pauses P ms and then deletes, so the parent can kill inside it. The facade offers no way to swap the CAR store, so then the child spawns the
  * DatabaseActor itself (on Kiln's ActorSystem and journal) and speaks the protocol with ask.
  *
  * <pre>
@@ -71,9 +75,12 @@ import org.apache.pekko.pattern.StatusReply;
  * Everything but the protocol goes to stderr. The child stops on its own (without cleanup, as in a
  * crash) when stdin reaches its end, i.e. when the parent is gone, or after {@code --max-seconds}.
  * {@code --ack-before-write} breaks the promise on purpose (each ACK is printed before its write is
- * sent) to show that the harness catches lost acknowledged writes.
+ * sent, and the writer waits for the parent's {@code GO} before it sends it) to show that the
+ * harness catches lost acknowledged writes: the parent kills at an ACK without answering it.
  */
 public final class CrashChild {
+  /** One permit per {@code GO} line of the parent; waited for after each DELETING and each early ACK. */
+  private static final Semaphore GO = new Semaphore(0);
   private final Ops db;
   private final PrintStream out;
   private final ExecutorService callbacks;
@@ -107,7 +114,7 @@ public final class CrashChild {
     if (o.deletePauseMillis > 0) {
       DatabaseSettings settings = kiln.defaults();
       announcing = new AnnouncingCarStore(
-          new FileCarStore(settings.dataDir().resolve(o.db).resolve("cars"), settings.fsync()), out, o.deletePauseMillis);
+          new FileCarStore(settings.dataDir().resolve(o.db).resolve("cars"), settings.fsync()), out, o.deletePauseMillis, GO);
       db = new ActorOps(kiln.system(), announcing, o.db, settings);
     } else {
       db = new FacadeOps(kiln.open(o.db));
@@ -280,6 +287,7 @@ public final class CrashChild {
       out.println(send.format());
       if (ackBeforeWrite) {
         out.println(early.format());
+        GO.acquireUninterruptibly(); // a parent that kills at this ACK never answers: the write is surely lost
       }
     }
 
@@ -336,13 +344,15 @@ public final class CrashChild {
     return t instanceof KilnException k ? k.code().name() : ErrorCode.INTERNAL.name();
   }
 
+  /** Reads the parent's go-aheads from stdin; halts at its end (the parent is gone). */
   private static void haltWhenParentGone() {
     Thread t = new Thread(() -> {
-      InputStream in = System.in;
-      byte[] buf = new byte[256];
+      BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       try {
-        while (in.read(buf) >= 0) {
-          // the parent never writes; we only wait for the end of the stream
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+          if (line.equals(CrashHarness.GO)) {
+            GO.release();
+          }
         }
       } catch (IOException e) {
         // the same as the end: the parent is gone

@@ -1,8 +1,10 @@
 package dev.kiln.testkit.crash;
 
+import dev.kiln.testkit.TestTime;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +45,9 @@ import java.util.stream.Stream;
  * figures back instead of an exception.
  */
 public final class CrashHarness {
+  /** The line the parent writes to the child's stdin to let a waiting deletion or early ACK go on. */
+  static final String GO = "GO";
+
   /** Exit code of a process ended by SIGKILL (128 + 9). */
   public static final int SIGKILL_EXIT = 137;
 
@@ -344,6 +349,9 @@ public final class CrashHarness {
     int deletedAtKill;
     int exitCode;
     boolean ready;
+    /** Whether the child waits for a go-ahead after each DELETING line, and after each ACK line. */
+    boolean answersDeletions;
+    boolean answersAcks;
 
     /** Reads the child's stdout to its end, killing the child when the plan says. */
     void read() {
@@ -381,9 +389,24 @@ public final class CrashHarness {
               kill(true);
             }
           }
+          if (!killSent && (answersDeletions && line instanceof CrashLine.Deleting
+              || answersAcks && line instanceof CrashLine.Ack)) {
+            goAhead();
+          }
         }
       } catch (IOException e) {
         notes.add("reading the child's output failed: " + e);
+      }
+    }
+
+    /** Lets the child go on past the line it waits at (it waits only where the parent might kill). */
+    void goAhead() {
+      try {
+        OutputStream stdin = process.getOutputStream();
+        stdin.write((GO + "\n").getBytes(StandardCharsets.US_ASCII));
+        stdin.flush();
+      } catch (IOException e) {
+        // the child is gone already; what it printed is still checked
       }
     }
 
@@ -426,7 +449,7 @@ public final class CrashHarness {
     command.addAll(List.of("--data-dir", dataDir.toString(), "--db", db, "--seed", Long.toString(seed * 31 + cycle),
         "--run", Integer.toString(cycle), "--writers", Integer.toString(writers),
         "--compact-every", Integer.toString(compactEvery),
-        "--max-seconds", Long.toString(killTimeout.toSeconds() + 60)));
+        "--max-seconds", Long.toString(TestTime.dilated(killTimeout).toSeconds() + 60)));
     for (Map.Entry<String, Object> s : settings.entrySet()) {
       command.add("--set");
       command.add(s.getKey() + "=" + s.getValue());
@@ -439,6 +462,8 @@ public final class CrashHarness {
     }
     Child child = new Child();
     child.plan = plan;
+    child.answersDeletions = !deletePause.isZero();
+    child.answersAcks = ackBeforeWrite;
     try {
       child.process = new ProcessBuilder(command)
           .redirectError(ProcessBuilder.Redirect.to(logFile.toFile()))
@@ -450,7 +475,7 @@ public final class CrashHarness {
     reader.setDaemon(true);
     reader.start();
     try {
-      reader.join(killTimeout.toMillis());
+      reader.join(TestTime.dilated(killTimeout).toMillis());
       if (reader.isAlive()) {
         child.kill(false); // the plan's moment never came: kill it anyway, the check still holds
         reader.join(TimeUnit.SECONDS.toMillis(30));

@@ -44,6 +44,8 @@ public record DatabaseImage(
     List<String> carFiles,
     List<String> tempFiles,
     List<String> otherFiles) {
+  /** The name ending of a CAR's block index file, {@code <car-cid>.idx}, kept beside the CAR. */
+  static final String INDEX_SUFFIX = ".idx";
 
   public DatabaseImage {
     rows = Collections.unmodifiableMap(rows);
@@ -103,6 +105,9 @@ public record DatabaseImage(
             temps.add(name);
           } else if (name.endsWith(".car") && !name.startsWith(".")) {
             cars.add(name);
+          } else if (name.endsWith(INDEX_SUFFIX) && !name.startsWith(".")
+              && Files.exists(dir.resolve(name.substring(0, name.length() - INDEX_SUFFIX.length()) + ".car"))) {
+            // A CAR's block index file, beside its CAR: part of the CAR. One without its CAR is "other".
           } else {
             others.add(name);
           }
@@ -132,14 +137,14 @@ public record DatabaseImage(
     return rows.values().stream().filter(r -> !r.deleted()).count();
   }
 
-  /** Counts the files (CARs and temp files) in a database's CAR directory, e.g. right after a kill. */
+  /** Counts the files (CARs and temp files, not the CARs' index files) in a database's CAR directory, e.g. right after a kill. */
   public static int filesIn(Path dataDir, String db) {
     Path dir = dataDir.resolve(db).resolve("cars");
     if (!Files.isDirectory(dir)) {
       return 0;
     }
     try (Stream<Path> files = Files.list(dir)) {
-      return (int) files.count();
+      return (int) files.filter(f -> !f.getFileName().toString().endsWith(INDEX_SUFFIX)).count();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list " + dir, e);
     }

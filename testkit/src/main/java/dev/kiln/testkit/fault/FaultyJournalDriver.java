@@ -5,6 +5,7 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -15,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,24 +25,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link SQLException} before they reach H2, as a full disk or a broken connection would. Reads are
  * never failed, so a database can always replay its journal.
  *
- * <p>Chosen by configuration, no engine change:
+ * <p>Chosen by configuration, no engine change; the faults belong to one data directory, so two
+ * tests (or two Kilns) with their own directories never share a schedule:
  * <pre>{@code
- * TestKiln.start(dir, Map.of(FaultyJournalDriver.SETTING, FaultyJournalDriver.class.getName()));
- * FaultyJournalDriver.failWrites(seed, 0.3);   // about 30% of journal writes fail, by seed
- * FaultyJournalDriver.heal();
+ * FaultyJournalDriver.Faults faults = FaultyJournalDriver.faults(dir);
+ * TestKiln.start(dir, FaultyJournalDriver.settings());
+ * faults.failWrites(seed, 0.3);   // about 30% of this journal's writes fail, by seed
+ * faults.heal();
  * }</pre>
- * The schedule is one for the whole JVM (the driver is found by class name, so it has nowhere else
- * to live); tests using it must not run at the same time as each other.
+ * The driver is found by class name, so it looks a connection's faults up by its URL (which names
+ * the data directory); a journal whose directory has no {@link Faults} never fails.
  */
 public final class FaultyJournalDriver extends KilnH2Driver {
   /** The setting naming the journal's JDBC driver. */
   public static final String SETTING = "kiln.journal.driver";
 
-  private static final Object LOCK = new Object();
-  private static SplittableRandom schedule;
-  private static double rate;
-  private static final AtomicLong writes = new AtomicLong();
-  private static final AtomicLong failed = new AtomicLong();
+  /** Faults by data directory (absolute, normalized). */
+  private static final Map<String, Faults> BY_DIR = new ConcurrentHashMap<>();
+  /** For connections to a journal nobody armed. */
+  private static final Faults NONE = new Faults();
 
   static {
     try {
@@ -55,50 +58,71 @@ public final class FaultyJournalDriver extends KilnH2Driver {
     return Map.of(SETTING, FaultyJournalDriver.class.getName());
   }
 
-  /**
-   * From now on each journal write fails with probability {@code failureRate}, drawn from a random
-   * sequence seeded with {@code seed} (1.0: every write fails).
-   */
-  public static void failWrites(long seed, double failureRate) {
-    if (failureRate < 0 || failureRate > 1) {
-      throw new IllegalArgumentException("failure rate must be within 0..1, got " + failureRate);
+  /** The faults of the journal under {@code dataDir}: the same object for the same directory. */
+  public static Faults faults(Path dataDir) {
+    return BY_DIR.computeIfAbsent(dataDir.toAbsolutePath().normalize().toString(), k -> new Faults());
+  }
+
+  private static Faults faultsOf(String url) {
+    Faults found = NONE;
+    int longest = -1;
+    for (Map.Entry<String, Faults> e : BY_DIR.entrySet()) {
+      if (url.contains(e.getKey() + "/") && e.getKey().length() > longest) {
+        found = e.getValue();
+        longest = e.getKey().length();
+      }
     }
-    synchronized (LOCK) {
+    return found;
+  }
+
+  /** The fault schedule of one journal, and what it did. */
+  public static final class Faults {
+    private SplittableRandom schedule; // guarded by this
+    private double rate; // guarded by this
+    private final AtomicLong writes = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+
+    /**
+     * From now on each journal write fails with probability {@code failureRate}, drawn from a random
+     * sequence seeded with {@code seed} (1.0: every write fails).
+     */
+    public synchronized void failWrites(long seed, double failureRate) {
+      if (failureRate < 0 || failureRate > 1) {
+        throw new IllegalArgumentException("failure rate must be within 0..1, got " + failureRate);
+      }
       schedule = new SplittableRandom(seed);
       rate = failureRate;
     }
-  }
 
-  /** Journal writes succeed again. */
-  public static void heal() {
-    synchronized (LOCK) {
+    /** Journal writes succeed again. */
+    public synchronized void heal() {
       schedule = null;
       rate = 0;
     }
-  }
 
-  /** Write statements seen since the JVM started (failed ones included). */
-  public static long writes() {
-    return writes.get();
-  }
-
-  /** Write statements this driver failed since the JVM started. */
-  public static long failedWrites() {
-    return failed.get();
-  }
-
-  private static void maybeFail(String sql) throws SQLException {
-    if (sql == null || !isWrite(sql)) {
-      return;
+    /** Write statements seen (failed ones included). */
+    public long writes() {
+      return writes.get();
     }
-    long n = writes.incrementAndGet();
-    boolean fail;
-    synchronized (LOCK) {
-      fail = schedule != null && schedule.nextDouble() < rate;
+
+    /** Write statements failed. */
+    public long failedWrites() {
+      return failed.get();
     }
-    if (fail) {
-      failed.incrementAndGet();
-      throw new SQLTransientConnectionException("injected journal fault: write #" + n + " refused (" + abbreviate(sql) + ")");
+
+    private void maybeFail(String sql) throws SQLException {
+      if (sql == null || !isWrite(sql)) {
+        return;
+      }
+      long n = writes.incrementAndGet();
+      boolean fail;
+      synchronized (this) {
+        fail = schedule != null && schedule.nextDouble() < rate;
+      }
+      if (fail) {
+        failed.incrementAndGet();
+        throw new SQLTransientConnectionException("injected journal fault: write #" + n + " refused (" + abbreviate(sql) + ")");
+      }
     }
   }
 
@@ -117,7 +141,7 @@ public final class FaultyJournalDriver extends KilnH2Driver {
   @Override
   public Connection connect(String url, Properties info) throws SQLException {
     Connection c = super.connect(url, info);
-    return c == null ? null : wrap(Connection.class, c, new ConnectionHandler(c));
+    return c == null ? null : wrap(Connection.class, c, new ConnectionHandler(c, faultsOf(url)));
   }
 
   @SuppressWarnings("unchecked")
@@ -134,25 +158,25 @@ public final class FaultyJournalDriver extends KilnH2Driver {
   }
 
   /** Hands out statements that check the schedule before they run. */
-  private record ConnectionHandler(Connection c) implements InvocationHandler {
+  private record ConnectionHandler(Connection c, Faults faults) implements InvocationHandler {
     @Override
     public Object invoke(Object proxy, Method m, Object[] args) throws Throwable {
       Object result = call(c, m, args);
       if (m.getName().equals("prepareStatement") && result instanceof PreparedStatement p) {
-        return wrap(PreparedStatement.class, p, new StatementHandler(p, (String) args[0]));
+        return wrap(PreparedStatement.class, p, new StatementHandler(p, (String) args[0], faults));
       }
       if (m.getName().equals("createStatement") && result instanceof Statement s) {
-        return wrap(Statement.class, s, new StatementHandler(s, null));
+        return wrap(Statement.class, s, new StatementHandler(s, null, faults));
       }
       return result;
     }
   }
 
-  private record StatementHandler(Statement s, String preparedSql) implements InvocationHandler {
+  private record StatementHandler(Statement s, String preparedSql, Faults faults) implements InvocationHandler {
     @Override
     public Object invoke(Object proxy, Method m, Object[] args) throws Throwable {
       if (m.getName().startsWith("execute")) {
-        maybeFail(args != null && args.length > 0 && args[0] instanceof String sql ? sql : preparedSql);
+        faults.maybeFail(args != null && args.length > 0 && args[0] instanceof String sql ? sql : preparedSql);
       }
       return call(s, m, args);
     }

@@ -41,6 +41,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -79,14 +80,25 @@ public final class Torture {
     UnaryOperator<TortureDb> dbWrapper = UnaryOperator.identity();
     Consumer<String> progress = line -> {};
     Duration progressEvery = Duration.ofSeconds(10);
+    Predicate<Progress> until;
 
     public Options seed(long s) {
       seed = s;
       return this;
     }
 
+    /** How long the run lasts; with {@link #until} the longest it may last. */
     public Options duration(Duration d) {
       duration = d;
+      return this;
+    }
+
+    /**
+     * Ends the run as soon as {@code done} holds (checked every 100 ms), so a test runs until it has
+     * seen what it needs rather than for a fixed time; {@link #duration} then only bounds the run.
+     */
+    public Options until(Predicate<Progress> done) {
+      until = done;
       return this;
     }
 
@@ -159,6 +171,9 @@ public final class Torture {
       return this;
     }
   }
+
+  /** What a run has done so far; {@code anomalies} counts those seen while running (errors, failed recoveries). */
+  public record Progress(long ops, long compactions, long reopens, long faults, long anomalies) {}
 
   /** What a run did and found. */
   public record Report(long seed, long ops, long compactions, long reopens, long faults, List<Anomaly> anomalies,
@@ -284,7 +299,7 @@ public final class Torture {
       halfway = System.nanoTime() + o.duration.toNanos() / 2;
       threads.forEach(Thread::start);
       long nextProgress = System.nanoTime() + o.progressEvery.toNanos();
-      while (System.nanoTime() < deadline) {
+      while (System.nanoTime() < deadline && (o.until == null || !o.until.test(counts()))) {
         sleep(Math.min(100, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
         if (System.nanoTime() >= nextProgress) {
           o.progress.accept(progress());
@@ -331,6 +346,11 @@ public final class Torture {
         }
       }
       return b.append(f).toString();
+    }
+
+    Progress counts() {
+      return new Progress(history.size(), compactions.get(), reopens.get(), faultCount(),
+          onlineAnomalies.get() + recovery.size());
     }
 
     String progress() {

@@ -75,6 +75,12 @@ class DocumentFuzzTest {
     System.out.println("document fuzz outcomes: " + OUTCOMES);
     assertThat(OUTCOMES.getOrDefault("stored", 0)).as("documents stored (the fuzz reaches the store)").isPositive();
     assertThat(OUTCOMES.getOrDefault("refused", 0)).as("documents refused (the fuzz reaches the edges)").isPositive();
+    assertThat(OUTCOMES.getOrDefault("raw bytes reached Kiln", 0)).as("raw documents the client's parser passed on to Kiln")
+        .isPositive();
+    for (Shape odd : List.of(Shape.EMPTY_KEY, Shape.NUL_KEY, Shape.LONE_SURROGATE_KEY)) {
+      assertThat(OUTCOMES.getOrDefault("reached Kiln with " + odd, 0)).as("documents with %s that Kiln decided on", odd)
+          .isPositive();
+    }
     try (Stream<Path> all = Files.walk(dir)) {
       for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
         Files.deleteIfExists(p);
@@ -85,6 +91,11 @@ class DocumentFuzzTest {
   @Property(tries = 100, seed = "20261126")
   void aDocumentIsStoredExactlyOrRefusedTyped_andARefusalChangesNothing(@ForAll("documents") ObjectNode doc) {
     storedExactlyOrRefused(doc);
+    for (Shape odd : List.of(Shape.EMPTY_KEY, Shape.NUL_KEY, Shape.LONE_SURROGATE_KEY)) {
+      if (doc.has(odd.key) && !doc.has("_deleted")) {
+        OUTCOMES.merge("reached Kiln with " + odd, 1, Integer::sum); // nothing refused it before its key was seen
+      }
+    }
   }
 
   @Property(tries = 100, seed = "20261127")
@@ -99,6 +110,7 @@ class DocumentFuzzTest {
       throw new UncheckedIOException(e);
     }
     if (parsed instanceof ObjectNode o) {
+      OUTCOMES.merge("raw bytes reached Kiln", 1, Integer::sum);
       storedExactlyOrRefused(o);
     }
   }
@@ -148,14 +160,30 @@ class DocumentFuzzTest {
             case DEEP_OBJECTS -> doc.set("deep", nest(n, true));
             case DEEP_ARRAYS -> doc.set("deep", nest(n, false));
             case HUGE_STRING -> doc.put("huge", "x".repeat(n * 100));
-            case ODD_KEYS -> doc.put("", 1).put("k\u0000ey", 2).put("\uD800", 3).put("_deleted", n % 2 == 0);
+            // Each odd key alone, so nothing else (such as a _deleted flag) is refused before it.
+            case EMPTY_KEY, NUL_KEY, LONE_SURROGATE_KEY -> doc.put(shape.key, n);
+            case DELETED_FLAG -> doc.put("_deleted", n % 2 == 0);
             case PLAIN -> { }
           }
           return doc;
         });
   }
 
-  enum Shape { PLAIN, DEEP_OBJECTS, DEEP_ARRAYS, HUGE_STRING, ODD_KEYS }
+  enum Shape {
+    PLAIN, DEEP_OBJECTS, DEEP_ARRAYS, HUGE_STRING, EMPTY_KEY(""), NUL_KEY("k\u0000ey"), LONE_SURROGATE_KEY("\uD800"),
+    DELETED_FLAG;
+
+    /** The odd key this shape adds (null: none). */
+    final String key;
+
+    Shape() {
+      this(null);
+    }
+
+    Shape(String key) {
+      this.key = key;
+    }
+  }
 
   private static JsonNode nest(int depth, boolean objects) {
     JsonNode inner = JSON.numberNode(depth);

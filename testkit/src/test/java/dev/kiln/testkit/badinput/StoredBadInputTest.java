@@ -10,7 +10,7 @@ import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.FileCarStore;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;

@@ -2,19 +2,21 @@ package dev.kiln.testkit.crash;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.testkit.TestKiln;
+import dev.kiln.testkit.TestTime;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The crash check is not a rubber stamp: it fails when an acknowledged write is not in the database. */
@@ -22,59 +24,61 @@ class CrashCheckCatchesLostWritesTest {
   @TempDir Path dir;
 
   @Test
-  @Timeout(120)
   void anAcknowledgementForAWriteThatNeverHappenedFailsTheCheck() throws Exception {
-    Path data = dir.resolve("data");
-    CrashLedger ledger = new CrashLedger();
-    long lastSeq;
-    try (Kiln kiln = TestKiln.start(data)) {
-      Database db = kiln.open("crash");
-      for (int i = 1; i <= 10; i++) {
-        String id = "real-" + i;
-        ledger.record(new CrashLine.Send(false, id, 1).format(), "this test");
-        WriteResult r = db.put(CrashDocs.document(id, 1)).toCompletableFuture().get();
-        ledger.record(new CrashLine.Ack(false, id, 1, r.seq()).format(), "this test");
+    // A bound scaled by the test time factor (-Dpekko.test.timefactor), unlike @Timeout.
+    assertTimeoutPreemptively(TestTime.dilated(Duration.ofSeconds(120)), () -> {
+      Path data = dir.resolve("data");
+      CrashLedger ledger = new CrashLedger();
+      long lastSeq;
+      try (Kiln kiln = TestKiln.start(data)) {
+        Database db = kiln.open("crash");
+        for (int i = 1; i <= 10; i++) {
+          String id = "real-" + i;
+          ledger.record(new CrashLine.Send(false, id, 1).format(), "this test");
+          WriteResult r = db.put(CrashDocs.document(id, 1)).toCompletableFuture().get();
+          ledger.record(new CrashLine.Ack(false, id, 1, r.seq()).format(), "this test");
+        }
+        ledger.record(new CrashLine.Send(true, "real-3", 0).format(), "this test");
+        WriteResult r = db.delete("real-3").toCompletableFuture().get();
+        ledger.record(new CrashLine.Ack(true, "real-3", 0, r.seq()).format(), "this test");
+        lastSeq = r.seq();
       }
-      ledger.record(new CrashLine.Send(true, "real-3", 0).format(), "this test");
-      WriteResult r = db.delete("real-3").toCompletableFuture().get();
-      ledger.record(new CrashLine.Ack(true, "real-3", 0, r.seq()).format(), "this test");
-      lastSeq = r.seq();
-    }
-    DatabaseImage image = DatabaseImage.read(data, "crash", Map.of());
-    assertThat(ledger.check(image)).as("the honest record").isEmpty();
+      DatabaseImage image = DatabaseImage.read(data, "crash", Map.of());
+      assertThat(ledger.check(image)).as("the honest record").isEmpty();
 
-    ledger.record("ACK PUT ghost-1 1 " + (lastSeq + 1), "a fabricated line");
+      ledger.record("ACK PUT ghost-1 1 " + (lastSeq + 1), "a fabricated line");
 
-    List<String> problems = ledger.check(image);
-    assertThat(problems).anySatisfy(p -> assertThat(p)
-        .contains("ghost-1: expected version 1", "a fabricated line", "the database has nothing"));
-    assertThat(problems).anySatisfy(p -> assertThat(p)
-        .contains("stats say the last seq is " + lastSeq + " but seq " + (lastSeq + 1) + " was acknowledged"));
+      List<String> problems = ledger.check(image);
+      assertThat(problems).anySatisfy(p -> assertThat(p)
+          .contains("ghost-1: expected version 1", "a fabricated line", "the database has nothing"));
+      assertThat(problems).anySatisfy(p -> assertThat(p)
+          .contains("stats say the last seq is " + lastSeq + " but seq " + (lastSeq + 1) + " was acknowledged"));
+    });
   }
 
   /**
-   * A child that prints each ACK before it sends the write. When SIGKILL lands, each of its eight
-   * writers has a write out whose ACK was printed; usually none of them is stored yet, but a kill
-   * that comes late can find some or even all of one batch stored. So up to three cycles: the
-   * first that loses an "acknowledged" write ends the run with the failure (in trials the first
-   * cycle caught it every time, losing 3 to 8 writes).
+   * A child that prints each ACK before it sends the write, and then waits for the parent's
+   * go-ahead. The parent kills at the 60th ACK without answering it, so that write is never sent:
+   * the first cycle loses an "acknowledged" write however fast or slow the machine is.
    */
   @Test
-  @Timeout(120)
   void aChildThatAcknowledgesBeforeItWritesIsCaught() {
-    ByteArrayOutputStream log = new ByteArrayOutputStream();
-    CrashHarness harness = CrashHarness.builder(dir.resolve("data"))
-        .seed(5)
-        .plans(List.of(KillPlan.afterAcks(60), KillPlan.afterAcks(60), KillPlan.afterAcks(60)))
-        .ackBeforeWrite(true)
-        .log(new PrintStream(log, true, StandardCharsets.UTF_8))
-        .build();
+    // A bound scaled by the test time factor (-Dpekko.test.timefactor), unlike @Timeout.
+    assertTimeoutPreemptively(TestTime.dilated(Duration.ofSeconds(120)), () -> {
+      ByteArrayOutputStream log = new ByteArrayOutputStream();
+      CrashHarness harness = CrashHarness.builder(dir.resolve("data"))
+          .seed(5)
+          .plans(List.of(KillPlan.afterAcks(60)))
+          .ackBeforeWrite(true)
+          .log(new PrintStream(log, true, StandardCharsets.UTF_8))
+          .build();
 
-    CrashCheckFailed failure = catchThrowableOfType(CrashCheckFailed.class, harness::run);
+      CrashCheckFailed failure = catchThrowableOfType(CrashCheckFailed.class, harness::run);
 
-    assertThat(failure).as("the check must fail").isNotNull();
-    assertThat(failure.seed()).isEqualTo(5);
-    assertThat(failure.getMessage()).contains("seed 5, cycle " + failure.cycle());
-    assertThat(failure.problems()).anySatisfy(p -> assertThat(p).contains("(acknowledged ", "but the database has"));
+      assertThat(failure).as("the check must fail").isNotNull();
+      assertThat(failure.seed()).isEqualTo(5);
+      assertThat(failure.getMessage()).contains("seed 5, cycle " + failure.cycle());
+      assertThat(failure.problems()).anySatisfy(p -> assertThat(p).contains("(acknowledged ", "but the database has"));
+    });
   }
 }

@@ -8,8 +8,9 @@ import dev.kiln.engine.api.Kiln;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import dev.kiln.testkit.TestKiln;
+import dev.kiln.testkit.TestTime;
 import java.nio.file.Path;
-import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,22 +37,31 @@ class FailureWhileOpeningTest {
     }
     try (Kiln kiln = TestKiln.start(dir, Map.of())) { // a new process, so no block is cached
 
-      // Every block read fails until a caller has been told STORAGE: the head commit cannot be read at
-      // open. Healed by the test, not after a fixed time, so a slow open cannot miss the faulty spell.
+      // Every block read fails until the test heals the store: the head commit cannot be read at open.
       AtomicReference<FaultyCarStore> faulty = new AtomicReference<>();
       Database shaky = kiln.open("shaky", kiln.defaults(), store -> {
-        faulty.set(FaultyCarStore.builder(store).failReadsBetween(Instant.EPOCH, Instant.MAX).build());
-        return faulty.get();
+        FaultyCarStore f = FaultyCarStore.builder(store).rate(FaultyCarStore.Fault.READ_FAILURE, 1.0).build();
+        faulty.set(f);
+        return f;
       });
       List<ErrorCode> failures = new ArrayList<>();
+      try {
+        shaky.get("d3").toCompletableFuture().join();
+      } catch (CompletionException e) {
+        failures.add(((KilnException) e.getCause()).code());
+      }
+      assertThat(failures).as("a read while the disk fails").hasSize(1);
+      assertThat(faulty.get().injected(FaultyCarStore.Fault.READ_FAILURE)).isPositive();
+      faulty.get().heal();
+
+      // The database opens by itself once the disk works: calls may still fail while it retries.
       String got = null;
-      long deadline = System.nanoTime() + 20_000_000_000L;
+      long deadline = System.nanoTime() + TestTime.dilated(Duration.ofSeconds(20)).toNanos();
       while (got == null && System.nanoTime() < deadline) {
         try {
           got = shaky.get("d3").toCompletableFuture().join().get("n").asText();
         } catch (CompletionException e) {
           failures.add(((KilnException) e.getCause()).code());
-          faulty.get().heal(); // the disk works again; the database must open by itself
           Thread.sleep(50); // polling for recovery, not timing anything
         }
       }

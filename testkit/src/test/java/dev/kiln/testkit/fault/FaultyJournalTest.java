@@ -35,7 +35,7 @@ class FaultyJournalTest {
 
   @AfterEach
   void heal() {
-    FaultyJournalDriver.heal();
+    FaultyJournalDriver.faults(dir).heal();
   }
 
   @Test
@@ -44,7 +44,7 @@ class FaultyJournalTest {
     List<String> failedIds = new ArrayList<>();
     Map<String, Object> settings = new HashMap<>(FaultyJournalDriver.settings());
     settings.put("kiln.car.fsync", "off");
-    long refusedBefore = FaultyJournalDriver.failedWrites();
+    FaultyJournalDriver.Faults faults = FaultyJournalDriver.faults(dir);
 
     try (Kiln kiln = TestKiln.start(dir, settings)) {
       Database a = kiln.open("a");
@@ -55,7 +55,7 @@ class FaultyJournalTest {
       other.put(doc("o-1", 1)).toCompletableFuture().join();
 
       // Every journal write fails: each write fails, typed, and is not acknowledged.
-      FaultyJournalDriver.failWrites(SEED, 1.0);
+      faults.failWrites(SEED, 1.0);
       for (int i = 0; i < 1; i++) {
         KilnException e = failure(a, "down-" + i, i);
         assertThat(e.code()).as("a write while the journal refuses every write").isEqualTo(ErrorCode.JOURNAL);
@@ -67,19 +67,19 @@ class FaultyJournalTest {
 
       // A flaky journal: about one write in five fails, by seed; each outcome is typed. (Few writes:
       // each failure restarts the database with a growing backoff.)
-      FaultyJournalDriver.failWrites(SEED + 1, 0.2);
+      faults.failWrites(SEED + 1, 0.2);
       for (int i = 0; i < 12; i++) {
         put(a, "flaky-" + i, i, acked, failedIds);
       }
 
-      FaultyJournalDriver.heal();
+      faults.heal();
       for (int i = 0; i < 10; i++) {
         a.put(doc("after-" + i, i)).toCompletableFuture().join();
         acked.put("after-" + i, i);
       }
       other.put(doc("o-2", 2)).toCompletableFuture().join();
     }
-    assertThat(FaultyJournalDriver.failedWrites() - refusedBefore).as("journal writes the driver refused").isGreaterThanOrEqualTo(2);
+    assertThat(faults.failedWrites()).as("journal writes the driver refused").isGreaterThanOrEqualTo(2);
     assertThat(failedIds).as("writes that failed").hasSizeGreaterThanOrEqualTo(2);
     assertThat(acked).as("writes acknowledged").hasSizeGreaterThanOrEqualTo(20);
 

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.typesafe.config.ConfigFactory;
 import dev.kiln.engine.actor.DatabaseActor;
-import dev.kiln.engine.actor.DatabaseSettings;
+import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.MemoryCarStore;
 import dev.kiln.engine.config.KilnConfig;

@@ -13,6 +13,7 @@ import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import dev.kiln.protocol.DatabaseProtocol.QueryResult;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
+import dev.kiln.testkit.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,6 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CheckerCatchesSabotageTest {
   static final long SEED = 11L;
+  /** Only bounds a run whose sabotage never switches on; a run ends once it has. */
+  static final Duration LONGEST = TestTime.dilated(Duration.ofSeconds(60));
 
   @TempDir Path dir;
 
@@ -38,21 +41,30 @@ class CheckerCatchesSabotageTest {
   void aReadThatReturnsAnOlderValueThanAnAcknowledgedWriteIsCaught() {
     // After a while, gets of d0001 return the first version this wrapper ever saw: the database
     // "lost" every write acknowledged since.
+    // The run lasts until the sabotage has answered 20 reads with a value older than the stored one.
     Map<String, ObjectNode> first = new ConcurrentHashMap<>();
     AtomicInteger gets = new AtomicInteger();
+    AtomicInteger sabotaged = new AtomicInteger();
     Torture.Report report = Torture.run(Torture.options()
-        .seed(SEED).duration(Duration.ofSeconds(3)).docs(4).writers(2).deleters(0).readers(2)
+        .seed(SEED).until(p -> sabotaged.get() >= 20).duration(LONGEST).docs(4).writers(2).deleters(0).readers(2)
         .compactProbability(0).reopenProbability(0).dataDir(dir)
         .dbWrapper(db -> new Forwarding(db) {
           @Override
           public CompletionStage<ObjectNode> get(String id) {
             return db.get(id).thenApply(doc -> {
               ObjectNode old = first.computeIfAbsent(id, k -> doc);
-              return gets.incrementAndGet() > 100 && id.equals("d0001") ? old : doc;
+              if (gets.incrementAndGet() > 100 && id.equals("d0001")) {
+                if (!old.equals(doc)) {
+                  sabotaged.incrementAndGet();
+                }
+                return old;
+              }
+              return doc;
             });
           }
         }));
 
+    assertThat(sabotaged.get()).as("reads the sabotage answered with an old value").isGreaterThanOrEqualTo(20);
     assertThat(report.anomalies()).isNotEmpty();
     assertThat(report.anomalies()).extracting(Anomaly::kind).contains("stale read");
     Anomaly stale = report.anomalies().stream().filter(a -> a.kind().equals("stale read")).findFirst().orElseThrow();
@@ -68,7 +80,8 @@ class CheckerCatchesSabotageTest {
     // trees are not on disk. No block cache, so reads go to the disk and find them missing.
     AtomicInteger writes = new AtomicInteger();
     Torture.Report report = Torture.run(Torture.options()
-        .seed(SEED).duration(Duration.ofSeconds(3)).docs(8).writers(2).deleters(1).readers(2)
+        .seed(SEED).until(p -> writes.get() >= 6 && p.anomalies() > 0).duration(LONGEST)
+        .docs(8).writers(2).deleters(1).readers(2)
         .compactProbability(0).reopenProbability(0).dataDir(dir)
         .setting("kiln.block-cache-bytes", 0)
         .storeWrapper(store -> new DroppingStore(store, writes)));
@@ -81,17 +94,24 @@ class CheckerCatchesSabotageTest {
   void aQueryThatLosesARowIsCaught() {
     // After a while, every query for w0 leaves out its first row: an index that lost an entry.
     AtomicInteger queries = new AtomicInteger();
+    AtomicInteger sabotaged = new AtomicInteger();
     Torture.Report report = Torture.run(Torture.options()
-        .seed(SEED).duration(Duration.ofSeconds(3)).docs(4).writers(2).deleters(0).readers(2)
+        .seed(SEED).until(p -> sabotaged.get() >= 20).duration(LONGEST).docs(4).writers(2).deleters(0).readers(2)
         .compactProbability(0).reopenProbability(0).dataDir(dir)
         .dbWrapper(db -> new Forwarding(db) {
           @Override
           public CompletionStage<QueryResult> queryByWriter(String writer) {
-            return db.queryByWriter(writer).thenApply(r -> queries.incrementAndGet() > 20 && writer.equals("w0")
-                && !r.rows().isEmpty() ? new QueryResult(r.rows().subList(1, r.rows().size()), r.clock()) : r);
+            return db.queryByWriter(writer).thenApply(r -> {
+              if (queries.incrementAndGet() > 20 && writer.equals("w0") && !r.rows().isEmpty()) {
+                sabotaged.incrementAndGet();
+                return new QueryResult(r.rows().subList(1, r.rows().size()), r.clock());
+              }
+              return r;
+            });
           }
         }));
 
+    assertThat(sabotaged.get()).as("queries the sabotage cut short").isGreaterThanOrEqualTo(20);
     assertThat(report.anomalies()).extracting(Anomaly::kind).contains("inconsistent query");
     assertThat(report.describe(3)).contains("seed " + SEED, "inconsistent query");
   }

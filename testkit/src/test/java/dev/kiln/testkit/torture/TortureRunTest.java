@@ -2,6 +2,7 @@ package dev.kiln.testkit.torture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.testkit.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,9 @@ class TortureRunTest {
   void aShortRunWithCompactionsReopensAndFaultsFindsNoAnomaly() {
     Torture.Report report = Torture.run(Torture.options()
         .seed(SEED)
-        .duration(Duration.ofSeconds(8))
+        // Until it has done enough to mean something; the duration only bounds a run that never gets there.
+        .until(p -> p.ops() > 500 && p.compactions() > 0 && p.reopens() > 0 && p.faults() > 0)
+        .duration(TestTime.dilated(Duration.ofSeconds(120)))
         .docs(20)
         .compactProbability(0.3)
         .reopenProbability(0.05)

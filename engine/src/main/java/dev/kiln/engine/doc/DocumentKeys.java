@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /** How ids and sequence numbers become tree keys, so that byte order is the order users expect. */
-public final class Keys {
-  private Keys() {}
+public final class DocumentKeys {
+  private DocumentKeys() {}
 
   /** An id's key: its UTF-8 bytes, which sort as code points sort. */
   public static byte[] id(String id) {

@@ -1,5 +1,8 @@
-package dev.kiln.engine.doc;
+package dev.kiln.engine.commit;
 
+import dev.kiln.engine.commit.IndexRoot;
+import dev.kiln.engine.commit.CommitRoots;
+import dev.kiln.engine.commit.CommitBuilder;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockSource;

@@ -1,4 +1,4 @@
-package dev.kiln.engine.doc;
+package dev.kiln.engine.commit;
 
 import dev.kiln.engine.tree.ProllyTree;
 import dev.kiln.protocol.Cid;

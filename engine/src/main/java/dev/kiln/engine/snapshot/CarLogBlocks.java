@@ -1,5 +1,6 @@
-package dev.kiln.engine.storage;
+package dev.kiln.engine.snapshot;
 
+import dev.kiln.engine.snapshot.Snapshot;
 import com.github.benmanes.caffeine.cache.Cache;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockSource;
@@ -9,11 +10,14 @@ import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.tree.ProllyTree;
 import dev.kiln.protocol.Cid;
+import dev.kiln.protocol.ErrorCode;
+import dev.kiln.protocol.KilnException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * Reads blocks of one snapshot: from the shared cache, else from the newest CAR of the CarLog
@@ -27,6 +31,7 @@ public final class CarLogBlocks implements BlockSource {
   private final Snapshot snapshot;
   private final Cache<Cid, Block> cache;
   private final boolean fillCache;
+  private final BooleanSupplier cancelled;
   /** The CAR of the last block read from a file; a plain field, as a stale value only costs a lookup. */
   private CarIndex lastHit;
 
@@ -35,10 +40,26 @@ public final class CarLogBlocks implements BlockSource {
    *     out of the cache
    */
   public CarLogBlocks(CarStore store, Snapshot snapshot, Cache<Cid, Block> cache, boolean fillCache) {
+    this(store, snapshot, cache, fillCache, () -> false);
+  }
+
+  /**
+   * @param cancelled asked before every read from a file: once true, the read stops there with a
+   *     TIMEOUT error (a read past its deadline gives its thread and its lease back)
+   */
+  public CarLogBlocks(CarStore store, Snapshot snapshot, Cache<Cid, Block> cache, boolean fillCache,
+      BooleanSupplier cancelled) {
     this.store = store;
     this.snapshot = snapshot;
     this.cache = cache;
     this.fillCache = fillCache;
+    this.cancelled = cancelled;
+  }
+
+  private void checkCancelled() {
+    if (cancelled.getAsBoolean()) {
+      throw new KilnException(ErrorCode.TIMEOUT, "the read was cancelled: it ran past its read-timeout");
+    }
   }
 
   @Override
@@ -74,6 +95,7 @@ public final class CarLogBlocks implements BlockSource {
       batches.computeIfAbsent(found.car(), c -> new Batch()).add(i, cid, found.at());
     }
     for (Map.Entry<CarIndex, Batch> e : batches.entrySet()) {
+      checkCancelled();
       Batch batch = e.getValue();
       List<Block> blocks = store.readMany(e.getKey().car(), batch.cids, batch.at);
       for (int k = 0; k < blocks.size(); k++) {
@@ -141,6 +163,7 @@ public final class CarLogBlocks implements BlockSource {
   }
 
   private Block read(CarIndex car, Cid cid, BlockLocation at) {
+    checkCancelled();
     Block block = store.read(car.car(), cid, at);
     if (fillCache) {
       cache.put(cid, block);

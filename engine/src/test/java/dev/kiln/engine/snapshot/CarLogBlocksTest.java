@@ -1,4 +1,4 @@
-package dev.kiln.engine.storage;
+package dev.kiln.engine.snapshot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

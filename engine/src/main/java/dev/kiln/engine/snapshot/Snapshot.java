@@ -1,7 +1,7 @@
-package dev.kiln.engine.storage;
+package dev.kiln.engine.snapshot;
 
 import dev.kiln.engine.car.CarIndex;
-import dev.kiln.engine.doc.CommitRoots;
+import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.protocol.Cid;
 import java.util.List;
 

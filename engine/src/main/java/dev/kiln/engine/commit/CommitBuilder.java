@@ -1,5 +1,8 @@
-package dev.kiln.engine.doc;
+package dev.kiln.engine.commit;
 
+import dev.kiln.engine.doc.DocumentKeys;
+import dev.kiln.engine.doc.DocumentIds;
+import dev.kiln.engine.doc.DocumentCodec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.block.Block;
@@ -217,11 +220,11 @@ public final class CommitBuilder {
       String id = e.getKey();
       DocState s = e.getValue();
       Before b = before.get(id);
-      byte[] key = Keys.id(id);
+      byte[] key = DocumentKeys.id(id);
       docs.put(key, new Mutation.Put(s.block()));
       seqs.put(key, new Mutation.Put(s.seq()));
       if (b.exists()) {
-        bySeq.put(Keys.seq(b.seq()), new Mutation.Delete());
+        bySeq.put(DocumentKeys.seq(b.seq()), new Mutation.Delete());
       }
       Map<String, Object> change = new LinkedHashMap<>();
       change.put("id", id);
@@ -229,7 +232,7 @@ public final class CommitBuilder {
       if (s.deleted()) {
         change.put("del", Boolean.TRUE);
       }
-      bySeq.put(Keys.seq(s.seq()), new Mutation.Put(change));
+      bySeq.put(DocumentKeys.seq(s.seq()), new Mutation.Put(change));
       count += (s.deleted() ? 0 : 1) - (b.live() ? 1 : 0);
       blocks.add(docBlocks.get(s.block()));
       changes.add(new Change(s.seq(), id, s.deleted(), s.doc(), s.block().toString()));
@@ -290,7 +293,7 @@ public final class CommitBuilder {
   private static Before loadBefore(BlockSource src, CommitRoots base, String id, Map<String, Before> before) {
     Before b = before.get(id);
     if (b == null) {
-      byte[] key = Keys.id(id);
+      byte[] key = DocumentKeys.id(id);
       Object block = ProllyTree.get(src, base.docs(), key);
       if (block == null) {
         b = new Before(false, false, 0, null);

@@ -1,4 +1,4 @@
-package dev.kiln.engine.actor;
+package dev.kiln.engine.config;
 
 import com.typesafe.config.Config;
 import dev.kiln.engine.index.IndexDefinition;
@@ -22,7 +22,20 @@ public record DatabaseSettings(
     int maxBatchWrites,
     Duration readTimeout,
     Duration viewIdleTimeout,
-    IndexRegistry indexes) {
+    IndexRegistry indexes,
+    int maxPendingReads,
+    int maxWaitingRequests) {
+
+  /** Defaults of the bounds that older constructors do not name (as in Kiln's shipped configuration). */
+  public static final int DEFAULT_MAX_PENDING_READS = 1000;
+  public static final int DEFAULT_MAX_WAITING_REQUESTS = 10_000;
+
+  public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
+      int maxPendingWrites, int maxHeldWrites, int maxBatchWrites, Duration readTimeout, Duration viewIdleTimeout,
+      IndexRegistry indexes) {
+    this(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites, maxHeldWrites, maxBatchWrites,
+        readTimeout, viewIdleTimeout, indexes, DEFAULT_MAX_PENDING_READS, DEFAULT_MAX_WAITING_REQUESTS);
+  }
 
   /** Settings without registered indexes. */
   public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
@@ -44,7 +57,9 @@ public record DatabaseSettings(
         k.getInt("commit.max-batch-writes"),
         k.getDuration("read-timeout"),
         k.getDuration("view-idle-timeout"),
-        IndexRegistry.none());
+        IndexRegistry.none(),
+        k.getInt("max-pending-reads"),
+        k.getInt("max-waiting-requests"));
   }
 
   public DatabaseSettings withAutoCompact(int n) {
@@ -52,12 +67,12 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("auto-compact must be 0 (off) or more, got " + n);
     }
     return new DatabaseSettings(dataDir, fsync, n, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
   }
 
   public DatabaseSettings withDataDir(Path dir) {
     return new DatabaseSettings(dir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
   }
 
   /**
@@ -68,11 +83,26 @@ public record DatabaseSettings(
    */
   public DatabaseSettings withIndex(IndexDefinition def) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes.with(def));
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes.with(def), maxPendingReads,
+        maxWaitingRequests);
   }
 
   public DatabaseSettings withCompactionMaxWait(Duration d) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, d, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+  }
+
+  public DatabaseSettings withReadTimeout(Duration d) {
+    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
+        maxHeldWrites, maxBatchWrites, d, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+  }
+
+  /** These settings with other bounds on reads in flight and on requests waiting to be handled. */
+  public DatabaseSettings withRequestBounds(int pendingReads, int waitingRequests) {
+    if (pendingReads < 1 || waitingRequests < 1) {
+      throw new IllegalArgumentException("request bounds must be at least 1, got " + pendingReads + " and " + waitingRequests);
+    }
+    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, pendingReads, waitingRequests);
   }
 }

@@ -1,0 +1,136 @@
+package dev.kiln.engine.actor;
+
+import dev.kiln.engine.commit.CommitBuilder;
+import dev.kiln.protocol.KilnException;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The DatabaseActor's part that admits writes: it numbers each write and sends it to the
+ * CommitActor, keeps how to answer it until its fate is known, refuses writes past
+ * {@code max-pending-writes} (or {@code max-held-writes} while held) with OVERLOADED, holds new
+ * writes while a waiting compaction lets the queue drain (invariant 3), and knows whether the
+ * CommitActor's last Idle covers the newest write sent (invariant 2). Used on the actor's thread only.
+ */
+final class WriteAdmission {
+  /** How to answer one write request once its fate is known. */
+  interface Replier {
+    void ok(List<CommitBuilder.Applied> applied, String clock);
+
+    void fail(KilnException error);
+  }
+
+  private record HeldWrite(List<CommitBuilder.Op> ops, Replier replier) {}
+
+  private final DatabaseContext db;
+  private final Consumer<CommitBuilder.Unit> commit;
+  private final Map<Long, Replier> pending = new HashMap<>();
+  private final ArrayDeque<HeldWrite> held = new ArrayDeque<>();
+  private boolean holding;
+  private long lastSent;
+  private long lastIdle;
+
+  WriteAdmission(DatabaseContext db, Consumer<CommitBuilder.Unit> commit) {
+    this.db = db;
+    this.commit = commit;
+  }
+
+  void admit(List<CommitBuilder.Op> ops, Replier replier) {
+    if (pending.size() >= db.settings().maxPendingWrites()) {
+      replier.fail(DatabaseContext.overloaded(db.name(), pending.size() + " writes are already waiting for their commit"));
+    } else if (holding) {
+      if (held.size() >= db.settings().maxHeldWrites()) {
+        replier.fail(DatabaseContext.overloaded(db.name(), held.size()
+            + " writes are held while a compaction takes its snapshot"));
+      } else {
+        held.add(new HeldWrite(ops, replier));
+      }
+    } else {
+      submit(ops, replier);
+    }
+  }
+
+  private void submit(List<CommitBuilder.Op> ops, Replier replier) {
+    long id = ++lastSent;
+    pending.put(id, replier);
+    commit.accept(new CommitBuilder.Unit(id, ops));
+  }
+
+  /** From now on new writes wait until {@link #releaseHeld}. */
+  void hold() {
+    holding = true;
+  }
+
+  void releaseHeld() {
+    if (holding) {
+      holding = false;
+      while (!held.isEmpty()) {
+        HeldWrite h = held.poll();
+        submit(h.ops(), h.replier());
+      }
+    }
+  }
+
+  /** The CommitActor had nothing queued or in flight after write {@code lastWriteId}. */
+  void idle(long lastWriteId) {
+    lastIdle = Math.max(lastIdle, lastWriteId);
+  }
+
+  /** Only an Idle for the newest write sent means the commit queue is empty; a stale one does not count. */
+  boolean queueEmpty() {
+    return lastIdle == lastSent;
+  }
+
+  boolean noneWaiting() {
+    return pending.isEmpty() && held.isEmpty();
+  }
+
+  void answerFailed(CommitBuilder.Result result) {
+    for (CommitBuilder.Outcome o : result.outcomes()) {
+      if (o.failed()) {
+        Replier r = pending.remove(o.writeId());
+        if (r != null) {
+          r.fail(o.error());
+        }
+      }
+    }
+  }
+
+  void answerSucceeded(CommitBuilder.Result result, String clock) {
+    for (CommitBuilder.Outcome o : result.outcomes()) {
+      if (!o.failed()) {
+        Replier r = pending.remove(o.writeId());
+        if (r != null) {
+          r.ok(o.applied(), clock);
+        }
+      }
+    }
+  }
+
+  void fail(List<Long> writeIds, KilnException error) {
+    for (long id : writeIds) {
+      Replier r = pending.remove(id);
+      if (r != null) {
+        r.fail(error);
+      }
+    }
+  }
+
+  /** Fails every write sent or held (none was acknowledged). */
+  void failAll(KilnException error) {
+    pending.values().forEach(r -> r.fail(error));
+    pending.clear();
+    held.forEach(h -> h.replier().fail(error));
+    held.clear();
+  }
+
+  /** After a journal restart: nothing is held, and the queue starts again after the last id sent; returns it. */
+  long restarted() {
+    holding = false;
+    lastIdle = lastSent;
+    return lastSent;
+  }
+}

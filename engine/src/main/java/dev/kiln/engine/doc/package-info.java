@@ -1,0 +1,5 @@
+/**
+ * Documents: their encoding into blocks (ids, reserved fields, tombstones), their tree keys, and
+ * the reads of documents, all-docs and changes from a commit's roots.
+ */
+package dev.kiln.engine.doc;

@@ -1,0 +1,30 @@
+package dev.kiln.testkit;
+
+import java.time.Duration;
+
+/**
+ * Waits of tests against Kiln, scaled by Pekko's test time factor ({@code -Dpekko.test.timefactor=3}
+ * on a loaded machine; the build hands it to the test JVM). A wait is how long a test gives an event
+ * that must come before it calls the run a failure, never a bound the code is measured against.
+ */
+public final class TestTime {
+  private TestTime() {}
+
+  /** The factor from {@code pekko.test.timefactor} (1 when unset). */
+  public static double factor() {
+    String v = System.getProperty("pekko.test.timefactor");
+    if (v == null || v.isBlank()) {
+      return 1.0;
+    }
+    double f = Double.parseDouble(v.trim());
+    if (!(f >= 1.0)) {
+      throw new IllegalArgumentException("pekko.test.timefactor must be 1 or more, got " + v);
+    }
+    return f;
+  }
+
+  /** {@code d} times the factor. */
+  public static Duration dilated(Duration d) {
+    return Duration.ofNanos((long) (d.toNanos() * factor()));
+  }
+}
