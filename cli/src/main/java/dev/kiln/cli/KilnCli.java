@@ -18,7 +18,6 @@ import dev.kiln.protocol.KilnException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +36,7 @@ import picocli.CommandLine.Parameters;
         KilnCli.Put.class, PutAllCommand.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, ChangesCommand.class,
         KilnCli.Query.class, IndexCommands.Define.class, IndexCommands.List.class,
         IndexCommands.Drop.class, TransferCommands.Export.class, TransferCommands.Import.class, KilnCli.Compact.class,
-        KilnCli.Stats.class, ReproCommand.class, TortureCommand.class,
+        KilnCli.Stats.class, ServeCommand.class, ReproCommand.class, TortureCommand.class,
         VerifyCommand.class})
 public final class KilnCli implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -225,14 +224,9 @@ public final class KilnCli implements Runnable {
     }
   }
 
-  /** A write's answer as printed: the version in its text form, ready for the next --if-version. */
+  /** A write's answer as printed: the same JSON as the HTTP API's, version ready for the next --if-version. */
   static Map<String, Object> written(WriteResult w) {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("id", w.id());
-    out.put("seq", w.seq());
-    out.put("version", w.version().toString());
-    out.put("clock", w.clock());
-    return out;
+    return dev.kiln.http.Answers.written(w);
   }
 
   @Command(name = "all-docs", description = "List documents in id order.")

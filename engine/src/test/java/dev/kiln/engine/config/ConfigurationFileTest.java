@@ -28,7 +28,8 @@ class ConfigurationFileTest {
     Config listed = ConfigFactory.parseFile(LISTED.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)).resolve();
 
     assertThat(listed.root().keySet()).as("conf/application.conf sets only kiln.*").containsExactly("kiln");
-    assertThat(leaves(listed.getConfig("kiln"))).isEqualTo(defaults);
+    // kiln.http.* ships with the http module; its own test compares that block
+    assertThat(leaves(listed.getConfig("kiln").withoutPath("http"))).isEqualTo(defaults);
   }
 
   @Test

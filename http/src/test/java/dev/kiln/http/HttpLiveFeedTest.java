@@ -1,0 +1,131 @@
+package dev.kiln.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.kiln.engine.api.Database;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The live change feed over SSE: complete and in order for several clients under load, resumable, and gone with its client. */
+class HttpLiveFeedTest {
+  private static final int WRITERS = 3;
+  private static final int PER_WRITER = 120;
+
+  @TempDir Path dir;
+
+  @Test
+  void twoClientsGetEveryChangeInOrderWhileWritersAndCompactionsRunAndAResumeHasNoGapOrDuplicate() throws Exception {
+    try (TestServer s = new TestServer(dir, Map.of("kiln.http.sse-keep-alive", "1s", "kiln.auto-compact", 5))) {
+      int port = s.server.address().getPort();
+      Database db = s.kiln.open("feed");
+      db.put(JsonNodeFactory.instance.objectNode().put("_id", "first")).toCompletableFuture().join();
+      int total = 1 + WRITERS * PER_WRITER;
+
+      SseClient a = new SseClient(port, "/db/feed/changes?feed=live&since=0");
+      SseClient b = new SseClient(port, "/db/feed/changes?feed=live&since=0");
+      SseClient c = new SseClient(port, "/db/feed/changes?feed=live&since=0&no-docs=true");
+      ExecutorService pool = Executors.newFixedThreadPool(WRITERS + 1);
+      AtomicBoolean writing = new AtomicBoolean(true);
+      List<Future<?>> writers = new ArrayList<>();
+      for (int w = 0; w < WRITERS; w++) {
+        int writer = w;
+        writers.add(pool.submit(() -> {
+          for (int i = 0; i < PER_WRITER; i++) {
+            db.put(JsonNodeFactory.instance.objectNode().put("_id", "w" + writer + "-" + i).put("i", i))
+                .toCompletableFuture().join();
+          }
+          return null;
+        }));
+      }
+      int[] compactions = {0};
+      Future<?> compactor = pool.submit(() -> {
+        while (writing.get()) {
+          db.compact().toCompletableFuture().join();
+          compactions[0]++;
+        }
+        return null;
+      });
+
+      // c reads part of the feed, goes away, and resumes twice: once with ?since=, once with Last-Event-ID
+      List<Long> resumed = new ArrayList<>(read(c, 40));
+      c.close();
+      try (SseClient c2 = new SseClient(port, "/db/feed/changes?feed=live&no-docs=true&since=" + last(resumed))) {
+        resumed.addAll(read(c2, 100));
+      }
+      List<Long> seenA = read(a, total);
+      List<Long> seenB = read(b, total);
+      for (Future<?> f : writers) {
+        f.get();
+      }
+      writing.set(false);
+      compactor.get();
+      pool.shutdown();
+      try (SseClient c3 = new SseClient(port, "/db/feed/changes?feed=live&no-docs=true",
+          "Last-Event-ID", Long.toString(last(resumed)))) {
+        resumed.addAll(read(c3, total - resumed.size()));
+      }
+
+      long lastSeq = db.stats().toCompletableFuture().join().lastSeq();
+      List<Long> expected = LongStream.rangeClosed(1, lastSeq).boxed().toList();
+      assertThat(lastSeq).isEqualTo(total);
+      assertThat(seenA).as("client a").isEqualTo(expected);
+      assertThat(seenB).as("client b").isEqualTo(expected);
+      assertThat(resumed).as("client c across two reconnects").isEqualTo(expected);
+      System.out.println("live feed test: " + compactions[0] + " compactions ran during the writes");
+
+      a.close();
+      b.close();
+      // the server notices each client has gone and ends its feed (unsubscribing it)
+      waitFor(() -> s.server.liveFeeds() == 0, Duration.ofSeconds(30));
+      assertThat(s.server.liveFeeds()).isZero();
+      assertThat(s.get("/health").statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aLiveFeedOfAnUnknownDatabaseIs404() throws Exception {
+    try (TestServer s = new TestServer(dir, Map.of())) {
+      assertThat(s.get("/db/nothing/changes?feed=live").statusCode()).isEqualTo(404);
+      assertThat(s.get("/db/nothing/changes?feed=live&limit=3").statusCode()).isEqualTo(400);
+    }
+  }
+
+  private static List<Long> read(SseClient client, int count) throws Exception {
+    List<Long> seqs = new ArrayList<>(count);
+    Set<String> ids = new HashSet<>();
+    while (seqs.size() < count) {
+      SseClient.Event e = client.next();
+      assertThat(e).as("the stream ended after " + seqs.size() + " events").isNotNull();
+      assertThat(e.data().path("seq").asLong()).isEqualTo(e.id());
+      assertThat(ids.add(e.data().path("id").asText())).as("each document once").isTrue();
+      seqs.add(e.id());
+    }
+    return seqs;
+  }
+
+  private static long last(List<Long> seqs) {
+    return seqs.get(seqs.size() - 1);
+  }
+
+  private static void waitFor(java.util.function.BooleanSupplier condition, Duration max) throws InterruptedException {
+    double factor = Double.parseDouble(System.getProperty("pekko.test.timefactor", "1"));
+    long deadline = System.nanoTime() + (long) (max.toNanos() * factor);
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+  }
+}
