@@ -150,10 +150,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   /** Writes sent and not yet answered, writes held for a compaction, and the ids the queue reports. */
   private final WriteAdmission writes;
 
-  private boolean compactionRequested;
-  private long compactionRequest;
-  private Snapshot compactionRunning;
-  private final List<ActorRef<StatusReply<CompactResult>>> compactionWaiters = new ArrayList<>();
+  /** Compaction requests, the one running, and who waits for it. */
+  private final Compaction compaction;
 
   /** NONE except in the schedule explorer's tests of the explorer itself. */
   private final InjectedBug bug;
@@ -216,6 +214,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.commitActor = wiring.commitActor(parts);
     this.compactor = wiring.compactor(parts);
     this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
+    this.compaction = new Compaction(shared, writes, () -> epoch, () -> ready, this::leasedSnapshot, compactor);
   }
 
   @Override
@@ -437,7 +436,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     ready = true;
     leases.touchAllViews(); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
-    autoCompactIfDue(state);
+    compaction.autoIfDue(state);
     closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
     return Effect().unstashAll();
   }
@@ -453,10 +452,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     KilnException failure = new KilnException(ErrorCode.JOURNAL,
         "the journal failed while database " + name + " was committing; this write was not acknowledged");
     writes.failAll(failure);
-    for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
-      w.tell(StatusReply.error(failure));
-    }
-    compactionWaiters.clear();
+    compaction.restarted(failure);
     if (destroying) {
       // The Destroyed event (or a write the destroy waited for) failed: nothing was destroyed, and
       // the database opens again from its journal.
@@ -471,8 +467,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
     // reader from before the restart holds is deleted. The indexes stay as a cache for the reload.
     snapshot = null;
-    compactionRequested = false;
-    compactionRunning = null;
     commitActor.tell(new CommitActor.Reset(epoch, writes.restarted()));
   }
 
@@ -566,7 +560,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
             s.tell(batch);
           }
           commitActor.tell(new CommitActor.Appended(epoch, leasedSnapshot(newState)));
-          autoCompactIfDue(newState);
+          compaction.autoIfDue(newState);
           afterWritesSettled(newState);
         });
   }
@@ -596,29 +590,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
       return Effect().none();
     }
-    compactionWaiters.add(cmd.replyTo());
-    requestCompaction(state);
+    compaction.ask(state, cmd.replyTo());
     return Effect().none();
-  }
-
-  private void autoCompactIfDue(State state) {
-    if (settings.autoCompact() > 0 && state.carLog().size() > settings.autoCompact()) {
-      requestCompaction(state);
-    }
-  }
-
-  private void requestCompaction(State state) {
-    if (compactionRunning != null || compactionRequested) {
-      return; // joins the one running or waiting (invariant 5)
-    }
-    if (state.carLog().size() <= 1) {
-      answerCompactionWaiters(state, state.carLog().size(), 0, 0);
-      return;
-    }
-    compactionRequested = true;
-    compactionRequest++;
-    timers.startSingleTimer(new MaxWaitElapsed(epoch, compactionRequest), settings.compactionMaxWait());
-    startCompactionIfIdle(state);
   }
 
   private Effect<Event, State> onIdle(State state, Idle m) {
@@ -626,54 +599,29 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       return Effect().none();
     }
     writes.idle(m.lastWriteId());
-    startCompactionIfIdle(state);
+    compaction.startIfIdle(state);
     return Effect().none();
-  }
-
-  /** Invariant 2: only an Idle for the newest write sent means the commit queue is empty. */
-  private void startCompactionIfIdle(State state) {
-    if (!compactionRequested || compactionRunning != null || !ready || !writes.queueEmpty()) {
-      return;
-    }
-    compactionRequested = false;
-    timers.cancel(new MaxWaitElapsed(epoch, compactionRequest));
-    compactionRunning = leasedSnapshot(state);
-    compactor.tell(new CompactorActor.Compact(epoch, compactionRunning));
-    writes.releaseHeld(); // the snapshot is taken: held writes flow again, in order
   }
 
   private Effect<Event, State> onMaxWaitElapsed(State state, MaxWaitElapsed m) {
-    if (m.epoch() == epoch && m.request() == compactionRequest && compactionRequested && compactionRunning == null) {
-      writes.hold(); // invariant 3: let the queue drain so compaction can take its snapshot
-      context.getLog().debug("database {}: compaction waited {}, holding new writes", name, settings.compactionMaxWait());
-    }
+    compaction.maxWaitElapsed(m);
     return Effect().none();
   }
 
+  /** Installs a finished compaction: persists {@code Compacted}, then hands the replaced CARs to the leases. */
   private Effect<Event, State> onCompactionDone(State state, CompactionDone m) {
     Snapshot snap = m.snapshot();
     leases.release(snap.generation());
     if (m.epoch() != epoch) {
       return Effect().none(); // its CAR is an orphan now; removed at the next start
     }
-    compactionRunning = null;
-    List<Cid> replaced = new ArrayList<>();
-    for (CarIndex c : snap.carLog()) {
-      replaced.add(c.car());
-    }
-    int kept = state.carLog().size() - replaced.size();
-    if (kept < 0 || !state.carLog().subList(kept, state.carLog().size()).equals(replaced)) {
-      KilnException bug = new KilnException(ErrorCode.INTERNAL, "bug: the CarLog changed under a compaction in a way "
-          + "other than appends; compaction not installed");
-      failCompactionWaiters(bug);
+    List<Cid> replaced = compaction.finished(state, m);
+    if (replaced == null) {
       return Effect().none();
     }
     Cid compacted = m.car().car();
-    if (replaced.size() == 1 && replaced.get(0).equals(compacted)) {
-      answerCompactionWaiters(state, state.carLog().size(), snap.carBytes(), snap.carBytes());
-      return Effect().none();
-    }
     indexes.put(compacted, m.car());
+    int kept = state.carLog().size() - replaced.size();
     long bytesBefore = snap.carBytes();
     int logBefore = state.carLog().size();
     return Effect()
@@ -689,37 +637,18 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
             }
           }
           leases.replaced(newState.generation(), dead);
-          answerCompactionWaiters(newState, logBefore, bytesBefore, m.car().byteSize());
+          compaction.answer(newState, logBefore, bytesBefore, m.car().byteSize());
           commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(newState)));
-          autoCompactIfDue(newState);
+          compaction.autoIfDue(newState);
         });
   }
 
   private Effect<Event, State> onCompactionFailed(State state, CompactionFailed m) {
     leases.release(m.snapshot().generation());
-    if (m.epoch() != epoch) {
-      return Effect().none();
+    if (m.epoch() == epoch) {
+      compaction.failed(m.error());
     }
-    compactionRunning = null;
-    KilnException error = Errors.toKiln(m.error());
-    context.getLog().error("database {}: compaction failed: {}", name, error.getMessage());
-    failCompactionWaiters(error);
     return Effect().none();
-  }
-
-  private void answerCompactionWaiters(State state, int logBefore, long bytesBefore, long bytesAfter) {
-    CompactResult r = new CompactResult(logBefore, state.carLog().size(), state.generation(), bytesBefore, bytesAfter);
-    for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
-      w.tell(StatusReply.success(r));
-    }
-    compactionWaiters.clear();
-  }
-
-  private void failCompactionWaiters(KilnException error) {
-    for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
-      w.tell(StatusReply.error(error));
-    }
-    compactionWaiters.clear();
   }
 
   // ------------------------------------------------------------------ leases and deletion
@@ -1045,7 +974,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (closing == null || !writes.noneWaiting()) {
       return Effect().none();
     }
-    failCompactionWaiters(closed());
+    compaction.fail(closed());
     if (!destroying) {
       ActorRef<StatusReply<Done>> replyTo = closing;
       return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.ack()));
