@@ -137,11 +137,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   /** Bumped when the actor restarts from the journal: messages of older epochs are ignored. */
   private long epoch;
-  private boolean ready;
-  private KilnException loadError;
-  private int loadAttempts;
-  private static final Duration LOAD_RETRY_MIN = Duration.ofMillis(100);
-  private static final Duration LOAD_RETRY_MAX = Duration.ofSeconds(5);
+  /** Opening, running, failed to open, or closing: what requests get, in one value. */
+  private Phase phase = Phase.OPENING;
+  /** Loading at start and after a journal restart, and retrying after a disk failure. */
+  private final Opening opening;
   private final Map<Cid, CarIndex> indexes = new HashMap<>();
   private CommitRoots roots = CommitRoots.empty();
   private Snapshot snapshot;
@@ -158,8 +157,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   /** Leases, views, reads in flight and replaced CARs waiting for their readers. */
   private final SnapshotLeases leases;
   private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
-  private ActorRef<StatusReply<Done>> closing;
-  private boolean destroying;
 
   /** Queries on a registered index that is not current yet, answered after the refresh commit. */
   private final List<DatabaseProtocol.Query> waitingForIndex = new ArrayList<>();
@@ -214,7 +211,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     this.commitActor = wiring.commitActor(parts);
     this.compactor = wiring.compactor(parts);
     this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
-    this.compaction = new Compaction(shared, writes, () -> epoch, () -> ready, this::leasedSnapshot, compactor);
+    this.opening = new Opening(shared);
+    this.compaction = new Compaction(shared, writes, () -> epoch, () -> phase.loaded(), this::leasedSnapshot, compactor);
   }
 
   @Override
@@ -286,11 +284,30 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   public CommandHandler<Command, Event, State> commandHandler() {
     CommandHandler<Command, Event, State> table = commandTable();
     return (state, command) -> {
-      if (Internal.isRequest(command) && !notReady(command)) {
+      if (Internal.isRequest(command) && !phase.loading()) {
         gate.handled(); // taken now rather than stashed: it no longer counts as waiting
+        KilnException refused = refusal(command);
+        if (refused != null) {
+          Internal.replyError(command, refused);
+          return Effect().none();
+        }
       }
       return table.apply(state, command);
     };
+  }
+
+  /**
+   * The one place requests are refused: CLOSED once Close or Destroy was asked, the opening's error
+   * after opening failed (a Close or Destroy is still taken then). Subscriptions and view closes
+   * are never refused.
+   */
+  private KilnException refusal(Command command) {
+    boolean request = command instanceof DatabaseProtocol.Request<?> || command instanceof DatabaseProtocol.InView;
+    boolean close = command instanceof Close || command instanceof Destroy;
+    if (!request || (close && !phase.closing())) {
+      return null;
+    }
+    return phase.refusal(name);
   }
 
   private CommandHandler<Command, Event, State> commandTable() {
@@ -305,7 +322,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(CompactionFailed.class, this::onCompactionFailed)
         .onCommand(ViewIdle.class, this::onViewIdle)
         .onCommand(DeletionDone.class, this::onDeletionDone)
-        .onCommand(this::notReady, this::whileLoading)
+        .onCommand(c -> phase.loading(), this::whileLoading)
         .onCommand(Put.class, this::onPut)
         .onCommand(PutAll.class, this::onPutAll)
         .onCommand(Delete.class, this::onDelete)
@@ -341,50 +358,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   /** Opens every CAR the CarLog names (verifying each), reads the head, removes orphans (invariant 9). */
   private void startLoading(State state) {
-    long loadEpoch = epoch;
-    List<Cid> log = state.carLog();
-    Cid head = state.head();
-    Map<Cid, CarIndex> known = Map.copyOf(indexes); // opened before a journal restart: not read again
-    Set<Cid> leased = new HashSet<>();
-    leased.addAll(leases.replacedButLeasable()); // replaced, but a reader may still use them
-    CompletableFuture<Loaded> load = CompletableFuture.supplyAsync(() -> {
-      store.removeTempFiles();
-      Map<Cid, CarIndex> opened = new LinkedHashMap<>();
-      for (Cid car : log) {
-        CarIndex index = known.get(car);
-        opened.put(car, index != null ? index : store.open(car));
-      }
-      CommitRoots headRoots = CommitRoots.empty();
-      if (head != null) {
-        Snapshot s = new Snapshot(0, new ArrayList<>(opened.values()), head, null);
-        CarLogBlocks blocks = new CarLogBlocks(store, s, cache, true);
-        headRoots = CommitRoots.fromBlock(blocks.get(head));
-        // A head whose trees are not stored is damaged data, not a race: say so now, naming them.
-        List<Cid> trees = new ArrayList<>(List.of(headRoots.docs(), headRoots.seqs(), headRoots.bySeq()));
-        headRoots.indexes().values().forEach(ix -> trees.addAll(List.of(ix.entries(), ix.back())));
-        for (Cid tree : trees) {
-          try {
-            blocks.get(tree);
-          } catch (MissingBlockException e) {
-            throw new CorruptBlockException(head, "commit " + head + " links to tree " + tree
-                + ", which no CAR of the CarLog holds", e);
-          }
-        }
-      }
-      Set<Cid> named = new HashSet<>(log);
-      named.addAll(leased);
-      for (Cid car : store.list()) {
-        if (!named.contains(car)) {
-          store.delete(car);
-        }
-      }
-      return new Loaded(loadEpoch, opened, headRoots, null);
-    }, blocking);
-    context.pipeToSelf(load, (ok, error) -> error == null ? ok : new Loaded(loadEpoch, Map.of(), null, error));
-  }
-
-  private boolean notReady(Command command) {
-    return !ready && loadError == null;
+    // indexes opened before a journal restart are not read again; replaced CARs a reader may still use stay
+    opening.load(epoch, state, Map.copyOf(indexes), Set.copyOf(leases.replacedButLeasable()));
   }
 
   private Effect<Event, State> whileLoading(State state, Command command) {
@@ -395,10 +370,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onRetryLoad(State state, RetryLoad m) {
-    if (m.epoch() != epoch || loadError == null || closing != null) {
+    if (m.epoch() != epoch || !(phase instanceof Phase.Failed)) {
       return Effect().none();
     }
-    loadError = null; // requests wait in the stash again while this attempt runs
+    phase = Phase.OPENING; // requests wait in the stash again while this attempt runs
     startLoading(state);
     return Effect().none();
   }
@@ -408,32 +383,16 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       return Effect().none();
     }
     if (m.error() != null) {
-      KilnException cause = Errors.toKiln(m.error());
-      if (cause.code() == ErrorCode.STORAGE && !(Errors.unwrap(m.error()) instanceof CarNotFoundException)) {
-        // The disk failed while opening (a read error, say): nothing is known to be damaged. Callers
-        // get STORAGE meanwhile, and the database opens once the disk works again.
-        Duration delay = LOAD_RETRY_MIN.multipliedBy(1L << Math.min(loadAttempts, 5));
-        loadAttempts++;
-        loadError = new KilnException(ErrorCode.STORAGE, "database " + name + " is not open yet, the disk failed while"
-            + " opening it (" + cause.getMessage() + "); trying again in " + delay.toMillis() + " ms", m.error());
-        context.getLog().warn("database {}: opening failed (attempt {}), trying again in {} ms: {}", name, loadAttempts,
-            delay.toMillis(), cause.getMessage());
-        timers.startSingleTimer(new RetryLoad(epoch), delay.compareTo(LOAD_RETRY_MAX) > 0 ? LOAD_RETRY_MAX : delay);
-        closeCheckIfClosing();
-        return Effect().unstashAll();
-      }
-      loadError = new KilnException(ErrorCode.CORRUPT, "database " + name + " cannot be opened: "
-          + cause.getMessage(), m.error());
-      context.getLog().error("database {} cannot be opened", name, m.error());
+      phase = phase.opened(new Phase.Failed(opening.failed(epoch, m.error())));
       closeCheckIfClosing();
       return Effect().unstashAll();
     }
-    loadAttempts = 0;
+    opening.opened();
     indexes.clear();
     indexes.putAll(m.indexes());
     roots = m.roots();
     snapshot = null;
-    ready = true;
+    phase = phase.opened(Phase.RUNNING);
     leases.touchAllViews(); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
     compaction.autoIfDue(state);
@@ -442,7 +401,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private void closeCheckIfClosing() {
-    if (closing != null) {
+    if (phase.closing()) {
       context.getSelf().tell(new CloseCheck());
     }
   }
@@ -453,17 +412,15 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         "the journal failed while database " + name + " was committing; this write was not acknowledged");
     writes.failAll(failure);
     compaction.restarted(failure);
-    if (destroying) {
+    if (phase instanceof Phase.Closing c && c.destroy()) {
       // The Destroyed event (or a write the destroy waited for) failed: nothing was destroyed, and
       // the database opens again from its journal.
-      closing.tell(StatusReply.error(new KilnException(ErrorCode.JOURNAL, "the journal failed while database " + name
-          + " was being destroyed; it was not destroyed and is open again")));
-      closing = null;
-      destroying = false;
+      c.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.JOURNAL, "the journal failed while database "
+          + name + " was being destroyed; it was not destroyed and is open again")));
+      phase = Phase.OPENING;
     }
     epoch++;
-    ready = false;
-    loadError = null;
+    phase = phase.opened(Phase.OPENING); // a close waits for the opening, then completes
     // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
     // reader from before the restart holds is deleted. The indexes stay as a cache for the reload.
     snapshot = null;
@@ -523,9 +480,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> write(List<CommitBuilder.Op> ops, Replier replier) {
-    if (refuseWhenClosed(replier)) {
-      return Effect().none();
-    }
     writes.admit(ops, replier);
     return Effect().none();
   }
@@ -577,7 +531,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private void afterWritesSettled(State state) {
-    if (closing != null && writes.noneWaiting()) {
+    if (phase.closing() && writes.noneWaiting()) {
       context.getSelf().tell(new CloseCheck());
     }
   }
@@ -585,11 +539,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   // ------------------------------------------------------------------ compaction
 
   private Effect<Event, State> onCompact(State state, Compact cmd) {
-    if (closing != null || loadError != null) {
-      // A database that could not be opened never becomes idle: answer now, or the caller waits forever.
-      cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
-      return Effect().none();
-    }
     compaction.ask(state, cmd.replyTo());
     return Effect().none();
   }
@@ -715,7 +664,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   // ------------------------------------------------------------------ query indexes
 
   private Effect<Event, State> onQuery(State state, DatabaseProtocol.Query cmd) {
-    if (closing == null && loadError == null && registeredButBehind(cmd.index())) {
+    if (registeredButBehind(cmd.index())) {
       // Only the first commit after opening (or after registering a new definition) finds a
       // registered index behind; every later commit keeps it current. Bring it current, then answer.
       waitingForIndex.add(cmd);
@@ -781,7 +730,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       return Effect().none();
     }
     ActorRef<StatusReply<DatabaseProtocol.IndexDefined>> replyTo = cmd.replyTo();
-    if (stored != null && closing == null && loadError == null) {
+    if (stored != null) {
       replyTo.tell(StatusReply.success(new DatabaseProtocol.IndexDefined(def.name(), currentSnapshot(state).clock())));
       return Effect().none();
     }
@@ -869,10 +818,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
    */
   private <T> Effect<Event, State> read(State state, Snapshot view, ActorRef<StatusReply<T>> replyTo,
       SnapshotLeases.ReadBody<T> body) {
-    if (closing != null || loadError != null) {
-      replyTo.tell(StatusReply.error(closing != null ? closed() : loadError));
-      return Effect().none();
-    }
     leases.read(view != null ? view : currentSnapshot(state), replyTo, body);
     return Effect().none();
   }
@@ -880,10 +825,6 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   // ------------------------------------------------------------------ views
 
   private Effect<Event, State> onOpenView(State state, DatabaseProtocol.OpenView cmd) {
-    if (closing != null || loadError != null) {
-      cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
-      return Effect().none();
-    }
     Snapshot snap = currentSnapshot(state);
     long id = leases.openView(snap); // leased until the view closes
     cmd.replyTo().tell(StatusReply.success(new DatabaseProtocol.ViewOpened(id, snap.clock())));
@@ -949,34 +890,25 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   // ------------------------------------------------------------------ close and destroy
 
   private Effect<Event, State> onClose(State state, Close cmd) {
-    if (closing != null) {
-      cmd.replyTo().tell(StatusReply.error(closed()));
-      return Effect().none();
-    }
-    closing = cmd.replyTo();
+    phase = new Phase.Closing(cmd.replyTo(), false, phase);
     context.getSelf().tell(new CloseCheck());
     return Effect().none();
   }
 
   private Effect<Event, State> onDestroy(State state, Destroy cmd) {
-    if (closing != null) {
-      cmd.replyTo().tell(StatusReply.error(closed()));
-      return Effect().none();
-    }
-    closing = cmd.replyTo();
-    destroying = true;
+    phase = new Phase.Closing(cmd.replyTo(), true, phase);
     context.getSelf().tell(new CloseCheck());
     return Effect().none();
   }
 
   /** Stops once every write sent has its answer (held writes are sent when compaction starts). */
   private Effect<Event, State> onCloseCheck(State state, CloseCheck m) {
-    if (closing == null || !writes.noneWaiting()) {
+    if (!(phase instanceof Phase.Closing closing) || !writes.noneWaiting()) {
       return Effect().none();
     }
-    compaction.fail(closed());
-    if (!destroying) {
-      ActorRef<StatusReply<Done>> replyTo = closing;
+    compaction.fail(phase.refusal(name));
+    if (!closing.destroy()) {
+      ActorRef<StatusReply<Done>> replyTo = closing.replyTo();
       return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.ack()));
     }
     long e = epoch;
@@ -992,29 +924,11 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Effect<Event, State> onDestroyDone(State state, DestroyDone m) {
-    ActorRef<StatusReply<Done>> replyTo = closing;
+    ActorRef<StatusReply<Done>> replyTo = ((Phase.Closing) phase).replyTo();
     if (m.error() != null) {
       return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.error(Errors.toKiln(m.error()))));
     }
     return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.ack()));
   }
-
-  private boolean refuseWhenClosed(Replier replier) {
-    if (closing != null) {
-      replier.fail(closed());
-      return true;
-    }
-    if (loadError != null) {
-      replier.fail(loadError);
-      return true;
-    }
-    return false;
-  }
-
-  private KilnException closed() {
-    return new KilnException(ErrorCode.CLOSED, "database " + name + " is closed");
-  }
-
-
 
 }
