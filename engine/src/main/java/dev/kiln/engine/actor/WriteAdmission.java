@@ -6,7 +6,11 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The DatabaseActor's part that admits writes: it numbers each write and sends it to the
@@ -21,6 +25,26 @@ final class WriteAdmission {
     void ok(List<CommitBuilder.Applied> applied, String clock);
 
     void fail(KilnException error);
+
+    /** Answers {@code replyTo} with what {@code ok} makes of the writes' results and clock, or with the error. */
+    static <T> Replier of(ActorRef<StatusReply<T>> replyTo, BiFunction<List<CommitBuilder.Applied>, String, T> ok) {
+      return new Replier() {
+        @Override
+        public void ok(List<CommitBuilder.Applied> applied, String clock) {
+          replyTo.tell(StatusReply.success(ok.apply(applied, clock)));
+        }
+
+        @Override
+        public void fail(KilnException error) {
+          replyTo.tell(StatusReply.error(error));
+        }
+      };
+    }
+
+    /** Answers {@code replyTo} with what {@code ok} makes of the commit's clock, or with the error. */
+    static <T> Replier answering(ActorRef<StatusReply<T>> replyTo, Function<String, T> ok) {
+      return of(replyTo, (applied, clock) -> ok.apply(clock));
+    }
   }
 
   private record HeldWrite(List<CommitBuilder.Op> ops, Replier replier) {}
