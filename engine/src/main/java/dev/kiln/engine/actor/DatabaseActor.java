@@ -1,38 +1,19 @@
 package dev.kiln.engine.actor;
 
 import com.github.benmanes.caffeine.cache.Cache;
-import com.typesafe.config.Config;
 import dev.kiln.engine.actor.Events.CarAppended;
 import dev.kiln.engine.actor.Events.Compacted;
 import dev.kiln.engine.actor.Events.Event;
 import dev.kiln.engine.actor.Events.State;
-import dev.kiln.engine.actor.Internal.CloseCheck;
-import dev.kiln.engine.actor.Internal.CommitFailed;
-import dev.kiln.engine.actor.Internal.Committed;
-import dev.kiln.engine.actor.Internal.CompactionDone;
-import dev.kiln.engine.actor.Internal.CompactionFailed;
-import dev.kiln.engine.actor.Internal.DeletionDone;
-import dev.kiln.engine.actor.Internal.DestroyDone;
-import dev.kiln.engine.actor.Internal.Idle;
-import dev.kiln.engine.actor.Internal.Loaded;
-import dev.kiln.engine.actor.Internal.MaxWaitElapsed;
-import dev.kiln.engine.actor.Internal.ReadDone;
-import dev.kiln.engine.actor.Internal.ReleaseLease;
-import dev.kiln.engine.actor.Internal.RetryLoad;
-import dev.kiln.engine.actor.Internal.SubscriberGone;
-import dev.kiln.engine.actor.Internal.ViewIdle;
-import dev.kiln.engine.actor.WriteAdmission.Replier;
 import dev.kiln.engine.block.Block;
-import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.commit.CommitBuilder;
-import dev.kiln.engine.commit.CommitRoots;
 import dev.kiln.engine.config.DatabaseSettings;
+import dev.kiln.engine.persist.KilnEventSourcedBehavior;
 import dev.kiln.engine.persist.KilnPersistence;
 import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
-import dev.kiln.protocol.DatabaseProtocol.BulkResult;
 import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;
 import dev.kiln.protocol.DatabaseProtocol.Close;
 import dev.kiln.protocol.DatabaseProtocol.Command;
@@ -44,14 +25,9 @@ import dev.kiln.protocol.DatabaseProtocol.PutAll;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -67,8 +43,6 @@ import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
@@ -97,14 +71,13 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *       journal; the CommitActor starts again from what the journal holds (11).
  * </ul>
  */
-public final class DatabaseActor extends EventSourcedBehavior<Command, Event, State> {
+public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event, State> {
 
   private final String name;
   private final ActorContext<Command> context;
   private final ReplayGate gate;
   private final DatabaseSettings settings;
   private final DatabaseContext db;
-  private final KilnPersistence persistence;
   private final ActorRef<CommitActor.Command> commitActor;
   /** NONE except in the schedule explorer's tests of the explorer itself. */
   private final InjectedBug bug;
@@ -113,10 +86,8 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private long epoch;
   /** Opening, running, failed to open, or closing: what requests get, in one value. */
   private Phase phase = Phase.OPENING;
-  /** The index of every CAR the CarLog names (and, across a journal restart, of those it named). */
-  private final Map<Cid, CarIndex> indexes = new HashMap<>();
-  private CommitRoots roots = CommitRoots.empty();
-  private Snapshot snapshot;
+  /** CAR indexes, head roots and the current snapshot. */
+  private final Installed installed = new Installed();
 
   private final Opening opening;
   private final WriteAdmission writes;
@@ -157,12 +128,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     // leaving this actor sending to dead refs and never committing again (invariant 11).
     super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
         .withStopChildren(false)
-        .withStashCapacity(stashCapacity(settings))); // Pekko's default of 1,000 would drop the rest
+        .withStashCapacity(stashCapacity(settings)), // Pekko's default of 1,000 would drop the rest
+        KilnPersistence.from(context.getSystem().settings().config()));
     this.name = name;
     this.gate = gate;
     this.context = context;
     this.settings = settings;
-    this.persistence = KilnPersistence.from(context.getSystem().settings().config());
     this.bug = bug;
     DatabaseContext shared = new DatabaseContext(name, context, timers, store, cache, wiring.blocking(context),
         wiring.reads(context), settings);
@@ -170,45 +141,18 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, shared.blocking(), settings);
     this.commitActor = wiring.commitActor(parts);
     this.opening = new Opening(shared);
-    this.leases = new SnapshotLeases(shared, () -> epoch, indexes::containsKey, bug);
+    this.leases = new SnapshotLeases(shared, () -> epoch, installed::has, bug);
     this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
     this.compaction = new Compaction(shared, writes, () -> epoch, () -> phase.loaded(), this::leasedSnapshot,
         wiring.compactor(parts));
     this.reads = new Reads(shared, leases);
-    this.indexRequests = new IndexRequests(shared, writes, () -> roots);
+    this.indexRequests = new IndexRequests(shared, writes, installed::roots);
     this.subscribers = new Subscribers(shared);
   }
 
   @Override
   public State emptyState() {
     return State.empty();
-  }
-
-  // Kiln's own journal and snapshot store, never the application's default ones.
-  @Override
-  public String journalPluginId() {
-    return persistence.journalPluginId();
-  }
-
-  @Override
-  public Optional<Config> journalPluginConfig() {
-    return persistence.journalPluginConfig();
-  }
-
-  @Override
-  public String snapshotPluginId() {
-    return persistence.snapshotPluginId();
-  }
-
-  @Override
-  public Optional<Config> snapshotPluginConfig() {
-    return persistence.snapshotPluginConfig();
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    // Events before the older kept snapshot are deleted: the journal holds at most ~300 rows per database.
-    return RetentionCriteria.snapshotEvery(100, 2).withDeleteEventsOnSnapshot();
   }
 
   /**
@@ -277,19 +221,20 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   private CommandHandler<Command, Event, State> commandTable() {
     return newCommandHandlerBuilder()
         .forAnyState()
-        .onCommand(Loaded.class, this::onLoaded)
-        .onCommand(RetryLoad.class, this::onRetryLoad)
+        .onCommand(Internal.Loaded.class, this::onLoaded)
+        .onCommand(Internal.RetryLoad.class, this::onRetryLoad)
         // leases and files are kept across a journal restart: these count while loading, too
-        .onCommand(ReleaseLease.class, m -> done(() -> leases.release(m.generation())))
-        .onCommand(ReadDone.class, m -> done(() -> leases.readDone(m.generation())))
-        .onCommand(CompactionDone.class, this::onCompactionDone)
-        .onCommand(CompactionFailed.class, this::onCompactionFailed)
-        .onCommand(ViewIdle.class, m -> done(() -> leases.closeView(m.view()))) // views outlive a restart, ids too
-        .onCommand(DeletionDone.class, this::onDeletionDone)
+        .onCommand(Internal.ReleaseLease.class, m -> done(() -> leases.release(m.generation())))
+        .onCommand(Internal.ReadDone.class, m -> done(() -> leases.readDone(m.generation())))
+        .onCommand(Internal.CompactionDone.class, this::onCompactionDone)
+        .onCommand(Internal.CompactionFailed.class, this::onCompactionFailed)
+        .onCommand(Internal.ViewIdle.class, m -> done(() -> leases.closeView(m.view()))) // views outlive a restart, ids too
+        .onCommand(Internal.DeletionDone.class, this::onDeletionDone)
         .onCommand(c -> phase.loading(), this::whileLoading)
-        .onCommand(Put.class, c -> write(new CommitBuilder.Put(c.doc(), c.expected()), c.replyTo()))
-        .onCommand(Delete.class, c -> write(new CommitBuilder.Delete(c.id(), c.expected()), c.replyTo()))
-        .onCommand(PutAll.class, this::onPutAll)
+        .onCommand(Put.class, c -> done(() -> writes.admit(new CommitBuilder.Put(c.doc(), c.expected()), c.replyTo())))
+        .onCommand(Delete.class, c -> done(() -> writes.admit(new CommitBuilder.Delete(c.id(), c.expected()),
+            c.replyTo())))
+        .onCommand(PutAll.class, c -> done(() -> writes.admit(c)))
         .onCommand(DatabaseProtocol.Get.class, this::onRead)
         .onCommand(DatabaseProtocol.AllDocs.class, this::onRead)
         .onCommand(DatabaseProtocol.Changes.class, this::onRead)
@@ -306,16 +251,16 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         .onCommand(DatabaseProtocol.CloseView.class, c -> done(() -> leases.closeView(c.view())))
         .onCommand(DatabaseProtocol.Subscribe.class, c -> done(() -> subscribers.subscribe(c.subscriber())))
         .onCommand(DatabaseProtocol.Unsubscribe.class, c -> done(() -> subscribers.unsubscribe(c.subscriber())))
-        .onCommand(SubscriberGone.class, m -> done(() -> subscribers.gone(m.subscriber())))
+        .onCommand(Internal.SubscriberGone.class, m -> done(() -> subscribers.gone(m.subscriber())))
         .onCommand(Compact.class, (s, c) -> done(() -> compaction.ask(s, c.replyTo())))
         .onCommand(Close.class, c -> closeWhenSettled(new Phase.Closing(c.replyTo(), false, phase)))
         .onCommand(Destroy.class, c -> closeWhenSettled(new Phase.Closing(c.replyTo(), true, phase)))
-        .onCommand(CloseCheck.class, this::onCloseCheck)
-        .onCommand(DestroyDone.class, this::onDestroyDone)
-        .onCommand(Committed.class, this::onCommitted)
-        .onCommand(CommitFailed.class, this::onCommitFailed)
-        .onCommand(Idle.class, this::onIdle)
-        .onCommand(MaxWaitElapsed.class, m -> done(() -> compaction.maxWaitElapsed(m)))
+        .onCommand(Internal.CloseCheck.class, this::onCloseCheck)
+        .onCommand(Internal.DestroyDone.class, this::onDestroyDone)
+        .onCommand(Internal.Committed.class, this::onCommitted)
+        .onCommand(Internal.CommitFailed.class, this::onCommitFailed)
+        .onCommand(Internal.Idle.class, this::onIdle)
+        .onCommand(Internal.MaxWaitElapsed.class, m -> done(() -> compaction.maxWaitElapsed(m)))
         .build();
   }
 
@@ -329,7 +274,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private void startLoading(State state) {
     // indexes opened before a journal restart are not read again; replaced CARs a reader may still use stay
-    opening.load(epoch, state, Map.copyOf(indexes), Set.copyOf(leases.replacedButLeasable()));
+    opening.load(epoch, state, installed.known(), Set.copyOf(leases.replacedButLeasable()));
   }
 
   private Effect<Event, State> whileLoading(State state, Command command) {
@@ -339,7 +284,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return Effect().none(); // internal messages of an older incarnation
   }
 
-  private Effect<Event, State> onRetryLoad(State state, RetryLoad m) {
+  private Effect<Event, State> onRetryLoad(State state, Internal.RetryLoad m) {
     if (m.epoch() != epoch || !(phase instanceof Phase.Failed)) {
       return Effect().none();
     }
@@ -348,7 +293,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return Effect().none();
   }
 
-  private Effect<Event, State> onLoaded(State state, Loaded m) {
+  private Effect<Event, State> onLoaded(State state, Internal.Loaded m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
@@ -358,10 +303,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       return Effect().unstashAll();
     }
     opening.opened();
-    indexes.clear();
-    indexes.putAll(m.indexes());
-    roots = m.roots();
-    snapshot = null;
+    installed.loaded(m.indexes(), m.roots());
     phase = phase.opened(Phase.RUNNING);
     leases.touchAllViews(); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
@@ -387,33 +329,13 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     phase = phase.opened(Phase.OPENING); // a close waits for the opening, then completes
     // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
     // reader from before the restart holds is deleted. The indexes stay as a cache for the reload.
-    snapshot = null;
+    installed.restarted();
     commitActor.tell(new CommitActor.Reset(epoch, writes.restarted()));
   }
 
   // ------------------------------------------------------------------ writes and commits
 
-  private Effect<Event, State> write(CommitBuilder.Op op, ActorRef<StatusReply<DatabaseProtocol.WriteResult>> replyTo) {
-    writes.admit(List.of(op), Replier.of(replyTo, (applied, clock) -> applied.get(0).toResult(clock)));
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onPutAll(State state, PutAll cmd) {
-    if (cmd.docs() == null || cmd.docs().isEmpty()) {
-      cmd.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.INVALID_DOCUMENT,
-          "a bulk write needs at least one document")));
-      return Effect().none();
-    }
-    List<CommitBuilder.Op> ops = new ArrayList<>(cmd.docs().size());
-    for (var doc : cmd.docs()) {
-      ops.add(new CommitBuilder.Put(doc));
-    }
-    writes.admit(ops, Replier.of(cmd.replyTo(), (applied, clock) ->
-        new BulkResult(applied.stream().map(a -> a.toResult(clock)).toList(), clock)));
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onCommitted(State state, Committed m) {
+  private Effect<Event, State> onCommitted(State state, Internal.Committed m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
@@ -425,13 +347,12 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       afterWritesSettled();
       return Effect().none();
     }
-    indexes.put(m.car().car(), m.car());
+    installed.written(m.car());
     CommitBuilder.Result result = m.result();
     return Effect()
         .persist(new CarAppended(m.car().car(), result.commit().cid(), result.roots().seq()))
         .thenRun(newState -> {
-          roots = result.roots();
-          snapshot = null;
+          installed.committed(result.roots());
           String clock = newState.head().toString();
           writes.answerSucceeded(result, clock);
           subscribers.publish(new ChangeBatch(result.changes(), clock));
@@ -441,7 +362,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
         });
   }
 
-  private Effect<Event, State> onCommitFailed(State state, CommitFailed m) {
+  private Effect<Event, State> onCommitFailed(State state, Internal.CommitFailed m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
@@ -455,13 +376,13 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private void afterWritesSettled() {
     if (phase.closing() && writes.noneWaiting()) {
-      context.getSelf().tell(new CloseCheck());
+      context.getSelf().tell(new Internal.CloseCheck());
     }
   }
 
   // ------------------------------------------------------------------ compaction
 
-  private Effect<Event, State> onIdle(State state, Idle m) {
+  private Effect<Event, State> onIdle(State state, Internal.Idle m) {
     if (m.epoch() == epoch) {
       writes.idle(m.lastWriteId());
       compaction.startIfIdle(state);
@@ -470,7 +391,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   /** Installs a finished compaction: persists {@code Compacted}, then hands the replaced CARs to the leases. */
-  private Effect<Event, State> onCompactionDone(State state, CompactionDone m) {
+  private Effect<Event, State> onCompactionDone(State state, Internal.CompactionDone m) {
     Snapshot snap = m.snapshot();
     leases.release(snap.generation());
     if (m.epoch() != epoch) {
@@ -481,30 +402,21 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       return Effect().none();
     }
     Cid compacted = m.car().car();
-    indexes.put(compacted, m.car());
+    installed.written(m.car());
     int kept = state.carLog().size() - replaced.size();
     long bytesBefore = snap.carBytes();
     int logBefore = state.carLog().size();
     return Effect()
         .persist(new Compacted(compacted, bug == InjectedBug.INSTALL_DROPS_APPENDED_CARS ? 0 : kept))
         .thenRun(newState -> {
-          snapshot = null;
-          Set<Cid> live = new HashSet<>(newState.carLog());
-          List<Cid> dead = new ArrayList<>();
-          for (Cid c : replaced) {
-            if (!live.contains(c)) {
-              dead.add(c);
-              indexes.remove(c);
-            }
-          }
-          leases.replaced(newState.generation(), dead);
+          leases.replaced(newState.generation(), installed.compacted(replaced, newState));
           compaction.answer(newState, logBefore, bytesBefore, m.car().byteSize());
           commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(newState)));
           compaction.autoIfDue(newState);
         });
   }
 
-  private Effect<Event, State> onCompactionFailed(State state, CompactionFailed m) {
+  private Effect<Event, State> onCompactionFailed(State state, Internal.CompactionFailed m) {
     leases.release(m.snapshot().generation());
     if (m.epoch() == epoch) {
       compaction.failed(m.error());
@@ -520,18 +432,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Snapshot currentSnapshot(State state) {
-    if (snapshot == null || snapshot.generation() != state.generation()) {
-      List<CarIndex> log = new ArrayList<>(state.carLog().size());
-      for (Cid car : state.carLog()) {
-        CarIndex index = indexes.get(car);
-        if (index == null) {
-          throw new IllegalStateException("bug: no index for CAR " + car + " of the CarLog");
-        }
-        log.add(index);
-      }
-      snapshot = new Snapshot(state.generation(), log, state.head(), roots);
-    }
-    return snapshot;
+    return installed.current(state);
   }
 
   private Effect<Event, State> onRead(State state, Command read) {
@@ -539,7 +440,7 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return Effect().none();
   }
 
-  private Effect<Event, State> onDeletionDone(State state, DeletionDone m) {
+  private Effect<Event, State> onDeletionDone(State state, Internal.DeletionDone m) {
     if (m.error() != null) {
       // The files stay behind as orphans; start-up removes them.
       context.getLog().warn("database {}: could not delete replaced CARs {}: {}", name, m.cars(), m.error().toString());
@@ -551,18 +452,18 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
 
   private Effect<Event, State> closeWhenSettled(Phase.Closing closing) {
     phase = closing;
-    context.getSelf().tell(new CloseCheck());
+    context.getSelf().tell(new Internal.CloseCheck());
     return Effect().none();
   }
 
   private void closeCheckIfClosing() {
     if (phase.closing()) {
-      context.getSelf().tell(new CloseCheck());
+      context.getSelf().tell(new Internal.CloseCheck());
     }
   }
 
   /** Stops once every write sent has its answer (held writes are sent when compaction starts). */
-  private Effect<Event, State> onCloseCheck(State state, CloseCheck m) {
+  private Effect<Event, State> onCloseCheck(State state, Internal.CloseCheck m) {
     if (!(phase instanceof Phase.Closing closing) || !writes.noneWaiting()) {
       return Effect().none();
     }
@@ -570,20 +471,10 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     if (!closing.destroy()) {
       return Effect().stop().thenRun(s -> closing.replyTo().tell(StatusReply.ack()));
     }
-    long e = epoch;
-    CarStore store = db.store();
-    return Effect().persist(new Events.Destroyed()).thenRun(s -> {
-      CompletableFuture<Done> work = CompletableFuture.supplyAsync(() -> {
-        for (Cid car : store.list()) {
-          store.delete(car);
-        }
-        return Done.getInstance();
-      }, db.blocking());
-      context.pipeToSelf(work, (ok, error) -> new DestroyDone(e, error));
-    });
+    return Effect().persist(new Events.Destroyed()).thenRun(s -> opening.deleteAll(epoch));
   }
 
-  private Effect<Event, State> onDestroyDone(State state, DestroyDone m) {
+  private Effect<Event, State> onDestroyDone(State state, Internal.DestroyDone m) {
     ActorRef<StatusReply<Done>> replyTo = ((Phase.Closing) phase).replyTo();
     if (m.error() != null) {
       return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.error(Errors.toKiln(m.error()))));

@@ -24,11 +24,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The DatabaseActor's part that opens the database, at start and after every journal restart:
+ * The DatabaseActor's part that opens the database's files, at start and after every journal restart:
  * it opens each CAR the CarLog names (reusing the indexes of CARs opened before a restart),
  * checks that the head's trees are stored, removes orphans (invariant 9), and after a disk error
  * tries again with a growing delay. Used on the actor's thread only; the work runs on the blocking
- * dispatcher and comes back as {@link Loaded}.
+ * dispatcher and comes back as {@link Loaded}. It also removes them all when the database is destroyed.
  */
 final class Opening {
   private static final Duration RETRY_MIN = Duration.ofMillis(100);
@@ -85,6 +85,18 @@ final class Opening {
       }
     }
     return roots;
+  }
+
+  /** Destroyed is persisted: every CAR file goes, and {@link Internal.DestroyDone} says when. */
+  void deleteAll(long epoch) {
+    CarStore store = db.store();
+    CompletableFuture<org.apache.pekko.Done> work = CompletableFuture.supplyAsync(() -> {
+      for (Cid car : store.list()) {
+        store.delete(car);
+      }
+      return org.apache.pekko.Done.getInstance();
+    }, db.blocking());
+    db.actor().pipeToSelf(work, (ok, error) -> new Internal.DestroyDone(epoch, error));
   }
 
   /** Opened: the next failure starts again with the shortest delay. */

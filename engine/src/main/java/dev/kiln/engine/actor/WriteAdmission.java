@@ -1,8 +1,11 @@
 package dev.kiln.engine.actor;
 
 import dev.kiln.engine.commit.CommitBuilder;
+import dev.kiln.protocol.DatabaseProtocol;
+import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +78,25 @@ final class WriteAdmission {
     } else {
       submit(ops, replier);
     }
+  }
+
+  /** A single put or delete, answered with its WriteResult. */
+  void admit(CommitBuilder.Op op, ActorRef<StatusReply<DatabaseProtocol.WriteResult>> replyTo) {
+    admit(List.of(op), Replier.of(replyTo, (applied, clock) -> applied.get(0).toResult(clock)));
+  }
+
+  /** A bulk put: one write of all its documents, answered with one result each. */
+  void admit(DatabaseProtocol.PutAll cmd) {
+    if (cmd.docs() == null || cmd.docs().isEmpty()) {
+      cmd.fail(new KilnException(ErrorCode.INVALID_DOCUMENT, "a bulk write needs at least one document"));
+      return;
+    }
+    List<CommitBuilder.Op> ops = new ArrayList<>(cmd.docs().size());
+    for (var doc : cmd.docs()) {
+      ops.add(new CommitBuilder.Put(doc));
+    }
+    admit(ops, Replier.of(cmd.replyTo(), (applied, clock) ->
+        new DatabaseProtocol.BulkResult(applied.stream().map(a -> a.toResult(clock)).toList(), clock)));
   }
 
   private void submit(List<CommitBuilder.Op> ops, Replier replier) {
