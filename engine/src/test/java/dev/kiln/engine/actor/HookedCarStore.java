@@ -60,7 +60,9 @@ final class HookedCarStore extends ForwardingCarStore {
 
   /** From now on writes wait (before anything is written) until {@link #openWrites}. */
   void holdWrites() {
-    allWrites = holdWrites("write", blocks -> true);
+    if (allWrites == null) { // held already: a second gate would replace the first, which openWrites then never opens
+      allWrites = holdWrites("write", blocks -> true);
+    }
   }
 
   void openWrites() {
