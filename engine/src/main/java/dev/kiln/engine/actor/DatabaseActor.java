@@ -1,82 +1,34 @@
 package dev.kiln.engine.actor;
 
-import dev.kiln.engine.config.DatabaseSettings;
 import com.github.benmanes.caffeine.cache.Cache;
-import com.typesafe.config.Config;
 import dev.kiln.engine.actor.Events.CarAppended;
 import dev.kiln.engine.actor.Events.Compacted;
 import dev.kiln.engine.actor.Events.Event;
 import dev.kiln.engine.actor.Events.State;
 import dev.kiln.engine.block.Block;
-import dev.kiln.engine.block.CorruptBlockException;
-import dev.kiln.engine.block.MissingBlockException;
-import dev.kiln.engine.car.CarIndex;
-import dev.kiln.engine.car.CarNotFoundException;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.commit.CommitBuilder;
-import dev.kiln.engine.commit.IndexRoot;
-import dev.kiln.engine.index.IndexDefinition;
-import dev.kiln.engine.index.IndexReads;
-import dev.kiln.engine.commit.CommitRoots;
-import dev.kiln.engine.doc.DocumentReads;
+import dev.kiln.engine.config.DatabaseSettings;
+import dev.kiln.engine.persist.KilnEventSourcedBehavior;
 import dev.kiln.engine.persist.KilnPersistence;
-import dev.kiln.engine.transfer.CarTransfer;
-import java.nio.file.Path;
-import dev.kiln.engine.snapshot.CarLogBlocks;
 import dev.kiln.engine.snapshot.Snapshot;
-import dev.kiln.engine.actor.Internal.CloseCheck;
-import dev.kiln.engine.actor.Internal.CommitFailed;
-import dev.kiln.engine.actor.Internal.Committed;
-import dev.kiln.engine.actor.Internal.CompactionDone;
-import dev.kiln.engine.actor.Internal.CompactionFailed;
-import dev.kiln.engine.actor.Internal.DeletionDone;
-import dev.kiln.engine.actor.Internal.DestroyDone;
-import dev.kiln.engine.actor.Internal.Idle;
-import dev.kiln.engine.actor.Internal.Loaded;
-import dev.kiln.engine.actor.Internal.MaxWaitElapsed;
-import dev.kiln.engine.actor.Internal.ReadDone;
-import dev.kiln.engine.actor.Internal.ReleaseLease;
-import dev.kiln.engine.actor.Internal.RetryLoad;
-import dev.kiln.engine.actor.Internal.SubscriberGone;
-import dev.kiln.engine.actor.Internal.ViewIdle;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
-import dev.kiln.protocol.DatabaseProtocol.AllDocs;
-import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
-import dev.kiln.protocol.DatabaseProtocol.BulkResult;
 import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;
-import dev.kiln.protocol.DatabaseProtocol.Changes;
-import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.Close;
 import dev.kiln.protocol.DatabaseProtocol.Command;
 import dev.kiln.protocol.DatabaseProtocol.Compact;
-import dev.kiln.protocol.DatabaseProtocol.CompactResult;
-import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
 import dev.kiln.protocol.DatabaseProtocol.Delete;
 import dev.kiln.protocol.DatabaseProtocol.Destroy;
-import dev.kiln.protocol.DatabaseProtocol.DocResult;
-import dev.kiln.protocol.DatabaseProtocol.Get;
 import dev.kiln.protocol.DatabaseProtocol.Put;
 import dev.kiln.protocol.DatabaseProtocol.PutAll;
-import dev.kiln.protocol.DatabaseProtocol.Stats;
-import dev.kiln.protocol.DatabaseProtocol.Subscribe;
-import dev.kiln.protocol.DatabaseProtocol.Unsubscribe;
-import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
-import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PreRestart;
@@ -91,14 +43,19 @@ import org.apache.pekko.persistence.typed.RecoveryFailed;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
-import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
-import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One database. The only place where the CarLog, the head commit and the generation change: every
  * change is an event in the journal ({@link CarAppended}, {@link Compacted}), and this actor
  * handles one message at a time, so compaction and commits cannot race.
+ *
+ * <p>This class is the event-sourced shell: the journal, the command table, the signals, the
+ * {@link Phase} and its one guard for refusals, and the events that touch several parts (a commit
+ * fans out to its writers, subscribers, the CommitActor, auto-compaction and the close check).
+ * State and logic live in package-private parts sharing one {@link DatabaseContext}:
+ * {@link Opening}, {@link WriteAdmission}, {@link Compaction}, {@link SnapshotLeases},
+ * {@link Reads}, {@link IndexRequests}, {@link Subscribers}.
  *
  * <ul>
  *   <li>Writes go to the {@link CommitActor}; a writer is answered only after its CAR is fsynced and
@@ -108,64 +65,37 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *       {@code kiln.compaction.max-wait} holds new writes back until the queue drains (3). The
  *       install keeps every CAR appended after the snapshot (4); one runs at a time and further
  *       requests join it (5).
- *   <li>Reads run on the blocking dispatcher against a leased snapshot; a replaced CAR is deleted
+ *   <li>Reads run on the read dispatcher against a leased snapshot; a replaced CAR is deleted
  *       only after {@code Compacted} is persisted and no older lease remains (7).
  *   <li>When persisting fails, every write in flight fails and the actor recovers from the
  *       journal; the CommitActor starts again from what the journal holds (11).
  * </ul>
  */
-public final class DatabaseActor extends EventSourcedBehavior<Command, Event, State> {
-
-  private interface Replier extends WriteAdmission.Replier {}
-
-
-  // ------------------------------------------------------------------ wiring
+public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event, State> {
 
   private final String name;
   private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
-  private final CarStore store;
-  private final Cache<Cid, Block> cache;
   private final ReplayGate gate;
-  private final Executor blocking;
-  private final Executor reads;
   private final DatabaseSettings settings;
+  private final DatabaseContext db;
   private final ActorRef<CommitActor.Command> commitActor;
-  private final ActorRef<CompactorActor.Command> compactor;
-
-  // ------------------------------------------------------------------ transient state (actor thread only)
+  /** NONE except in the schedule explorer's tests of the explorer itself. */
+  private final InjectedBug bug;
 
   /** Bumped when the actor restarts from the journal: messages of older epochs are ignored. */
   private long epoch;
-  private boolean ready;
-  private KilnException loadError;
-  private int loadAttempts;
-  private static final Duration LOAD_RETRY_MIN = Duration.ofMillis(100);
-  private static final Duration LOAD_RETRY_MAX = Duration.ofSeconds(5);
-  private final Map<Cid, CarIndex> indexes = new HashMap<>();
-  private CommitRoots roots = CommitRoots.empty();
-  private Snapshot snapshot;
-  private final KilnPersistence persistence;
+  /** Opening, running, failed to open, or closing: what requests get, in one value. */
+  private Phase phase = Phase.OPENING;
+  /** CAR indexes, head roots and the current snapshot. */
+  private final Installed installed = new Installed();
 
-  /** Writes sent and not yet answered, writes held for a compaction, and the ids the queue reports. */
+  private final Opening opening;
   private final WriteAdmission writes;
-
-  private boolean compactionRequested;
-  private long compactionRequest;
-  private Snapshot compactionRunning;
-  private final List<ActorRef<StatusReply<CompactResult>>> compactionWaiters = new ArrayList<>();
-
-  /** NONE except in the schedule explorer's tests of the explorer itself. */
-  private final InjectedBug bug;
-  /** Leases, views, reads in flight and replaced CARs waiting for their readers. */
+  private final Compaction compaction;
   private final SnapshotLeases leases;
-  private final Set<ActorRef<ChangeBatch>> subscribers = new LinkedHashSet<>();
-  private ActorRef<StatusReply<Done>> closing;
-  private boolean destroying;
-
-  /** Queries on a registered index that is not current yet, answered after the refresh commit. */
-  private final List<DatabaseProtocol.Query> waitingForIndex = new ArrayList<>();
-  private boolean refreshPending;
+  private final Reads reads;
+  private final IndexRequests indexRequests;
+  private final Subscribers subscribers;
 
   public static PersistenceId persistenceId(String name) {
     return PersistenceId.of("KilnDatabase", name);
@@ -198,24 +128,26 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     // leaving this actor sending to dead refs and never committing again (invariant 11).
     super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
         .withStopChildren(false)
-        .withStashCapacity(stashCapacity(settings))); // Pekko's default of 1,000 would drop the rest
+        .withStashCapacity(stashCapacity(settings)), // Pekko's default of 1,000 would drop the rest
+        KilnPersistence.from(context.getSystem().settings().config()));
     this.name = name;
     this.gate = gate;
     this.context = context;
-    this.timers = timers;
-    this.store = store;
-    this.cache = cache;
     this.settings = settings;
-    this.persistence = KilnPersistence.from(context.getSystem().settings().config());
     this.bug = bug;
-    this.blocking = wiring.blocking(context);
-    this.reads = wiring.reads(context);
-    DatabaseContext shared = new DatabaseContext(name, context, timers, store, cache, blocking, reads, settings);
-    this.leases = new SnapshotLeases(shared, () -> epoch, indexes::containsKey, bug);
-    Wiring.Parts parts = new Wiring.Parts(context, store, cache, blocking, settings);
+    DatabaseContext shared = new DatabaseContext(name, context, timers, store, cache, wiring.blocking(context),
+        wiring.reads(context), settings);
+    this.db = shared;
+    Wiring.Parts parts = new Wiring.Parts(context, store, cache, shared.blocking(), settings);
     this.commitActor = wiring.commitActor(parts);
-    this.compactor = wiring.compactor(parts);
+    this.opening = new Opening(shared);
+    this.leases = new SnapshotLeases(shared, () -> epoch, installed::has, bug);
     this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
+    this.compaction = new Compaction(shared, writes, () -> epoch, () -> phase.loaded(), this::leasedSnapshot,
+        wiring.compactor(parts));
+    this.reads = new Reads(shared, leases);
+    this.indexRequests = new IndexRequests(shared, writes, installed::roots);
+    this.subscribers = new Subscribers(shared);
   }
 
   @Override
@@ -223,40 +155,13 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return State.empty();
   }
 
-  // Kiln's own journal and snapshot store, never the application's default ones.
-  @Override
-  public String journalPluginId() {
-    return persistence.journalPluginId();
-  }
-
-  @Override
-  public java.util.Optional<Config> journalPluginConfig() {
-    return persistence.journalPluginConfig();
-  }
-
-  @Override
-  public String snapshotPluginId() {
-    return persistence.snapshotPluginId();
-  }
-
-  @Override
-  public java.util.Optional<Config> snapshotPluginConfig() {
-    return persistence.snapshotPluginConfig();
-  }
-
-  @Override
-  public RetentionCriteria retentionCriteria() {
-    // Events before the older kept snapshot are deleted: the journal holds at most ~300 rows per database.
-    return RetentionCriteria.snapshotEvery(100, 2).withDeleteEventsOnSnapshot();
-  }
-
   /**
    * Larger than every bound of our own (requests waiting, reads, writes, held writes, and room for
    * internal messages), so Pekko's stash never drops a request the gate let in.
    */
   @Override
-  public java.util.Optional<Integer> stashCapacity() {
-    return java.util.Optional.of(stashCapacity(settings));
+  public Optional<Integer> stashCapacity() {
+    return Optional.of(stashCapacity(settings));
   }
 
   private static int stashCapacity(DatabaseSettings s) {
@@ -287,105 +192,89 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   public CommandHandler<Command, Event, State> commandHandler() {
     CommandHandler<Command, Event, State> table = commandTable();
     return (state, command) -> {
-      if (Internal.isRequest(command) && !notReady(command)) {
+      if (Internal.isRequest(command) && !phase.loading()) {
         gate.handled(); // taken now rather than stashed: it no longer counts as waiting
+        KilnException refused = refusal(command);
+        if (refused != null) {
+          Internal.replyError(command, refused);
+          return Effect().none();
+        }
       }
       return table.apply(state, command);
     };
   }
 
+  /**
+   * The one place requests are refused: CLOSED once Close or Destroy was asked, the opening's error
+   * after opening failed (a Close or Destroy is still taken then). Subscriptions and view closes
+   * are never refused.
+   */
+  private KilnException refusal(Command command) {
+    boolean request = command instanceof DatabaseProtocol.Request<?> || command instanceof DatabaseProtocol.InView;
+    boolean close = command instanceof Close || command instanceof Destroy;
+    if (!request || (close && !phase.closing())) {
+      return null;
+    }
+    return phase.refusal(name);
+  }
+
   private CommandHandler<Command, Event, State> commandTable() {
     return newCommandHandlerBuilder()
         .forAnyState()
-        .onCommand(Loaded.class, this::onLoaded)
-        .onCommand(RetryLoad.class, this::onRetryLoad)
+        .onCommand(Internal.Loaded.class, this::onLoaded)
+        .onCommand(Internal.RetryLoad.class, this::onRetryLoad)
         // leases and files are kept across a journal restart: these count while loading, too
-        .onCommand(ReleaseLease.class, this::onReleaseLease)
-        .onCommand(ReadDone.class, this::onReadDone)
-        .onCommand(CompactionDone.class, this::onCompactionDone)
-        .onCommand(CompactionFailed.class, this::onCompactionFailed)
-        .onCommand(ViewIdle.class, this::onViewIdle)
-        .onCommand(DeletionDone.class, this::onDeletionDone)
-        .onCommand(this::notReady, this::whileLoading)
-        .onCommand(Put.class, this::onPut)
-        .onCommand(PutAll.class, this::onPutAll)
-        .onCommand(Delete.class, this::onDelete)
-        .onCommand(Get.class, this::onGet)
-        .onCommand(AllDocs.class, this::onAllDocs)
-        .onCommand(Changes.class, this::onChanges)
-        .onCommand(DatabaseProtocol.Query.class, this::onQuery)
-        .onCommand(DatabaseProtocol.DefineIndex.class, this::onDefineIndex)
-        .onCommand(DatabaseProtocol.DropIndex.class, this::onDropIndex)
-        .onCommand(DatabaseProtocol.ListIndexes.class, this::onListIndexes)
-        .onCommand(DatabaseProtocol.Export.class, this::onExport)
-        .onCommand(DatabaseProtocol.Import.class, this::onImport)
-        .onCommand(DatabaseProtocol.OpenView.class, this::onOpenView)
-        .onCommand(DatabaseProtocol.InView.class, this::onInView)
-        .onCommand(DatabaseProtocol.CloseView.class, this::onCloseView)
-        .onCommand(Subscribe.class, this::onSubscribe)
-        .onCommand(Unsubscribe.class, this::onUnsubscribe)
-        .onCommand(SubscriberGone.class, this::onSubscriberGone)
-        .onCommand(Compact.class, this::onCompact)
-        .onCommand(Stats.class, this::onStats)
-        .onCommand(Close.class, this::onClose)
-        .onCommand(Destroy.class, this::onDestroy)
-        .onCommand(CloseCheck.class, this::onCloseCheck)
-        .onCommand(DestroyDone.class, this::onDestroyDone)
-        .onCommand(Committed.class, this::onCommitted)
-        .onCommand(CommitFailed.class, this::onCommitFailed)
-        .onCommand(Idle.class, this::onIdle)
-        .onCommand(MaxWaitElapsed.class, this::onMaxWaitElapsed)
+        .onCommand(Internal.ReleaseLease.class, m -> done(() -> leases.release(m.generation())))
+        .onCommand(Internal.ReadDone.class, m -> done(() -> leases.readDone(m.generation())))
+        .onCommand(Internal.CompactionDone.class, this::onCompactionDone)
+        .onCommand(Internal.CompactionFailed.class, this::onCompactionFailed)
+        .onCommand(Internal.ViewIdle.class, m -> done(() -> leases.closeView(m.view()))) // views outlive a restart, ids too
+        .onCommand(Internal.DeletionDone.class, this::onDeletionDone)
+        .onCommand(c -> phase.loading(), this::whileLoading)
+        .onCommand(Put.class, c -> done(() -> writes.admit(new CommitBuilder.Put(c.doc(), c.expected()), c.replyTo())))
+        .onCommand(Delete.class, c -> done(() -> writes.admit(new CommitBuilder.Delete(c.id(), c.expected()),
+            c.replyTo())))
+        .onCommand(PutAll.class, c -> done(() -> writes.admit(c)))
+        .onCommand(DatabaseProtocol.Get.class, this::onRead)
+        .onCommand(DatabaseProtocol.AllDocs.class, this::onRead)
+        .onCommand(DatabaseProtocol.Changes.class, this::onRead)
+        .onCommand(DatabaseProtocol.ListIndexes.class, this::onRead)
+        .onCommand(DatabaseProtocol.Export.class, this::onRead)
+        .onCommand(DatabaseProtocol.Stats.class, this::onRead)
+        .onCommand(DatabaseProtocol.Query.class, (s, c) -> indexRequests.waitsForIndex(c) ? Effect().none() : onRead(s, c))
+        .onCommand(DatabaseProtocol.DefineIndex.class, (s, c) -> done(() -> indexRequests.define(c,
+            () -> currentSnapshot(s).clock())))
+        .onCommand(DatabaseProtocol.DropIndex.class, c -> done(() -> indexRequests.drop(c)))
+        .onCommand(DatabaseProtocol.Import.class, c -> done(() -> indexRequests.importCar(c)))
+        .onCommand(DatabaseProtocol.OpenView.class, (s, c) -> done(() -> reads.openView(c, currentSnapshot(s))))
+        .onCommand(DatabaseProtocol.InView.class, (s, c) -> done(() -> reads.inView(c, s.compactions())))
+        .onCommand(DatabaseProtocol.CloseView.class, c -> done(() -> leases.closeView(c.view())))
+        .onCommand(DatabaseProtocol.Subscribe.class, c -> done(() -> subscribers.subscribe(c.subscriber())))
+        .onCommand(DatabaseProtocol.Unsubscribe.class, c -> done(() -> subscribers.unsubscribe(c.subscriber())))
+        .onCommand(Internal.SubscriberGone.class, m -> done(() -> subscribers.gone(m.subscriber())))
+        .onCommand(Compact.class, (s, c) -> done(() -> compaction.ask(s, c.replyTo())))
+        .onCommand(Close.class, c -> closeWhenSettled(new Phase.Closing(c.replyTo(), false, phase)))
+        .onCommand(Destroy.class, c -> closeWhenSettled(new Phase.Closing(c.replyTo(), true, phase)))
+        .onCommand(Internal.CloseCheck.class, this::onCloseCheck)
+        .onCommand(Internal.DestroyDone.class, this::onDestroyDone)
+        .onCommand(Internal.Committed.class, this::onCommitted)
+        .onCommand(Internal.CommitFailed.class, this::onCommitFailed)
+        .onCommand(Internal.Idle.class, this::onIdle)
+        .onCommand(Internal.MaxWaitElapsed.class, m -> done(() -> compaction.maxWaitElapsed(m)))
         .build();
   }
 
-  // ------------------------------------------------------------------ start-up
-
-  /** Opens every CAR the CarLog names (verifying each), reads the head, removes orphans (invariant 9). */
-  private void startLoading(State state) {
-    long loadEpoch = epoch;
-    List<Cid> log = state.carLog();
-    Cid head = state.head();
-    Map<Cid, CarIndex> known = Map.copyOf(indexes); // opened before a journal restart: not read again
-    Set<Cid> leased = new HashSet<>();
-    leased.addAll(leases.replacedButLeasable()); // replaced, but a reader may still use them
-    CompletableFuture<Loaded> load = CompletableFuture.supplyAsync(() -> {
-      store.removeTempFiles();
-      Map<Cid, CarIndex> opened = new LinkedHashMap<>();
-      for (Cid car : log) {
-        CarIndex index = known.get(car);
-        opened.put(car, index != null ? index : store.open(car));
-      }
-      CommitRoots headRoots = CommitRoots.empty();
-      if (head != null) {
-        Snapshot s = new Snapshot(0, new ArrayList<>(opened.values()), head, null);
-        CarLogBlocks blocks = new CarLogBlocks(store, s, cache, true);
-        headRoots = CommitRoots.fromBlock(blocks.get(head));
-        // A head whose trees are not stored is damaged data, not a race: say so now, naming them.
-        List<Cid> trees = new ArrayList<>(List.of(headRoots.docs(), headRoots.seqs(), headRoots.bySeq()));
-        headRoots.indexes().values().forEach(ix -> trees.addAll(List.of(ix.entries(), ix.back())));
-        for (Cid tree : trees) {
-          try {
-            blocks.get(tree);
-          } catch (MissingBlockException e) {
-            throw new CorruptBlockException(head, "commit " + head + " links to tree " + tree
-                + ", which no CAR of the CarLog holds", e);
-          }
-        }
-      }
-      Set<Cid> named = new HashSet<>(log);
-      named.addAll(leased);
-      for (Cid car : store.list()) {
-        if (!named.contains(car)) {
-          store.delete(car);
-        }
-      }
-      return new Loaded(loadEpoch, opened, headRoots, null);
-    }, blocking);
-    context.pipeToSelf(load, (ok, error) -> error == null ? ok : new Loaded(loadEpoch, Map.of(), null, error));
+  /** Runs {@code work} on a part; nothing is persisted. */
+  private Effect<Event, State> done(Runnable work) {
+    work.run();
+    return Effect().none();
   }
 
-  private boolean notReady(Command command) {
-    return !ready && loadError == null;
+  // ------------------------------------------------------------------ opening
+
+  private void startLoading(State state) {
+    // indexes opened before a journal restart are not read again; replaced CARs a reader may still use stay
+    opening.load(epoch, state, installed.known(), Set.copyOf(leases.replacedButLeasable()));
   }
 
   private Effect<Event, State> whileLoading(State state, Command command) {
@@ -395,57 +284,32 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return Effect().none(); // internal messages of an older incarnation
   }
 
-  private Effect<Event, State> onRetryLoad(State state, RetryLoad m) {
-    if (m.epoch() != epoch || loadError == null || closing != null) {
+  private Effect<Event, State> onRetryLoad(State state, Internal.RetryLoad m) {
+    if (m.epoch() != epoch || !(phase instanceof Phase.Failed)) {
       return Effect().none();
     }
-    loadError = null; // requests wait in the stash again while this attempt runs
+    phase = Phase.OPENING; // requests wait in the stash again while this attempt runs
     startLoading(state);
     return Effect().none();
   }
 
-  private Effect<Event, State> onLoaded(State state, Loaded m) {
+  private Effect<Event, State> onLoaded(State state, Internal.Loaded m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
     if (m.error() != null) {
-      KilnException cause = Errors.toKiln(m.error());
-      if (cause.code() == ErrorCode.STORAGE && !(Errors.unwrap(m.error()) instanceof CarNotFoundException)) {
-        // The disk failed while opening (a read error, say): nothing is known to be damaged. Callers
-        // get STORAGE meanwhile, and the database opens once the disk works again.
-        Duration delay = LOAD_RETRY_MIN.multipliedBy(1L << Math.min(loadAttempts, 5));
-        loadAttempts++;
-        loadError = new KilnException(ErrorCode.STORAGE, "database " + name + " is not open yet, the disk failed while"
-            + " opening it (" + cause.getMessage() + "); trying again in " + delay.toMillis() + " ms", m.error());
-        context.getLog().warn("database {}: opening failed (attempt {}), trying again in {} ms: {}", name, loadAttempts,
-            delay.toMillis(), cause.getMessage());
-        timers.startSingleTimer(new RetryLoad(epoch), delay.compareTo(LOAD_RETRY_MAX) > 0 ? LOAD_RETRY_MAX : delay);
-        closeCheckIfClosing();
-        return Effect().unstashAll();
-      }
-      loadError = new KilnException(ErrorCode.CORRUPT, "database " + name + " cannot be opened: "
-          + cause.getMessage(), m.error());
-      context.getLog().error("database {} cannot be opened", name, m.error());
+      phase = phase.opened(new Phase.Failed(opening.failed(epoch, m.error())));
       closeCheckIfClosing();
       return Effect().unstashAll();
     }
-    loadAttempts = 0;
-    indexes.clear();
-    indexes.putAll(m.indexes());
-    roots = m.roots();
-    snapshot = null;
-    ready = true;
+    opening.opened();
+    installed.loaded(m.indexes(), m.roots());
+    phase = phase.opened(Phase.RUNNING);
     leases.touchAllViews(); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
-    autoCompactIfDue(state);
+    compaction.autoIfDue(state);
     closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
     return Effect().unstashAll();
-  }
-
-  private void closeCheckIfClosing() {
-    if (closing != null) {
-      context.getSelf().tell(new CloseCheck());
-    }
   }
 
   /** Persisting failed and the behavior restarts from the journal: fail what was in flight. */
@@ -453,94 +317,25 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     KilnException failure = new KilnException(ErrorCode.JOURNAL,
         "the journal failed while database " + name + " was committing; this write was not acknowledged");
     writes.failAll(failure);
-    for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
-      w.tell(StatusReply.error(failure));
-    }
-    compactionWaiters.clear();
-    if (destroying) {
+    compaction.restarted(failure);
+    if (phase instanceof Phase.Closing c && c.destroy()) {
       // The Destroyed event (or a write the destroy waited for) failed: nothing was destroyed, and
       // the database opens again from its journal.
-      closing.tell(StatusReply.error(new KilnException(ErrorCode.JOURNAL, "the journal failed while database " + name
-          + " was being destroyed; it was not destroyed and is open again")));
-      closing = null;
-      destroying = false;
+      c.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.JOURNAL, "the journal failed while database "
+          + name + " was being destroyed; it was not destroyed and is open again")));
+      phase = Phase.OPENING;
     }
     epoch++;
-    ready = false;
-    loadError = null;
+    phase = phase.opened(Phase.OPENING); // a close waits for the opening, then completes
     // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
     // reader from before the restart holds is deleted. The indexes stay as a cache for the reload.
-    snapshot = null;
-    compactionRequested = false;
-    compactionRunning = null;
+    installed.restarted();
     commitActor.tell(new CommitActor.Reset(epoch, writes.restarted()));
   }
 
-  // ------------------------------------------------------------------ writes
+  // ------------------------------------------------------------------ writes and commits
 
-  private Effect<Event, State> onPut(State state, Put cmd) {
-    return write(List.of(new CommitBuilder.Put(cmd.doc(), cmd.expected())), single(cmd.replyTo()));
-  }
-
-  private Effect<Event, State> onDelete(State state, Delete cmd) {
-    return write(List.of(new CommitBuilder.Delete(cmd.id(), cmd.expected())), single(cmd.replyTo()));
-  }
-
-  private Effect<Event, State> onPutAll(State state, PutAll cmd) {
-    if (cmd.docs() == null || cmd.docs().isEmpty()) {
-      cmd.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.INVALID_DOCUMENT, "a bulk write needs at least one document")));
-      return Effect().none();
-    }
-    List<CommitBuilder.Op> ops = new ArrayList<>(cmd.docs().size());
-    for (var doc : cmd.docs()) {
-      ops.add(new CommitBuilder.Put(doc));
-    }
-    ActorRef<StatusReply<BulkResult>> replyTo = cmd.replyTo();
-    return write(ops, new Replier() {
-      @Override
-      public void ok(List<CommitBuilder.Applied> applied, String clock) {
-        List<WriteResult> results = new ArrayList<>(applied.size());
-        for (CommitBuilder.Applied a : applied) {
-          results.add(a.toResult(clock));
-        }
-        replyTo.tell(StatusReply.success(new BulkResult(results, clock)));
-      }
-
-      @Override
-      public void fail(KilnException error) {
-        replyTo.tell(StatusReply.error(error));
-      }
-    });
-  }
-
-  private static Replier single(ActorRef<StatusReply<WriteResult>> replyTo) {
-    return new Replier() {
-      @Override
-      public void ok(List<CommitBuilder.Applied> applied, String clock) {
-        CommitBuilder.Applied a = applied.get(0);
-        replyTo.tell(StatusReply.success(a.toResult(clock)));
-      }
-
-      @Override
-      public void fail(KilnException error) {
-        replyTo.tell(StatusReply.error(error));
-      }
-    };
-  }
-
-  private Effect<Event, State> write(List<CommitBuilder.Op> ops, Replier replier) {
-    if (refuseWhenClosed(replier)) {
-      return Effect().none();
-    }
-    writes.admit(ops, replier);
-    return Effect().none();
-  }
-
-  private KilnException overloaded(String why) {
-    return DatabaseContext.overloaded(name, why);
-  }
-
-  private Effect<Event, State> onCommitted(State state, Committed m) {
+  private Effect<Event, State> onCommitted(State state, Internal.Committed m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
@@ -549,180 +344,87 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
       // Everything the batch asked for was already stored (an index defined twice, a refresh
       // that found every index current): its writes succeeded at the current head.
       writes.answerSucceeded(m.result(), state.head() == null ? null : state.head().toString());
-      afterWritesSettled(state);
+      afterWritesSettled();
       return Effect().none();
     }
-    indexes.put(m.car().car(), m.car());
+    installed.written(m.car());
     CommitBuilder.Result result = m.result();
     return Effect()
         .persist(new CarAppended(m.car().car(), result.commit().cid(), result.roots().seq()))
         .thenRun(newState -> {
-          roots = result.roots();
-          snapshot = null;
+          installed.committed(result.roots());
           String clock = newState.head().toString();
           writes.answerSucceeded(result, clock);
-          ChangeBatch batch = new ChangeBatch(result.changes(), clock);
-          for (ActorRef<ChangeBatch> s : subscribers) {
-            s.tell(batch);
-          }
+          subscribers.publish(new ChangeBatch(result.changes(), clock));
           commitActor.tell(new CommitActor.Appended(epoch, leasedSnapshot(newState)));
-          autoCompactIfDue(newState);
-          afterWritesSettled(newState);
+          compaction.autoIfDue(newState);
+          afterWritesSettled();
         });
   }
 
-  private Effect<Event, State> onCommitFailed(State state, CommitFailed m) {
+  private Effect<Event, State> onCommitFailed(State state, Internal.CommitFailed m) {
     if (m.epoch() != epoch) {
       return Effect().none();
     }
     KilnException error = Errors.toKiln(m.error());
-    context.getLog().warn("database {}: a commit failed, {} writes not stored: {}", name, m.writeIds().size(), error.getMessage());
+    context.getLog().warn("database {}: a commit failed, {} writes not stored: {}", name, m.writeIds().size(),
+        error.getMessage());
     writes.fail(m.writeIds(), error);
-    afterWritesSettled(state);
+    afterWritesSettled();
     return Effect().none();
   }
 
-  private void afterWritesSettled(State state) {
-    if (closing != null && writes.noneWaiting()) {
-      context.getSelf().tell(new CloseCheck());
+  private void afterWritesSettled() {
+    if (phase.closing() && writes.noneWaiting()) {
+      context.getSelf().tell(new Internal.CloseCheck());
     }
   }
 
   // ------------------------------------------------------------------ compaction
 
-  private Effect<Event, State> onCompact(State state, Compact cmd) {
-    if (closing != null || loadError != null) {
-      // A database that could not be opened never becomes idle: answer now, or the caller waits forever.
-      cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
-      return Effect().none();
-    }
-    compactionWaiters.add(cmd.replyTo());
-    requestCompaction(state);
-    return Effect().none();
-  }
-
-  private void autoCompactIfDue(State state) {
-    if (settings.autoCompact() > 0 && state.carLog().size() > settings.autoCompact()) {
-      requestCompaction(state);
-    }
-  }
-
-  private void requestCompaction(State state) {
-    if (compactionRunning != null || compactionRequested) {
-      return; // joins the one running or waiting (invariant 5)
-    }
-    if (state.carLog().size() <= 1) {
-      answerCompactionWaiters(state, state.carLog().size(), 0, 0);
-      return;
-    }
-    compactionRequested = true;
-    compactionRequest++;
-    timers.startSingleTimer(new MaxWaitElapsed(epoch, compactionRequest), settings.compactionMaxWait());
-    startCompactionIfIdle(state);
-  }
-
-  private Effect<Event, State> onIdle(State state, Idle m) {
-    if (m.epoch() != epoch) {
-      return Effect().none();
-    }
-    writes.idle(m.lastWriteId());
-    startCompactionIfIdle(state);
-    return Effect().none();
-  }
-
-  /** Invariant 2: only an Idle for the newest write sent means the commit queue is empty. */
-  private void startCompactionIfIdle(State state) {
-    if (!compactionRequested || compactionRunning != null || !ready || !writes.queueEmpty()) {
-      return;
-    }
-    compactionRequested = false;
-    timers.cancel(new MaxWaitElapsed(epoch, compactionRequest));
-    compactionRunning = leasedSnapshot(state);
-    compactor.tell(new CompactorActor.Compact(epoch, compactionRunning));
-    writes.releaseHeld(); // the snapshot is taken: held writes flow again, in order
-  }
-
-  private Effect<Event, State> onMaxWaitElapsed(State state, MaxWaitElapsed m) {
-    if (m.epoch() == epoch && m.request() == compactionRequest && compactionRequested && compactionRunning == null) {
-      writes.hold(); // invariant 3: let the queue drain so compaction can take its snapshot
-      context.getLog().debug("database {}: compaction waited {}, holding new writes", name, settings.compactionMaxWait());
+  private Effect<Event, State> onIdle(State state, Internal.Idle m) {
+    if (m.epoch() == epoch) {
+      writes.idle(m.lastWriteId());
+      compaction.startIfIdle(state);
     }
     return Effect().none();
   }
 
-  private Effect<Event, State> onCompactionDone(State state, CompactionDone m) {
+  /** Installs a finished compaction: persists {@code Compacted}, then hands the replaced CARs to the leases. */
+  private Effect<Event, State> onCompactionDone(State state, Internal.CompactionDone m) {
     Snapshot snap = m.snapshot();
     leases.release(snap.generation());
     if (m.epoch() != epoch) {
       return Effect().none(); // its CAR is an orphan now; removed at the next start
     }
-    compactionRunning = null;
-    List<Cid> replaced = new ArrayList<>();
-    for (CarIndex c : snap.carLog()) {
-      replaced.add(c.car());
-    }
-    int kept = state.carLog().size() - replaced.size();
-    if (kept < 0 || !state.carLog().subList(kept, state.carLog().size()).equals(replaced)) {
-      KilnException bug = new KilnException(ErrorCode.INTERNAL, "bug: the CarLog changed under a compaction in a way "
-          + "other than appends; compaction not installed");
-      failCompactionWaiters(bug);
+    List<Cid> replaced = compaction.finished(state, m);
+    if (replaced == null) {
       return Effect().none();
     }
     Cid compacted = m.car().car();
-    if (replaced.size() == 1 && replaced.get(0).equals(compacted)) {
-      answerCompactionWaiters(state, state.carLog().size(), snap.carBytes(), snap.carBytes());
-      return Effect().none();
-    }
-    indexes.put(compacted, m.car());
+    installed.written(m.car());
+    int kept = state.carLog().size() - replaced.size();
     long bytesBefore = snap.carBytes();
     int logBefore = state.carLog().size();
     return Effect()
         .persist(new Compacted(compacted, bug == InjectedBug.INSTALL_DROPS_APPENDED_CARS ? 0 : kept))
         .thenRun(newState -> {
-          snapshot = null;
-          Set<Cid> live = new HashSet<>(newState.carLog());
-          List<Cid> dead = new ArrayList<>();
-          for (Cid c : replaced) {
-            if (!live.contains(c)) {
-              dead.add(c);
-              indexes.remove(c);
-            }
-          }
-          leases.replaced(newState.generation(), dead);
-          answerCompactionWaiters(newState, logBefore, bytesBefore, m.car().byteSize());
+          leases.replaced(newState.generation(), installed.compacted(replaced, newState));
+          compaction.answer(newState, logBefore, bytesBefore, m.car().byteSize());
           commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(newState)));
-          autoCompactIfDue(newState);
+          compaction.autoIfDue(newState);
         });
   }
 
-  private Effect<Event, State> onCompactionFailed(State state, CompactionFailed m) {
+  private Effect<Event, State> onCompactionFailed(State state, Internal.CompactionFailed m) {
     leases.release(m.snapshot().generation());
-    if (m.epoch() != epoch) {
-      return Effect().none();
+    if (m.epoch() == epoch) {
+      compaction.failed(m.error());
     }
-    compactionRunning = null;
-    KilnException error = Errors.toKiln(m.error());
-    context.getLog().error("database {}: compaction failed: {}", name, error.getMessage());
-    failCompactionWaiters(error);
     return Effect().none();
   }
 
-  private void answerCompactionWaiters(State state, int logBefore, long bytesBefore, long bytesAfter) {
-    CompactResult r = new CompactResult(logBefore, state.carLog().size(), state.generation(), bytesBefore, bytesAfter);
-    for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
-      w.tell(StatusReply.success(r));
-    }
-    compactionWaiters.clear();
-  }
-
-  private void failCompactionWaiters(KilnException error) {
-    for (ActorRef<StatusReply<CompactResult>> w : compactionWaiters) {
-      w.tell(StatusReply.error(error));
-    }
-    compactionWaiters.clear();
-  }
-
-  // ------------------------------------------------------------------ leases and deletion
+  // ------------------------------------------------------------------ snapshots and reads
 
   /** The current snapshot with a lease taken on it; the receiver must send {@link ReleaseLease}. */
   private Snapshot leasedSnapshot(State state) {
@@ -730,32 +432,15 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
   }
 
   private Snapshot currentSnapshot(State state) {
-    if (snapshot == null || snapshot.generation() != state.generation()) {
-      List<CarIndex> log = new ArrayList<>(state.carLog().size());
-      for (Cid car : state.carLog()) {
-        CarIndex index = indexes.get(car);
-        if (index == null) {
-          throw new IllegalStateException("bug: no index for CAR " + car + " of the CarLog");
-        }
-        log.add(index);
-      }
-      snapshot = new Snapshot(state.generation(), log, state.head(), roots);
-    }
-    return snapshot;
+    return installed.current(state);
   }
 
-  /** Also from an older epoch: a lease taken before a journal restart is still held until released. */
-  private Effect<Event, State> onReleaseLease(State state, ReleaseLease m) {
-    leases.release(m.generation());
+  private Effect<Event, State> onRead(State state, Command read) {
+    reads.run(read, currentSnapshot(state), false, state.compactions());
     return Effect().none();
   }
 
-  private Effect<Event, State> onReadDone(State state, ReadDone m) {
-    leases.readDone(m.generation());
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onDeletionDone(State state, DeletionDone m) {
+  private Effect<Event, State> onDeletionDone(State state, Internal.DeletionDone m) {
     if (m.error() != null) {
       // The files stay behind as orphans; start-up removes them.
       context.getLog().warn("database {}: could not delete replaced CARs {}: {}", name, m.cars(), m.error().toString());
@@ -763,329 +448,37 @@ public final class DatabaseActor extends EventSourcedBehavior<Command, Event, St
     return Effect().none();
   }
 
-  // ------------------------------------------------------------------ reads
-
-  private Effect<Event, State> onGet(State state, Get cmd) {
-    return read(state, null, cmd.replyTo(), (snap, src) ->
-        DocumentReads.read(src, snap.roots(), cmd.id(), snap.clock()));
-  }
-
-  private Effect<Event, State> onAllDocs(State state, AllDocs cmd) {
-    return read(state, null, cmd.replyTo(), (snap, src) ->
-        new AllDocsResult(DocumentReads.allDocs(src, snap.roots(), cmd.query()), snap.clock()));
-  }
-
-  private Effect<Event, State> onChanges(State state, Changes cmd) {
-    return changes(state, null, cmd);
-  }
-
-  private Effect<Event, State> changes(State state, Snapshot view, Changes cmd) {
-    return read(state, view, cmd.replyTo(), (snap, src) -> DocumentReads.changes(src, snap.roots(), cmd, snap.clock()));
-  }
-
-  // ------------------------------------------------------------------ query indexes
-
-  private Effect<Event, State> onQuery(State state, DatabaseProtocol.Query cmd) {
-    if (closing == null && loadError == null && registeredButBehind(cmd.index())) {
-      // Only the first commit after opening (or after registering a new definition) finds a
-      // registered index behind; every later commit keeps it current. Bring it current, then answer.
-      waitingForIndex.add(cmd);
-      refreshIndexes();
-      return Effect().none();
-    }
-    return query(state, null, cmd);
-  }
-
-  private Effect<Event, State> query(State state, Snapshot view, DatabaseProtocol.Query cmd) {
-    return read(state, view, cmd.replyTo(), (snap, src) ->
-        new DatabaseProtocol.QueryResult(IndexReads.query(src, snap.roots(), cmd.index(), cmd.query()), snap.clock()));
-  }
-
-  private boolean registeredButBehind(String index) {
-    IndexDefinition def = index == null ? null : settings.indexes().get(index);
-    if (def == null) {
-      return false;
-    }
-    IndexRoot stored = roots.indexes().get(index);
-    return stored == null || !stored.definition().equals(def.fingerprint()) || stored.seq() < roots.seq();
-  }
-
-  private void refreshIndexes() {
-    if (refreshPending) {
-      return;
-    }
-    refreshPending = true;
-    write(List.of(new CommitBuilder.RefreshIndexes()), new Replier() {
-      @Override
-      public void ok(List<CommitBuilder.Applied> applied, String clock) {
-        refreshPending = false;
-        List<DatabaseProtocol.Query> ready = new ArrayList<>(waitingForIndex);
-        waitingForIndex.clear();
-        ready.forEach(context.getSelf()::tell); // now current: they go the normal way
-      }
-
-      @Override
-      public void fail(KilnException error) {
-        refreshPending = false;
-        KilnException why = new KilnException(error.code(), "could not bring the index current: " + error.getMessage());
-        waitingForIndex.forEach(q -> q.replyTo().tell(StatusReply.error(why)));
-        waitingForIndex.clear();
-      }
-    });
-  }
-
-  private Effect<Event, State> onDefineIndex(State state, DatabaseProtocol.DefineIndex cmd) {
-    IndexDefinition def;
-    try {
-      def = IndexDefinition.field(cmd.field(), cmd.each());
-    } catch (KilnException e) {
-      cmd.replyTo().tell(StatusReply.error(e));
-      return Effect().none();
-    }
-    IndexDefinition registered = settings.indexes().get(def.name());
-    IndexRoot stored = roots.indexes().get(def.name());
-    String clash = registered != null && !registered.fingerprint().equals(def.fingerprint()) ? registered.fingerprint()
-        : stored != null && !stored.definition().equals(def.fingerprint()) ? stored.definition() : null;
-    if (clash != null) {
-      cmd.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.INVALID_QUERY, "an index named '" + def.name()
-          + "' already exists with another definition (" + clash + ")")));
-      return Effect().none();
-    }
-    ActorRef<StatusReply<DatabaseProtocol.IndexDefined>> replyTo = cmd.replyTo();
-    if (stored != null && closing == null && loadError == null) {
-      replyTo.tell(StatusReply.success(new DatabaseProtocol.IndexDefined(def.name(), currentSnapshot(state).clock())));
-      return Effect().none();
-    }
-    return write(List.of(new CommitBuilder.DefineIndex(def.name(), def.fingerprint())), new Replier() {
-      @Override
-      public void ok(List<CommitBuilder.Applied> applied, String clock) {
-        replyTo.tell(StatusReply.success(new DatabaseProtocol.IndexDefined(def.name(), clock)));
-      }
-
-      @Override
-      public void fail(KilnException error) {
-        replyTo.tell(StatusReply.error(error));
-      }
-    });
-  }
-
-  private Effect<Event, State> onListIndexes(State state, DatabaseProtocol.ListIndexes cmd) {
-    return read(state, null, cmd.replyTo(), (snap, src) ->
-        new DatabaseProtocol.IndexList(IndexReads.list(src, snap.roots(), settings.indexes()), snap.clock()));
-  }
-
-  /** Whether the index exists is decided in the commit (CommitBuilder.DropIndex); registered ones are refused here. */
-  private Effect<Event, State> onDropIndex(State state, DatabaseProtocol.DropIndex cmd) {
-    if (settings.indexes().get(cmd.name()) != null) {
-      cmd.fail(new KilnException(ErrorCode.INVALID_QUERY, "index '" + cmd.name() + "' is a map index registered in"
-          + " code (DatabaseSettings.withIndex), which would build it again: remove the registration, then drop it"));
-      return Effect().none();
-    }
-    return write(List.of(new CommitBuilder.DropIndex(cmd.name())),
-        answering(cmd.replyTo(), clock -> new DatabaseProtocol.IndexDropped(cmd.name(), clock)));
-  }
-
-  private Effect<Event, State> onExport(State state, DatabaseProtocol.Export cmd) {
-    return read(state, null, cmd.replyTo(), (snap, src) -> CarTransfer.export(src, snap.head(), Path.of(cmd.path())));
-  }
-
-  /** The file is read and checked in the commit (CommitBuilder.Import), on the CommitActor's blocking thread. */
-  private Effect<Event, State> onImport(State state, DatabaseProtocol.Import cmd) {
-    // runs once the commit is installed, so roots are the imported ones
-    return write(List.of(new CommitBuilder.Import(Path.of(cmd.path()))),
-        answering(cmd.replyTo(), clock -> new DatabaseProtocol.Imported(clock, roots.docCount(), roots.seq(), clock)));
-  }
-
-  /** A replier that answers with what {@code ok} makes of the commit's clock, or with the error. */
-  private static <T> Replier answering(ActorRef<StatusReply<T>> replyTo, java.util.function.Function<String, T> ok) {
-    return new Replier() {
-      @Override
-      public void ok(List<CommitBuilder.Applied> applied, String clock) {
-        replyTo.tell(StatusReply.success(ok.apply(clock)));
-      }
-
-      @Override
-      public void fail(KilnException error) {
-        replyTo.tell(StatusReply.error(error));
-      }
-    };
-  }
-
-  private Effect<Event, State> onStats(State state, Stats cmd) {
-    return read(state, null, cmd.replyTo(), (snap, src) -> {
-      int files = 0;
-      long bytes = 0;
-      for (Cid f : store.list()) {
-        try {
-          bytes += store.size(f);
-          files++;
-        } catch (CarNotFoundException e) {
-          // a replaced CAR deleted between the listing and now: it no longer counts
-        }
-      }
-      long indexedBlocks = 0;
-      long indexHeapBytes = 0;
-      for (CarIndex c : snap.carLog()) {
-        indexedBlocks += c.blockCount();
-        indexHeapBytes += c.approximateHeapBytes();
-      }
-      return new DatabaseStats(name, snap.carLog().size(), files, bytes, snap.roots().docCount(),
-          snap.generation(), state.compactions(), snap.roots().seq(), snap.clock(), indexedBlocks, indexHeapBytes);
-    });
-  }
-
-  /**
-   * Runs a read on the blocking dispatcher against a leased snapshot (the current one, or an open
-   * view's); the lease ends with the read.
-   */
-  private <T> Effect<Event, State> read(State state, Snapshot view, ActorRef<StatusReply<T>> replyTo,
-      SnapshotLeases.ReadBody<T> body) {
-    if (closing != null || loadError != null) {
-      replyTo.tell(StatusReply.error(closing != null ? closed() : loadError));
-      return Effect().none();
-    }
-    leases.read(view != null ? view : currentSnapshot(state), replyTo, body);
-    return Effect().none();
-  }
-
-  // ------------------------------------------------------------------ views
-
-  private Effect<Event, State> onOpenView(State state, DatabaseProtocol.OpenView cmd) {
-    if (closing != null || loadError != null) {
-      cmd.replyTo().tell(StatusReply.error(closing != null ? closed() : loadError));
-      return Effect().none();
-    }
-    Snapshot snap = currentSnapshot(state);
-    long id = leases.openView(snap); // leased until the view closes
-    cmd.replyTo().tell(StatusReply.success(new DatabaseProtocol.ViewOpened(id, snap.clock())));
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onInView(State state, DatabaseProtocol.InView cmd) {
-    Snapshot view = leases.view(cmd.view()); // and its idle timer starts again
-    Command read = cmd.read();
-    if (view == null) {
-      KilnException gone = new KilnException(ErrorCode.INVALID_QUERY, "view " + cmd.view()
-          + " is not open (closed, idle past kiln.view-idle-timeout, or from before a restart)");
-      Internal.replyError(read, gone);
-      return Effect().none();
-    }
-    if (read instanceof Get g) {
-      return read(state, view, g.replyTo(), (snap, src) ->
-          DocumentReads.read(src, snap.roots(), g.id(), snap.clock()));
-    } else if (read instanceof AllDocs a) {
-      return read(state, view, a.replyTo(), (snap, src) ->
-          new AllDocsResult(DocumentReads.allDocs(src, snap.roots(), a.query()), snap.clock()));
-    } else if (read instanceof Changes c) {
-      return changes(state, view, c);
-    } else if (read instanceof DatabaseProtocol.Query q) {
-      return query(state, view, q);
-    }
-    Internal.replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs, changes and query run in a view, not "
-        + read.getClass().getSimpleName()));
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onCloseView(State state, DatabaseProtocol.CloseView cmd) {
-    leases.closeView(cmd.view());
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onViewIdle(State state, ViewIdle m) {
-    leases.closeView(m.view()); // views outlive a journal restart, and so do their ids
-    return Effect().none();
-  }
-
-  // ------------------------------------------------------------------ subscriptions
-
-  private Effect<Event, State> onSubscribe(State state, Subscribe cmd) {
-    if (subscribers.add(cmd.subscriber())) {
-      context.watchWith(cmd.subscriber(), new SubscriberGone(cmd.subscriber()));
-    }
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onUnsubscribe(State state, Unsubscribe cmd) {
-    if (subscribers.remove(cmd.subscriber())) {
-      context.unwatch(cmd.subscriber());
-    }
-    return Effect().none();
-  }
-
-  private Effect<Event, State> onSubscriberGone(State state, SubscriberGone m) {
-    subscribers.remove(m.subscriber());
-    return Effect().none();
-  }
-
   // ------------------------------------------------------------------ close and destroy
 
-  private Effect<Event, State> onClose(State state, Close cmd) {
-    if (closing != null) {
-      cmd.replyTo().tell(StatusReply.error(closed()));
-      return Effect().none();
-    }
-    closing = cmd.replyTo();
-    context.getSelf().tell(new CloseCheck());
+  private Effect<Event, State> closeWhenSettled(Phase.Closing closing) {
+    phase = closing;
+    context.getSelf().tell(new Internal.CloseCheck());
     return Effect().none();
   }
 
-  private Effect<Event, State> onDestroy(State state, Destroy cmd) {
-    if (closing != null) {
-      cmd.replyTo().tell(StatusReply.error(closed()));
-      return Effect().none();
+  private void closeCheckIfClosing() {
+    if (phase.closing()) {
+      context.getSelf().tell(new Internal.CloseCheck());
     }
-    closing = cmd.replyTo();
-    destroying = true;
-    context.getSelf().tell(new CloseCheck());
-    return Effect().none();
   }
 
   /** Stops once every write sent has its answer (held writes are sent when compaction starts). */
-  private Effect<Event, State> onCloseCheck(State state, CloseCheck m) {
-    if (closing == null || !writes.noneWaiting()) {
+  private Effect<Event, State> onCloseCheck(State state, Internal.CloseCheck m) {
+    if (!(phase instanceof Phase.Closing closing) || !writes.noneWaiting()) {
       return Effect().none();
     }
-    failCompactionWaiters(closed());
-    if (!destroying) {
-      ActorRef<StatusReply<Done>> replyTo = closing;
-      return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.ack()));
+    compaction.fail(phase.refusal(name));
+    if (!closing.destroy()) {
+      return Effect().stop().thenRun(s -> closing.replyTo().tell(StatusReply.ack()));
     }
-    long e = epoch;
-    return Effect().persist(new Events.Destroyed()).thenRun(s -> {
-      CompletableFuture<Done> work = CompletableFuture.supplyAsync(() -> {
-        for (Cid car : store.list()) {
-          store.delete(car);
-        }
-        return Done.getInstance();
-      }, blocking);
-      context.pipeToSelf(work, (ok, error) -> new DestroyDone(e, error));
-    });
+    return Effect().persist(new Events.Destroyed()).thenRun(s -> opening.deleteAll(epoch));
   }
 
-  private Effect<Event, State> onDestroyDone(State state, DestroyDone m) {
-    ActorRef<StatusReply<Done>> replyTo = closing;
+  private Effect<Event, State> onDestroyDone(State state, Internal.DestroyDone m) {
+    ActorRef<StatusReply<Done>> replyTo = ((Phase.Closing) phase).replyTo();
     if (m.error() != null) {
       return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.error(Errors.toKiln(m.error()))));
     }
     return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.ack()));
   }
-
-  private boolean refuseWhenClosed(Replier replier) {
-    if (closing != null) {
-      replier.fail(closed());
-      return true;
-    }
-    if (loadError != null) {
-      replier.fail(loadError);
-      return true;
-    }
-    return false;
-  }
-
-  private KilnException closed() {
-    return new KilnException(ErrorCode.CLOSED, "database " + name + " is closed");
-  }
-
-
-
 }

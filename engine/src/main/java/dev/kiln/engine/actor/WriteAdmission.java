@@ -1,12 +1,19 @@
 package dev.kiln.engine.actor;
 
 import dev.kiln.engine.commit.CommitBuilder;
+import dev.kiln.protocol.DatabaseProtocol;
+import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The DatabaseActor's part that admits writes: it numbers each write and sends it to the
@@ -21,6 +28,26 @@ final class WriteAdmission {
     void ok(List<CommitBuilder.Applied> applied, String clock);
 
     void fail(KilnException error);
+
+    /** Answers {@code replyTo} with what {@code ok} makes of the writes' results and clock, or with the error. */
+    static <T> Replier of(ActorRef<StatusReply<T>> replyTo, BiFunction<List<CommitBuilder.Applied>, String, T> ok) {
+      return new Replier() {
+        @Override
+        public void ok(List<CommitBuilder.Applied> applied, String clock) {
+          replyTo.tell(StatusReply.success(ok.apply(applied, clock)));
+        }
+
+        @Override
+        public void fail(KilnException error) {
+          replyTo.tell(StatusReply.error(error));
+        }
+      };
+    }
+
+    /** Answers {@code replyTo} with what {@code ok} makes of the commit's clock, or with the error. */
+    static <T> Replier answering(ActorRef<StatusReply<T>> replyTo, Function<String, T> ok) {
+      return of(replyTo, (applied, clock) -> ok.apply(clock));
+    }
   }
 
   private record HeldWrite(List<CommitBuilder.Op> ops, Replier replier) {}
@@ -51,6 +78,25 @@ final class WriteAdmission {
     } else {
       submit(ops, replier);
     }
+  }
+
+  /** A single put or delete, answered with its WriteResult. */
+  void admit(CommitBuilder.Op op, ActorRef<StatusReply<DatabaseProtocol.WriteResult>> replyTo) {
+    admit(List.of(op), Replier.of(replyTo, (applied, clock) -> applied.get(0).toResult(clock)));
+  }
+
+  /** A bulk put: one write of all its documents, answered with one result each. */
+  void admit(DatabaseProtocol.PutAll cmd) {
+    if (cmd.docs() == null || cmd.docs().isEmpty()) {
+      cmd.fail(new KilnException(ErrorCode.INVALID_DOCUMENT, "a bulk write needs at least one document"));
+      return;
+    }
+    List<CommitBuilder.Op> ops = new ArrayList<>(cmd.docs().size());
+    for (var doc : cmd.docs()) {
+      ops.add(new CommitBuilder.Put(doc));
+    }
+    admit(ops, Replier.of(cmd.replyTo(), (applied, clock) ->
+        new DatabaseProtocol.BulkResult(applied.stream().map(a -> a.toResult(clock)).toList(), clock)));
   }
 
   private void submit(List<CommitBuilder.Op> ops, Replier replier) {

@@ -82,6 +82,7 @@
  *
  * <p>Call {@link Journal#prepare} before spawning any persistent actor: it creates the schema if
  * absent (idempotent) and checks the tables, or fails with a {@link JournalUnavailableException}
- * naming the URL.
+ * naming the URL. A persistent actor extends {@link KilnEventSourcedBehavior}, which names Kiln's
+ * plugins and the retention of events and snapshots.
  */
 package dev.kiln.engine.persist;
