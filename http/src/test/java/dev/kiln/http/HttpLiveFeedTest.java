@@ -122,8 +122,7 @@ class HttpLiveFeedTest {
   }
 
   private static void waitFor(java.util.function.BooleanSupplier condition, Duration max) throws InterruptedException {
-    double factor = Double.parseDouble(System.getProperty("pekko.test.timefactor", "1"));
-    long deadline = System.nanoTime() + (long) (max.toNanos() * factor);
+    long deadline = System.nanoTime() + dev.kiln.testkit.TestTime.dilated(max).toNanos();
     while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
       Thread.sleep(20);
     }

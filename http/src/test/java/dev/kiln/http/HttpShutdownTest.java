@@ -59,8 +59,7 @@ class HttpShutdownTest {
   }
 
   private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    double factor = Double.parseDouble(System.getProperty("pekko.test.timefactor", "1"));
-    long deadline = System.nanoTime() + (long) (Duration.ofSeconds(30).toNanos() * factor);
+    long deadline = System.nanoTime() + dev.kiln.testkit.TestTime.dilated(Duration.ofSeconds(30)).toNanos();
     while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
