@@ -7,13 +7,16 @@ import java.util.Objects;
 import java.util.function.BiConsumer;
 
 /**
- * Which blocks one CAR file holds and where their bytes sit. Immutable.
+ * Which blocks one CAR file holds and where their bytes sit. Immutable in what it says.
  *
- * <p>Kept compact because the engine holds one per live CAR: each block costs a 33-byte key (the
- * CID's codec byte followed by its 32-byte sha2-256 digest; every other CID byte is fixed for the
- * CIDs Kiln accepts), an 8-byte offset and a 4-byte length, 45 bytes in three primitive arrays
- * sorted by key. Lookups are a binary search. The key order is the order of {@link Cid#compareTo},
- * so {@link #forEachBlock} visits blocks in ascending CID order.
+ * <p>Its entries live in one of two places. An index built from a CAR's bytes (a write, a check)
+ * holds them on the heap: each block costs a 33-byte key (the CID's codec byte followed by its
+ * 32-byte sha2-256 digest; every other CID byte is fixed for the CIDs Kiln accepts), an 8-byte
+ * offset and a 4-byte length, in three primitive arrays sorted by key. An index opened from its
+ * index file ({@link CarIndexFile}) keeps only that file's header on the heap and reads a page of
+ * entries per lookup ({@link PagedEntries}). Lookups are a binary search either way. The key order
+ * is the order of {@link Cid#compareTo}, so {@link #forEachBlock} visits blocks in ascending CID
+ * order.
  */
 public final class CarIndex {
   static final int KEY_BYTES = 1 + Cid.SHA2_256_LENGTH;
@@ -23,23 +26,38 @@ public final class CarIndex {
   private final Cid car;
   private final List<Cid> roots;
   private final long byteSize;
-  private final byte[] keys;
-  private final long[] offsets;
-  private final int[] lengths;
+  private final Entries entries;
 
-  private CarIndex(Cid car, List<Cid> roots, long byteSize, byte[] keys, long[] offsets, int[] lengths) {
+  private CarIndex(Cid car, List<Cid> roots, long byteSize, Entries entries) {
     this.car = car;
     this.roots = List.copyOf(roots);
     this.byteSize = byteSize;
-    this.keys = keys;
-    this.offsets = offsets;
-    this.lengths = lengths;
+    this.entries = entries;
+  }
+
+  /** Where an index's entries live: sorted by key, found by binary search. */
+  interface Entries {
+    int count();
+
+    /** The block's place, or null when the CAR does not hold it. */
+    BlockLocation find(byte[] key);
+
+    /** Every entry in key order: {@code key} holds the entry's key at {@code at}. */
+    void forEach(EntryVisitor visitor);
+
+    /** Heap these entries take, object headers included. */
+    long heapBytes();
+  }
+
+  /** One entry of {@link Entries#forEach}. */
+  interface EntryVisitor {
+    void visit(byte[] keys, int at, long offset, int length);
   }
 
   /**
-   * An index read back from a {@link CarIndexFile}: the arrays as written there (sorted by key).
-   * Checks what binary search and reads rely on, so a damaged file that passed its checksum still
-   * cannot make lookups wrong silently.
+   * An index read back from a version 1 {@link CarIndexFile}: the arrays as written there (sorted
+   * by key). Checks what binary search and reads rely on, so a damaged file that passed its
+   * checksum still cannot make lookups wrong silently.
    *
    * @throws IllegalArgumentException naming the first problem
    */
@@ -57,26 +75,18 @@ public final class CarIndex {
         throw new IllegalArgumentException("entry " + i + " is not in ascending key order");
       }
     }
-    CarIndex index = new CarIndex(car, roots, byteSize, keys, offsets, lengths);
+    return withRootsChecked(car, roots, byteSize, new ArrayEntries(keys, offsets, lengths));
+  }
+
+  /** An index whose entries another place holds, once every root is found among them. */
+  static CarIndex withRootsChecked(Cid car, List<Cid> roots, long byteSize, Entries entries) {
+    CarIndex index = new CarIndex(car, roots, byteSize, entries);
     for (Cid root : roots) {
       if (!index.contains(root)) {
         throw new IllegalArgumentException("root " + root + " has no entry");
       }
     }
     return index;
-  }
-
-  /** For {@link CarIndexFile}: the arrays themselves, not copies; callers only read them. */
-  byte[] keyBytes() {
-    return keys;
-  }
-
-  long[] offsetArray() {
-    return offsets;
-  }
-
-  int[] lengthArray() {
-    return lengths;
   }
 
   /** The CAR's own CID: raw codec, sha2-256 of the whole file's bytes. */
@@ -90,7 +100,7 @@ public final class CarIndex {
 
   /** Distinct blocks in the file (a CID written twice counts once). */
   public int blockCount() {
-    return offsets.length;
+    return entries.count();
   }
 
   /** Size of the whole CAR file in bytes. */
@@ -98,15 +108,17 @@ public final class CarIndex {
     return byteSize;
   }
 
-  /** Where the block's bytes are, or null when this CAR does not hold it. */
+  /**
+   * Where the block's bytes are, or null when this CAR does not hold it. An index opened from its
+   * file may read a page of it here; a page that fails its checks is rebuilt from the CAR first.
+   */
   public BlockLocation find(Cid block) {
-    return find(new Key(block));
+    return entries.find(key(block));
   }
 
   /** As {@link #find(Cid)}, with the key made once for a lookup that searches many CARs. */
   public BlockLocation find(Key block) {
-    int i = indexOf(block.bytes);
-    return i < 0 ? null : new BlockLocation(offsets[i], lengths[i]);
+    return entries.find(block.bytes);
   }
 
   /** A CID in the form every index compares; make it once when one block is looked up in many CARs. */
@@ -116,17 +128,28 @@ public final class CarIndex {
     public Key(Cid cid) {
       this.bytes = key(cid);
     }
+
+    private Key(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    static Key ofBytes(byte[] key) {
+      return new Key(key);
+    }
   }
 
   public boolean contains(Cid block) {
-    return indexOf(block) >= 0;
+    return find(block) != null;
   }
 
   /** Visits every block in ascending CID order (the index's order, not the file's). */
   public void forEachBlock(BiConsumer<Cid, BlockLocation> f) {
-    for (int i = 0; i < offsets.length; i++) {
-      f.accept(cidAt(i), new BlockLocation(offsets[i], lengths[i]));
-    }
+    entries.forEach((keys, at, offset, length) -> f.accept(cidAt(keys, at), new BlockLocation(offset, length)));
+  }
+
+  /** For {@link CarIndexFile}: every entry in key order. */
+  void forEachEntry(EntryVisitor visitor) {
+    entries.forEach(visitor);
   }
 
   /**
@@ -134,25 +157,21 @@ public final class CarIndex {
    * CIDs). Lets tests and the engine check the per-block budget.
    */
   public long approximateHeapBytes() {
-    long arrayHeader = 16;
-    return 48 + 3 * arrayHeader + keys.length + 8L * offsets.length + 4L * lengths.length;
+    return 48 + entries.heapBytes();
   }
 
-  private Cid cidAt(int i) {
-    int at = i * KEY_BYTES;
+  private static Cid cidAt(byte[] keys, int at) {
     return Cid.fromDigest(keys[at] & 0xFF, Arrays.copyOfRange(keys, at + 1, at + KEY_BYTES));
   }
 
-  private int indexOf(Cid block) {
-    return indexOf(key(block));
-  }
-
-  private int indexOf(byte[] key) {
+  /** Binary search for {@code key} among {@code count} entries of {@code stride} bytes, each starting with its key. */
+  static int search(byte[] entries, int from, int count, int stride, byte[] key) {
     int lo = 0;
-    int hi = offsets.length - 1;
+    int hi = count - 1;
     while (lo <= hi) {
       int mid = (lo + hi) >>> 1;
-      int c = Arrays.compareUnsigned(keys, mid * KEY_BYTES, (mid + 1) * KEY_BYTES, key, 0, KEY_BYTES);
+      int at = from + mid * stride;
+      int c = Arrays.compareUnsigned(entries, at, at + KEY_BYTES, key, 0, KEY_BYTES);
       if (c < 0) {
         lo = mid + 1;
       } else if (c > 0) {
@@ -161,7 +180,7 @@ public final class CarIndex {
         return mid;
       }
     }
-    return -1;
+    return -(lo + 1);
   }
 
   static byte[] key(Cid cid) {
@@ -176,15 +195,17 @@ public final class CarIndex {
     return key;
   }
 
+  /** Same CAR, roots and entries, wherever each index keeps its entries (reads a paged one whole). */
   @Override
   public boolean equals(Object o) {
-    return o instanceof CarIndex other
-        && byteSize == other.byteSize
-        && car.equals(other.car)
-        && roots.equals(other.roots)
-        && Arrays.equals(keys, other.keys)
-        && Arrays.equals(offsets, other.offsets)
-        && Arrays.equals(lengths, other.lengths);
+    if (o == this) {
+      return true;
+    }
+    if (!(o instanceof CarIndex other) || byteSize != other.byteSize || !car.equals(other.car)
+        || !roots.equals(other.roots) || blockCount() != other.blockCount()) {
+      return false;
+    }
+    return ArrayEntries.of(entries).equals(ArrayEntries.of(other.entries));
   }
 
   @Override
@@ -195,6 +216,62 @@ public final class CarIndex {
   @Override
   public String toString() {
     return "CarIndex[" + car + ", " + blockCount() + " blocks, " + byteSize + " bytes, roots " + roots + "]";
+  }
+
+  /** Entries on the heap: three arrays sorted by key. */
+  private record ArrayEntries(byte[] keys, long[] offsets, int[] lengths) implements Entries {
+    static ArrayEntries of(Entries entries) {
+      if (entries instanceof ArrayEntries a) {
+        return a;
+      }
+      int n = entries.count();
+      byte[] keys = new byte[n * KEY_BYTES];
+      long[] offsets = new long[n];
+      int[] lengths = new int[n];
+      int[] next = {0};
+      entries.forEach((k, at, offset, length) -> {
+        int i = next[0]++;
+        System.arraycopy(k, at, keys, i * KEY_BYTES, KEY_BYTES);
+        offsets[i] = offset;
+        lengths[i] = length;
+      });
+      return new ArrayEntries(keys, offsets, lengths);
+    }
+
+    @Override
+    public int count() {
+      return offsets.length;
+    }
+
+    @Override
+    public BlockLocation find(byte[] key) {
+      int i = search(keys, 0, offsets.length, KEY_BYTES, key);
+      return i < 0 ? null : new BlockLocation(offsets[i], lengths[i]);
+    }
+
+    @Override
+    public void forEach(EntryVisitor visitor) {
+      for (int i = 0; i < offsets.length; i++) {
+        visitor.visit(keys, i * KEY_BYTES, offsets[i], lengths[i]);
+      }
+    }
+
+    @Override
+    public long heapBytes() {
+      long arrayHeader = 16;
+      return 3 * arrayHeader + keys.length + 8L * offsets.length + 4L * lengths.length;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ArrayEntries other && Arrays.equals(keys, other.keys) && Arrays.equals(offsets, other.offsets)
+          && Arrays.equals(lengths, other.lengths);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(offsets);
+    }
   }
 
   /**
@@ -253,7 +330,7 @@ public final class CarIndex {
         o[i] = offsets[from];
         l[i] = lengths[from];
       }
-      return new CarIndex(car, roots, byteSize, k, o, l);
+      return new CarIndex(car, roots, byteSize, new ArrayEntries(k, o, l));
     }
 
     /** The slot holding this key, or the empty slot where it would go (linear probing). */

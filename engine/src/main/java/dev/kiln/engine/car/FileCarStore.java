@@ -3,11 +3,10 @@ package dev.kiln.engine.car;
 import dev.kiln.engine.block.Block;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.InvalidCidException;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
@@ -36,18 +35,16 @@ import java.util.stream.Stream;
  * only a temp file, which {@link #list} ignores and {@link #removeTempFiles} deletes at start-up.
  * So a file under a CAR's name is always complete.
  *
- * <p>Each CAR has its block index in a file next to it, {@code <car-cid>.idx} (see
+ * <p>Each CAR has its block index in a file next to it, {@code <car-cid>.idx} ({@link IndexFiles},
  * {@link CarIndexFile}), written the same way (temp file, fsync, rename) before {@link #write}
- * returns, so before any event can name the CAR. {@link #open} loads that file, checked for size
- * and checksum against the CAR as it is now, and reads none of the CAR's bytes; an index file that
- * is missing or fails a check is rebuilt from the CAR (which reads and verifies every byte) and
+ * returns, so before any event can name the CAR. {@link #open} reads that file's header, checked
+ * for size and checksum against the CAR as it is now, and reads none of the CAR's bytes; lookups
+ * read one page of it each. An index file that is missing or fails a check (the header on open, a
+ * page when a lookup reads it) is rebuilt from the CAR (which reads and verifies every byte) and
  * written again. Every block read is still checked against its CID, so a CAR damaged after its
  * index was written is reported by the first read of a damaged block, and by {@link #check}.
  *
- * <p>Reads are positional reads on a cached {@link FileChannel} per CAR, safe from many threads.
- * A channel that closes under a reader (evicted from the cache, or closed because another reader
- * was interrupted, which closes a FileChannel for everyone) is dropped from the cache and the read
- * retried once on a channel of the reader's own.
+ * <p>Reads are positional reads on cached channels ({@link ChannelCache}), safe from many threads.
  */
 public final class FileCarStore implements CarStore {
   static final String CAR_SUFFIX = ".car";
@@ -63,8 +60,8 @@ public final class FileCarStore implements CarStore {
   private final boolean fsync;
   private final WriteHooks hooks;
   private final ReadHooks readHooks;
-  private final int maxOpenChannels;
-  private final ConcurrentHashMap<Cid, FileChannel> channels = new ConcurrentHashMap<>();
+  private final ChannelCache channels;
+  private final IndexFiles indexFiles;
   private final Set<Path> writesInFlight = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
@@ -85,7 +82,8 @@ public final class FileCarStore implements CarStore {
     this.fsync = fsync;
     this.hooks = hooks;
     this.readHooks = readHooks;
-    this.maxOpenChannels = maxOpenChannels;
+    this.channels = new ChannelCache(maxOpenChannels, readHooks);
+    this.indexFiles = new IndexFiles(this.dir, fsync, channels, writesInFlight, this::fsyncDirectory);
     try {
       createDirectoriesDurably(this.dir);
     } catch (IOException e) {
@@ -124,7 +122,7 @@ public final class FileCarStore implements CarStore {
 
   /** The file that holds (or would hold) this CAR's block index. */
   public Path indexPathOf(Cid car) {
-    return dir.resolve(car + CarIndexFile.SUFFIX);
+    return indexFiles.pathOf(car);
   }
 
   @Override
@@ -161,7 +159,7 @@ public final class FileCarStore implements CarStore {
       hooks.afterMove(temp, target);
       step = "cannot write the index file of " + target.getFileName();
       file = indexPathOf(index.car());
-      writeIndexFile(index);
+      indexFiles.write(index);
       if (fsync) {
         step = "cannot fsync the CAR directory after writing " + target.getFileName();
         file = dir;
@@ -183,30 +181,25 @@ public final class FileCarStore implements CarStore {
   }
 
   /**
-   * Loads the CAR's index file when it checks out against the CAR as it is now, without reading
-   * the CAR; otherwise rebuilds the index from the CAR as {@link #check} does and writes the index
-   * file again (best effort: when that write fails, the next open rebuilds again).
+   * Opens the CAR's index file when its header checks out against the CAR as it is now, without
+   * reading the CAR; otherwise rebuilds the index from the CAR as {@link #check} does and writes the
+   * index file again (best effort: when that write fails, the next open rebuilds again).
    */
   @Override
   public CarIndex open(Cid car) {
     checkOpen();
     long size = size(car);
     try {
-      return readIndexFile(car, size);
+      return indexFiles.open(car, size, () -> rebuild(car));
     } catch (CarIndexFile.Invalid | IOException e) {
       // Missing, damaged or stale: the CAR is the truth.
     }
+    return rebuild(car);
+  }
+
+  private CarIndex rebuild(Cid car) {
     CarIndex index = check(car);
-    try {
-      writeIndexFile(index);
-      if (fsync) {
-        fsyncDirectory();
-      }
-    } catch (IOException e) {
-      if (e instanceof ClosedByInterruptException) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    indexFiles.writeQuietly(index);
     return index;
   }
 
@@ -231,46 +224,7 @@ public final class FileCarStore implements CarStore {
    */
   public String indexFileProblem(Cid car, CarIndex truth) {
     checkOpen();
-    if (!Files.exists(indexPathOf(car))) {
-      return "missing";
-    }
-    try {
-      CarIndex stored = readIndexFile(car, truth.byteSize());
-      return stored.equals(truth) ? null : "its entries differ from the CAR's blocks";
-    } catch (CarIndexFile.Invalid e) {
-      return e.getMessage();
-    } catch (IOException e) {
-      return "cannot be read: " + e;
-    }
-  }
-
-  private CarIndex readIndexFile(Cid car, long carSize) throws IOException, CarIndexFile.Invalid {
-    Path path = indexPathOf(car);
-    try (InputStream in = counted(path, Files.newInputStream(path))) {
-      return CarIndexFile.read(in, Files.size(path), car, carSize);
-    }
-  }
-
-  /** Temp file, fsync, atomic rename over any older one; the caller fsyncs the directory. */
-  private void writeIndexFile(CarIndex index) throws IOException {
-    Path temp = dir.resolve("." + HexFormat.of().formatHex(randomBytes()) + CarIndexFile.TEMP_SUFFIX);
-    writesInFlight.add(temp);
-    boolean done = false;
-    try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        CarIndexFile.write(index, Channels.newOutputStream(channel));
-        if (fsync) {
-          channel.force(true);
-        }
-      }
-      Files.move(temp, indexPathOf(index.car()), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      done = true;
-    } finally {
-      if (!done) {
-        deleteQuietly(temp);
-      }
-      writesInFlight.remove(temp);
-    }
+    return indexFiles.problem(car, truth);
   }
 
   private InputStream counted(Path file, InputStream in) {
@@ -373,43 +327,21 @@ public final class FileCarStore implements CarStore {
 
   /** Fills {@code bytes} from {@code at.offset()}, naming {@code block} in errors. */
   private void readInto(Cid car, Path path, byte[] bytes, BlockLocation at, Cid block) {
-    FileChannel channel = channel(car);
     try {
-      readFully(channel, bytes, at.offset(), path, block);
-      readHooks.read(path, bytes.length);
-    } catch (ClosedByInterruptException e) {
-      throw interrupted(car, channel, path, at, block, e);
-    } catch (ClosedChannelException e) {
-      // Evicted, or closed by another reader's interrupt, while in use: read once more on a
-      // channel of our own, which nothing else can close, so the retry always makes progress.
-      channels.remove(car, channel);
-      checkOpen();
-      readUncached(car, bytes, path, at, block);
-    } catch (IOException e) {
-      throw new CarStoreException(path.toString(), at.offset(), block, "cannot read block", e);
-    }
-  }
-
-  private void readUncached(Cid car, byte[] bytes, Path path, BlockLocation at, Cid block) {
-    try (FileChannel own = FileChannel.open(path, StandardOpenOption.READ)) {
-      readFully(own, bytes, at.offset(), path, block);
-      readHooks.read(path, bytes.length);
+      channels.read(path, bytes, at.offset());
     } catch (NoSuchFileException e) {
       throw new CarNotFoundException(car, path.toString());
+    } catch (EOFException e) {
+      throw new CarFormatException(path.toString(), at.offset(), block, "block of " + bytes.length
+          + " bytes runs past the end of the file (" + e.getMessage() + " bytes): the file is truncated");
     } catch (ClosedByInterruptException e) {
-      throw interrupted(car, null, path, at, block, e);
+      throw new CarStoreException(path.toString(), at.offset(), block, "read interrupted", e);
+    } catch (ClosedChannelException e) {
+      checkOpen();
+      throw new CarStoreException(path.toString(), at.offset(), block, "cannot read block", e);
     } catch (IOException e) {
       throw new CarStoreException(path.toString(), at.offset(), block, "cannot read block", e);
     }
-  }
-
-  /** This thread's interrupt closed the channel: drop it so other readers reopen, keep the flag. */
-  private CarStoreException interrupted(Cid car, FileChannel channel, Path path, BlockLocation at, Cid block, IOException e) {
-    if (channel != null) {
-      channels.remove(car, channel);
-    }
-    Thread.currentThread().interrupt();
-    return new CarStoreException(path.toString(), at.offset(), block, "read interrupted", e);
   }
 
   @Override
@@ -441,21 +373,13 @@ public final class FileCarStore implements CarStore {
     checkOpen();
     Path path = pathOf(car);
     try {
-      // Under the map's lock for this key, so no reader can reopen the file between the two steps.
-      channels.compute(car, (k, channel) -> {
-        closeQuietly(channel);
-        try {
-          // The index first: a crash in between leaves a CAR without one (rebuilt if it is ever
-          // opened), never an index without its CAR.
-          Files.deleteIfExists(indexPathOf(car));
-          Files.deleteIfExists(path);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        return null;
-      });
-    } catch (UncheckedIOException e) {
-      throw new CarStoreException(path.toString(), "cannot delete CAR " + car, e.getCause());
+      // The index first: a crash in between leaves a CAR without one (rebuilt if it is ever
+      // opened), never an index without its CAR. Each under its channel's lock, so no reader can
+      // reopen the file between the close and the delete.
+      indexFiles.delete(car);
+      channels.closeWhile(path, () -> Files.deleteIfExists(path));
+    } catch (IOException e) {
+      throw new CarStoreException(path.toString(), "cannot delete CAR " + car, e);
     }
   }
 
@@ -503,61 +427,7 @@ public final class FileCarStore implements CarStore {
   @Override
   public void close() {
     closed = true;
-    for (Cid car : channels.keySet()) {
-      closeQuietly(channels.remove(car));
-    }
-  }
-
-  private FileChannel channel(Cid car) {
-    FileChannel channel = channels.get(car);
-    if (channel != null) {
-      return channel;
-    }
-    Path path = pathOf(car);
-    try {
-      channel = channels.computeIfAbsent(car, k -> {
-        try {
-          return FileChannel.open(path, StandardOpenOption.READ);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (UncheckedIOException e) {
-      if (e.getCause() instanceof NoSuchFileException) {
-        throw new CarNotFoundException(car, path.toString());
-      }
-      throw new CarStoreException(path.toString(), "cannot open CAR " + car, e.getCause());
-    }
-    if (closed) {
-      // close() may have swept the map before this channel went in.
-      closeQuietly(channels.remove(car));
-      checkOpen();
-    }
-    if (channels.size() > maxOpenChannels) {
-      evictOneExcept(car);
-    }
-    return channel;
-  }
-
-  /** Keeps open file handles bounded; a reader of the evicted channel reopens it. */
-  private void evictOneExcept(Cid keep) {
-    for (Cid car : channels.keySet()) {
-      if (!car.equals(keep)) {
-        closeQuietly(channels.remove(car));
-        return;
-      }
-    }
-  }
-
-  private static void readFully(FileChannel channel, byte[] into, long offset, Path path, Cid block) throws IOException {
-    ByteBuffer buffer = ByteBuffer.wrap(into);
-    while (buffer.hasRemaining()) {
-      int n = channel.read(buffer, offset + buffer.position());
-      if (n < 0) {
-        throw new CarFormatException(path.toString(), offset, block, "block of " + into.length
-            + " bytes runs past the end of the file (" + channel.size() + " bytes): the file is truncated");
-      }
-    }
+    channels.close();
   }
 
   private void fsyncDirectory() throws IOException {
@@ -585,27 +455,17 @@ public final class FileCarStore implements CarStore {
     }
   }
 
-  private static byte[] randomBytes() {
+  static byte[] randomBytes() {
     byte[] bytes = new byte[12];
     RANDOM.nextBytes(bytes);
     return bytes;
   }
 
-  private static void deleteQuietly(Path file) {
+  static void deleteQuietly(Path file) {
     try {
       Files.deleteIfExists(file);
     } catch (IOException e) {
       // Best effort: a leftover temp file is ignored by list() and removed at start-up.
-    }
-  }
-
-  private static void closeQuietly(FileChannel channel) {
-    if (channel != null) {
-      try {
-        channel.close();
-      } catch (IOException e) {
-        // A read-only channel has nothing left to lose on close.
-      }
     }
   }
 

@@ -55,18 +55,111 @@ class CarIndexFileTest {
   }
 
   @Test
-  void aWriteLeavesAnIndexFileAndOpeningReadsItAndNoByteOfTheCar() throws IOException {
-    CarIndex written = written(1, 500);
+  void aWriteLeavesAnIndexFileAndOpeningReadsItsHeaderAndNoByteOfTheCar() throws IOException {
+    CarIndex written = written(1, 5000);
     Path indexFile = dir.resolve(written.car() + ".idx");
     assertThat(indexFile).exists();
 
     try (FileCarStore store = counting()) {
-      assertThat(store.open(written.car())).isEqualTo(written);
+      CarIndex opened = store.open(written.car());
+      long onOpen = indexBytesRead(written.car());
+      // The header (directory and Bloom filter, about 1.5 bytes a block) and the root's page.
+      assertThat(onOpen).as("index bytes read on open").isLessThan(Files.size(indexFile) / 10);
+      assertThat(carBytesRead(written.car())).as("CAR bytes read on open").isZero();
+
+      List<Block> bs = blocks(1, 5000);
+      for (int i = 0; i < 50; i++) {
+        Cid cid = bs.get(i * 97).cid();
+        long before = indexBytesRead(written.car());
+        assertThat(opened.find(cid)).isEqualTo(written.find(cid));
+        assertThat(indexBytesRead(written.car()) - before).as("a lookup reads one page")
+            .isBetween(1L, (long) CarIndexFile.PAGE_BYTES);
+      }
+      long beforeMisses = indexBytesRead(written.car());
+      List<Block> absent = blocks(1001, 1000);
+      for (Block b : absent) {
+        assertThat(opened.find(b.cid())).isNull();
+      }
+      // The Bloom filter answers most misses without a page (about 2 % false positives).
+      assertThat(indexBytesRead(written.car()) - beforeMisses).as("index bytes read by 1,000 misses")
+          .isLessThan(100L * CarIndexFile.PAGE_BYTES);
+      assertThat(opened).isEqualTo(written);
+      assertThat(carBytesRead(written.car())).as("CAR bytes read by lookups").isZero();
     }
-    assertThat(carBytesRead(written.car())).as("CAR bytes read on open").isZero();
-    assertThat(indexBytesRead(written.car())).isEqualTo(Files.size(indexFile));
     // About 45 bytes a block: a fraction of the CAR, which holds the blocks themselves.
     assertThat(Files.size(indexFile)).isLessThan(written.byteSize() / 2);
+  }
+
+  @Test
+  void aPageDamagedAfterOpeningIsFoundByTheLookupThatReadsItAndRebuiltFromTheCar() throws IOException {
+    CarIndex written = written(10, 300);
+    Path indexFile = dir.resolve(written.car() + ".idx");
+    List<Block> bs = blocks(10, 300);
+    try (FileCarStore store = counting()) {
+      CarIndex opened = store.open(written.car());
+      assertThat(carBytesRead(written.car())).isZero();
+      // A byte inside the last page's entries: the header still checks out.
+      long at = Files.size(indexFile) - 30;
+      try (RandomAccessFile f = new RandomAccessFile(indexFile.toFile(), "rw")) {
+        f.seek(at);
+        int b = f.read();
+        f.seek(at);
+        f.write(b ^ 0x08);
+      }
+      assertThat(store.indexFileProblem(written.car(), written)).contains("checksum mismatch in page");
+      for (Block b : bs) {
+        assertThat(opened.find(b.cid())).as("lookup of %s", b.cid()).isEqualTo(written.find(b.cid()));
+      }
+      assertThat(carBytesRead(written.car())).as("rebuilt from the CAR once").isEqualTo(written.byteSize());
+      assertThat(store.indexFileProblem(written.car(), written)).as("written again").isNull();
+    }
+  }
+
+  @Test
+  void aPageDamagedInADamagedCarIsReportedByTheLookup() throws IOException {
+    CarIndex written = written(11, 300);
+    Path indexFile = dir.resolve(written.car() + ".idx");
+    Block victim = blocks(11, 300).get(7);
+    BlockLocation place = written.find(victim.cid());
+    try (FileCarStore store = counting()) {
+      CarIndex opened = store.open(written.car());
+      for (long at : new long[] {Files.size(indexFile) - 30}) {
+        try (RandomAccessFile f = new RandomAccessFile(indexFile.toFile(), "rw")) {
+          f.seek(at);
+          int b = f.read();
+          f.seek(at);
+          f.write(b ^ 0x08);
+        }
+      }
+      try (RandomAccessFile f = new RandomAccessFile(dir.resolve(written.car() + ".car").toFile(), "rw")) {
+        f.seek(place.offset() + place.length() / 2);
+        int b = f.read();
+        f.seek(place.offset() + place.length() / 2);
+        f.write(b ^ 0x40);
+      }
+      // Every page is read by a walk, so the damaged one is met and the rebuild reads the CAR.
+      assertThatThrownBy(() -> opened.forEachBlock((cid, loc) -> {}))
+          .isInstanceOf(CorruptBlockException.class).hasMessageContaining(victim.cid().toString());
+    }
+  }
+
+  @Test
+  void aVersion1IndexFileIsAcceptedWithoutReadingTheCarAndWrittenAgainPaged() throws IOException {
+    CarIndex written = written(12, 400);
+    Path indexFile = dir.resolve(written.car() + ".idx");
+    Version1IndexFiles.write(written, indexFile);
+    try (FileCarStore store = counting()) {
+      assertThat(store.indexFileProblem(written.car(), written)).isNull();
+      bytesRead.clear();
+      assertThat(store.open(written.car())).isEqualTo(written);
+      assertThat(carBytesRead(written.car())).as("CAR bytes read").isZero();
+      byte[] head = Files.readAllBytes(indexFile);
+      assertThat(head[7]).as("version byte now").isEqualTo((byte) 2);
+
+      bytesRead.clear();
+      assertThat(store.open(written.car()).blockCount()).isEqualTo(400);
+      assertThat(indexBytesRead(written.car())).as("the next open reads the header").isLessThan(Files.size(indexFile));
+    }
   }
 
   @Test
