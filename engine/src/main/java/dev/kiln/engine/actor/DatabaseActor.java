@@ -55,21 +55,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * fans out to its writers, subscribers, the CommitActor, auto-compaction and the close check).
  * State and logic live in package-private parts sharing one {@link DatabaseContext}:
  * {@link Opening}, {@link WriteAdmission}, {@link Compaction}, {@link SnapshotLeases},
- * {@link Reads}, {@link IndexRequests}, {@link Subscribers}.
- *
- * <ul>
- *   <li>Writes go to the {@link CommitActor}; a writer is answered only after its CAR is fsynced and
- *       its {@code CarAppended} is persisted (invariant 1).
- *   <li>Compaction waits until the CommitActor reports {@link Idle} for the newest write sent; a
- *       stale Idle does not count (2). A request waiting longer than
- *       {@code kiln.compaction.max-wait} holds new writes back until the queue drains (3). The
- *       install keeps every CAR appended after the snapshot (4); one runs at a time and further
- *       requests join it (5).
- *   <li>Reads run on the read dispatcher against a leased snapshot; a replaced CAR is deleted
- *       only after {@code Compacted} is persisted and no older lease remains (7).
- *   <li>When persisting fails, every write in flight fails and the actor recovers from the
- *       journal; the CommitActor starts again from what the journal holds (11).
- * </ul>
+ * {@link Reads}, {@link IndexRequests}, {@link Subscribers}. The invariants it keeps are listed in
+ * this package's {@code package-info}.
  */
 public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event, State> {
 
@@ -128,7 +115,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     // leaving this actor sending to dead refs and never committing again (invariant 11).
     super(persistenceId(name), SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2)
         .withStopChildren(false)
-        .withStashCapacity(stashCapacity(settings)), // Pekko's default of 1,000 would drop the rest
+        .withStashCapacity(ReplayGate.stashCapacity(settings)),
         KilnPersistence.from(context.getSystem().settings().config()));
     this.name = name;
     this.gate = gate;
@@ -141,9 +128,9 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     Wiring.Parts parts = new Wiring.Parts(context, store, cache, shared.blocking(), settings);
     this.commitActor = wiring.commitActor(parts);
     this.opening = new Opening(shared);
-    this.leases = new SnapshotLeases(shared, () -> epoch, installed::has, bug);
+    this.leases = new SnapshotLeases(shared, () -> epoch, installed, bug);
     this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
-    this.compaction = new Compaction(shared, writes, () -> epoch, () -> phase.loaded(), this::leasedSnapshot,
+    this.compaction = new Compaction(shared, writes, () -> epoch, () -> phase.loaded(), leases::leaseCurrent,
         wiring.compactor(parts));
     this.reads = new Reads(shared, leases);
     this.indexRequests = new IndexRequests(shared, writes, installed::roots);
@@ -155,17 +142,9 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     return State.empty();
   }
 
-  /**
-   * Larger than every bound of our own (requests waiting, reads, writes, held writes, and room for
-   * internal messages), so Pekko's stash never drops a request the gate let in.
-   */
   @Override
   public Optional<Integer> stashCapacity() {
-    return Optional.of(stashCapacity(settings));
-  }
-
-  private static int stashCapacity(DatabaseSettings s) {
-    return s.maxWaitingRequests() + s.maxPendingReads() + s.maxPendingWrites() * 2 + s.maxHeldWrites() + 4096;
+    return Optional.of(ReplayGate.stashCapacity(settings));
   }
 
   @Override
@@ -194,7 +173,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     return (state, command) -> {
       if (Internal.isRequest(command) && !phase.loading()) {
         gate.handled(); // taken now rather than stashed: it no longer counts as waiting
-        KilnException refused = refusal(command);
+        KilnException refused = phase.refusal(name, command);
         if (refused != null) {
           Internal.replyError(command, refused);
           return Effect().none();
@@ -202,20 +181,6 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
       }
       return table.apply(state, command);
     };
-  }
-
-  /**
-   * The one place requests are refused: CLOSED once Close or Destroy was asked, the opening's error
-   * after opening failed (a Close or Destroy is still taken then). Subscriptions and view closes
-   * are never refused.
-   */
-  private KilnException refusal(Command command) {
-    boolean request = command instanceof DatabaseProtocol.Request<?> || command instanceof DatabaseProtocol.InView;
-    boolean close = command instanceof Close || command instanceof Destroy;
-    if (!request || (close && !phase.closing())) {
-      return null;
-    }
-    return phase.refusal(name);
   }
 
   private CommandHandler<Command, Event, State> commandTable() {
@@ -229,24 +194,18 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         .onCommand(Internal.CompactionDone.class, this::onCompactionDone)
         .onCommand(Internal.CompactionFailed.class, this::onCompactionFailed)
         .onCommand(Internal.ViewIdle.class, m -> done(() -> leases.closeView(m.view()))) // views outlive a restart, ids too
-        .onCommand(Internal.DeletionDone.class, this::onDeletionDone)
+        .onCommand(Internal.DeletionDone.class, m -> done(() -> leases.deletionDone(m)))
         .onCommand(c -> phase.loading(), this::whileLoading)
-        .onCommand(Put.class, c -> done(() -> writes.admit(new CommitBuilder.Put(c.doc(), c.expected()), c.replyTo())))
-        .onCommand(Delete.class, c -> done(() -> writes.admit(new CommitBuilder.Delete(c.id(), c.expected()),
-            c.replyTo())))
+        .onCommand(Put.class, c -> done(() -> writes.admit(c)))
+        .onCommand(Delete.class, c -> done(() -> writes.admit(c)))
         .onCommand(PutAll.class, c -> done(() -> writes.admit(c)))
-        .onCommand(DatabaseProtocol.Get.class, this::onRead)
-        .onCommand(DatabaseProtocol.AllDocs.class, this::onRead)
-        .onCommand(DatabaseProtocol.Changes.class, this::onRead)
-        .onCommand(DatabaseProtocol.ListIndexes.class, this::onRead)
-        .onCommand(DatabaseProtocol.Export.class, this::onRead)
-        .onCommand(DatabaseProtocol.Stats.class, this::onRead)
+        .onCommand(Reads::isRead, this::onRead)
         .onCommand(DatabaseProtocol.Query.class, (s, c) -> indexRequests.waitsForIndex(c) ? Effect().none() : onRead(s, c))
         .onCommand(DatabaseProtocol.DefineIndex.class, (s, c) -> done(() -> indexRequests.define(c,
-            () -> currentSnapshot(s).clock())))
+            () -> installed.current(s).clock())))
         .onCommand(DatabaseProtocol.DropIndex.class, c -> done(() -> indexRequests.drop(c)))
         .onCommand(DatabaseProtocol.Import.class, c -> done(() -> indexRequests.importCar(c)))
-        .onCommand(DatabaseProtocol.OpenView.class, (s, c) -> done(() -> reads.openView(c, currentSnapshot(s))))
+        .onCommand(DatabaseProtocol.OpenView.class, (s, c) -> done(() -> reads.openView(c, installed.current(s))))
         .onCommand(DatabaseProtocol.InView.class, (s, c) -> done(() -> reads.inView(c, s.compactions())))
         .onCommand(DatabaseProtocol.CloseView.class, c -> done(() -> leases.closeView(c.view())))
         .onCommand(DatabaseProtocol.Subscribe.class, c -> done(() -> subscribers.subscribe(c.subscriber())))
@@ -269,8 +228,6 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     work.run();
     return Effect().none();
   }
-
-  // ------------------------------------------------------------------ opening
 
   private void startLoading(State state) {
     // indexes opened before a journal restart are not read again; replaced CARs a reader may still use stay
@@ -306,7 +263,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     installed.loaded(m.indexes(), m.roots());
     phase = phase.opened(Phase.RUNNING);
     leases.touchAllViews(); // a restart may have cancelled their idle timers
-    commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
+    commitActor.tell(new CommitActor.Rebase(epoch, leases.leaseCurrent(state)));
     compaction.autoIfDue(state);
     closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
     return Effect().unstashAll();
@@ -318,13 +275,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         "the journal failed while database " + name + " was committing; this write was not acknowledged");
     writes.failAll(failure);
     compaction.restarted(failure);
-    if (phase instanceof Phase.Closing c && c.destroy()) {
-      // The Destroyed event (or a write the destroy waited for) failed: nothing was destroyed, and
-      // the database opens again from its journal.
-      c.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.JOURNAL, "the journal failed while database "
-          + name + " was being destroyed; it was not destroyed and is open again")));
-      phase = Phase.OPENING;
-    }
+    phase = phase.afterJournalFailure(name);
     epoch++;
     phase = phase.opened(Phase.OPENING); // a close waits for the opening, then completes
     // Leases, views and pending deletions are about files, not the journal: they stay, so nothing a
@@ -332,8 +283,6 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     installed.restarted();
     commitActor.tell(new CommitActor.Reset(epoch, writes.restarted()));
   }
-
-  // ------------------------------------------------------------------ writes and commits
 
   private Effect<Event, State> onCommitted(State state, Internal.Committed m) {
     if (m.epoch() != epoch) {
@@ -356,31 +305,25 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
           String clock = newState.head().toString();
           writes.answerSucceeded(result, clock);
           subscribers.publish(new ChangeBatch(result.changes(), clock));
-          commitActor.tell(new CommitActor.Appended(epoch, leasedSnapshot(newState)));
+          commitActor.tell(new CommitActor.Appended(epoch, leases.leaseCurrent(newState)));
           compaction.autoIfDue(newState);
           afterWritesSettled();
         });
   }
 
   private Effect<Event, State> onCommitFailed(State state, Internal.CommitFailed m) {
-    if (m.epoch() != epoch) {
-      return Effect().none();
+    if (m.epoch() == epoch) {
+      writes.commitFailed(m);
+      afterWritesSettled();
     }
-    KilnException error = Errors.toKiln(m.error());
-    context.getLog().warn("database {}: a commit failed, {} writes not stored: {}", name, m.writeIds().size(),
-        error.getMessage());
-    writes.fail(m.writeIds(), error);
-    afterWritesSettled();
     return Effect().none();
   }
 
   private void afterWritesSettled() {
-    if (phase.closing() && writes.noneWaiting()) {
-      context.getSelf().tell(new Internal.CloseCheck());
+    if (writes.noneWaiting()) {
+      closeCheckIfClosing();
     }
   }
-
-  // ------------------------------------------------------------------ compaction
 
   private Effect<Event, State> onIdle(State state, Internal.Idle m) {
     if (m.epoch() == epoch) {
@@ -411,7 +354,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         .thenRun(newState -> {
           leases.replaced(newState.generation(), installed.compacted(replaced, newState));
           compaction.answer(newState, logBefore, bytesBefore, m.car().byteSize());
-          commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(newState)));
+          commitActor.tell(new CommitActor.Rebase(epoch, leases.leaseCurrent(newState)));
           compaction.autoIfDue(newState);
         });
   }
@@ -424,35 +367,14 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     return Effect().none();
   }
 
-  // ------------------------------------------------------------------ snapshots and reads
-
-  /** The current snapshot with a lease taken on it; the receiver must send {@link ReleaseLease}. */
-  private Snapshot leasedSnapshot(State state) {
-    return leases.lease(currentSnapshot(state));
-  }
-
-  private Snapshot currentSnapshot(State state) {
-    return installed.current(state);
-  }
-
   private Effect<Event, State> onRead(State state, Command read) {
-    reads.run(read, currentSnapshot(state), false, state.compactions());
+    reads.run(read, installed.current(state), false, state.compactions());
     return Effect().none();
   }
-
-  private Effect<Event, State> onDeletionDone(State state, Internal.DeletionDone m) {
-    if (m.error() != null) {
-      // The files stay behind as orphans; start-up removes them.
-      context.getLog().warn("database {}: could not delete replaced CARs {}: {}", name, m.cars(), m.error().toString());
-    }
-    return Effect().none();
-  }
-
-  // ------------------------------------------------------------------ close and destroy
 
   private Effect<Event, State> closeWhenSettled(Phase.Closing closing) {
     phase = closing;
-    context.getSelf().tell(new Internal.CloseCheck());
+    closeCheckIfClosing();
     return Effect().none();
   }
 
@@ -476,9 +398,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
 
   private Effect<Event, State> onDestroyDone(State state, Internal.DestroyDone m) {
     ActorRef<StatusReply<Done>> replyTo = ((Phase.Closing) phase).replyTo();
-    if (m.error() != null) {
-      return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.error(Errors.toKiln(m.error()))));
-    }
-    return Effect().stop().thenRun(s -> replyTo.tell(StatusReply.ack()));
+    StatusReply<Done> reply = m.error() == null ? StatusReply.ack() : StatusReply.error(Errors.toKiln(m.error()));
+    return Effect().stop().thenRun(s -> replyTo.tell(reply));
   }
 }

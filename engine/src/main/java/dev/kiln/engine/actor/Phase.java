@@ -1,5 +1,7 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.protocol.DatabaseProtocol;
+import dev.kiln.protocol.DatabaseProtocol.Command;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import org.apache.pekko.Done;
@@ -55,6 +57,34 @@ sealed interface Phase {
 
   default boolean closing() {
     return this instanceof Closing;
+  }
+
+  /**
+   * The one place requests are refused: CLOSED once Close or Destroy was asked, the opening's error
+   * after opening failed (a Close or Destroy is still taken then). Subscriptions and view closes
+   * are never refused. Null when {@code command} is taken.
+   */
+  default KilnException refusal(String name, Command command) {
+    boolean request = command instanceof DatabaseProtocol.Request<?> || command instanceof DatabaseProtocol.InView;
+    boolean close = command instanceof DatabaseProtocol.Close || command instanceof DatabaseProtocol.Destroy;
+    if (!request || (close && !closing())) {
+      return null;
+    }
+    return refusal(name);
+  }
+
+  /**
+   * The phase once the journal failed and the actor restarts from it. A Destroy whose Destroyed
+   * event (or a write it waited for) failed destroyed nothing: it is answered so, and the database
+   * opens again from its journal.
+   */
+  default Phase afterJournalFailure(String name) {
+    if (this instanceof Closing c && c.destroy()) {
+      c.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.JOURNAL, "the journal failed while database "
+          + name + " was being destroyed; it was not destroyed and is open again")));
+      return OPENING;
+    }
+    return this;
   }
 
   /** What a request that needs an open database is answered with in this phase, or null when none. */

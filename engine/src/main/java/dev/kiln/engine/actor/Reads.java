@@ -33,6 +33,13 @@ final class Reads {
     this.leases = leases;
   }
 
+  /** Whether {@code command} is a read of the current snapshot that {@link #run} serves as it is. */
+  static boolean isRead(DatabaseProtocol.Command command) {
+    return command instanceof Get || command instanceof AllDocs || command instanceof Changes
+        || command instanceof DatabaseProtocol.ListIndexes || command instanceof DatabaseProtocol.Export
+        || command instanceof Stats;
+  }
+
   /**
    * Runs {@code read} against {@code snap}; false if it is no read this part runs. {@code inView}
    * allows only the reads a view serves (get, all-docs, changes, query).

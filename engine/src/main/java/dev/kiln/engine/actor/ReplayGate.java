@@ -31,6 +31,15 @@ final class ReplayGate extends BehaviorInterceptor<Command, Command> {
   private final int maxWaiting;
   private int waiting;
 
+  /**
+   * Pekko's stash capacity for the actor behind the gate: larger than every bound of our own
+   * (requests waiting, reads, writes, held writes, and room for internal messages), so the stash
+   * never drops a request the gate let in (Pekko's default of 1,000 would drop the rest).
+   */
+  static int stashCapacity(dev.kiln.engine.config.DatabaseSettings s) {
+    return s.maxWaitingRequests() + s.maxPendingReads() + s.maxPendingWrites() * 2 + s.maxHeldWrites() + 4096;
+  }
+
   ReplayGate(String name, ActorRef<Command> self, int maxWaiting) {
     super(Command.class);
     this.name = name;

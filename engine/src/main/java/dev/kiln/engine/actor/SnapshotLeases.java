@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
-import java.util.function.Predicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
@@ -40,7 +39,7 @@ final class SnapshotLeases {
   private final DatabaseContext db;
   private final LongSupplier epoch;
   /** True for a CAR the current CarLog names: such a CAR is never deleted (invariant 9). */
-  private final Predicate<Cid> inCarLog;
+  private final Installed installed;
   private final Leases leases = new Leases();
   private final List<PendingDeletion> pendingDeletions = new ArrayList<>();
   private final Map<Long, Snapshot> views = new HashMap<>();
@@ -50,17 +49,22 @@ final class SnapshotLeases {
   /** NONE except in the schedule explorer's tests of the explorer itself. */
   private final InjectedBug bug;
 
-  SnapshotLeases(DatabaseContext db, LongSupplier epoch, Predicate<Cid> inCarLog, InjectedBug bug) {
+  SnapshotLeases(DatabaseContext db, LongSupplier epoch, Installed installed, InjectedBug bug) {
     this.bug = bug;
     this.db = db;
     this.epoch = epoch;
-    this.inCarLog = inCarLog;
+    this.installed = installed;
   }
 
   /** Takes a lease on {@code snapshot} for a receiver that will send {@link Internal.ReleaseLease}. */
   Snapshot lease(Snapshot snapshot) {
     leases.acquire(snapshot.generation());
     return snapshot;
+  }
+
+  /** The current snapshot with a lease taken on it; the receiver must send {@link Internal.ReleaseLease}. */
+  Snapshot leaseCurrent(Events.State state) {
+    return lease(installed.current(state));
   }
 
   void release(long generation) {
@@ -105,6 +109,14 @@ final class SnapshotLeases {
       replyTo.tell(error == null ? StatusReply.success(value) : StatusReply.error(Errors.toKiln(error)));
     });
     db.actor().pipeToSelf(work, (value, error) -> new ReadDone(snap.generation()));
+  }
+
+  /** Replaced CARs that could not be deleted stay behind as orphans; start-up removes them. */
+  void deletionDone(DeletionDone m) {
+    if (m.error() != null) {
+      db.actor().getLog().warn("database {}: could not delete replaced CARs {}: {}", db.name(), m.cars(),
+          m.error().toString());
+    }
   }
 
   void readDone(long generation) {
@@ -157,7 +169,7 @@ final class SnapshotLeases {
       long e = epoch.getAsLong();
       List<Cid> cars = new ArrayList<>();
       for (Cid car : d.cars()) {
-        if (!inCarLog.test(car)) {
+        if (!installed.has(car)) {
           cars.add(car);
         }
       }

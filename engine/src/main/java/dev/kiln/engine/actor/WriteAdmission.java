@@ -85,6 +85,14 @@ final class WriteAdmission {
     admit(List.of(op), Replier.of(replyTo, (applied, clock) -> applied.get(0).toResult(clock)));
   }
 
+  void admit(DatabaseProtocol.Put put) {
+    admit(new CommitBuilder.Put(put.doc(), put.expected()), put.replyTo());
+  }
+
+  void admit(DatabaseProtocol.Delete delete) {
+    admit(new CommitBuilder.Delete(delete.id(), delete.expected()), delete.replyTo());
+  }
+
   /** A bulk put: one write of all its documents, answered with one result each. */
   void admit(DatabaseProtocol.PutAll cmd) {
     if (cmd.docs() == null || cmd.docs().isEmpty()) {
@@ -154,6 +162,14 @@ final class WriteAdmission {
         }
       }
     }
+  }
+
+  /** A batch the CommitActor could not store: its writes are answered with the error. */
+  void commitFailed(Internal.CommitFailed m) {
+    KilnException error = Errors.toKiln(m.error());
+    db.actor().getLog().warn("database {}: a commit failed, {} writes not stored: {}", db.name(), m.writeIds().size(),
+        error.getMessage());
+    fail(m.writeIds(), error);
   }
 
   void fail(List<Long> writeIds, KilnException error) {

@@ -12,5 +12,22 @@
  * cycle (in the part it concerns; a new request's route in the command table and its work in a
  * part). Not here: how a commit is shaped ({@code commit}), how a snapshot is read
  * ({@code snapshot}), file formats ({@code car}, {@code block}).
+ *
+ * <p>The invariants the DatabaseActor and its parts keep together (numbered as in the tests that
+ * check them, {@code InvariantNN...Test}):
+ *
+ * <ul>
+ *   <li>Writes go to the {@code CommitActor}; a writer is answered only after its CAR is fsynced and
+ *       its {@code CarAppended} is persisted (invariant 1).
+ *   <li>Compaction waits until the CommitActor reports {@code Idle} for the newest write sent; a
+ *       stale Idle does not count (2). A request waiting longer than
+ *       {@code kiln.compaction.max-wait} holds new writes back until the queue drains (3). The
+ *       install keeps every CAR appended after the snapshot (4); one runs at a time and further
+ *       requests join it (5).
+ *   <li>Reads run on the read dispatcher against a leased snapshot; a replaced CAR is deleted
+ *       only after {@code Compacted} is persisted and no older lease remains (7).
+ *   <li>When persisting fails, every write in flight fails and the actor recovers from the
+ *       journal; the CommitActor starts again from what the journal holds (11).
+ * </ul>
  */
 package dev.kiln.engine.actor;
