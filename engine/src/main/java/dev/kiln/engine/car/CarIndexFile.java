@@ -48,8 +48,8 @@ final class CarIndexFile {
   private static final int BLOOM_PROBES = 6;
   private static final int MAX_CID_BYTES = 64;
   private static final int MAX_ROOTS = 1024;
-  /** What opening reads first; a header with more roots than fit is read again, longer. */
-  static final int FIRST_READ = 4096;
+  /** What opening reads first: the fixed part of the header with a few roots; the rest is read after it. */
+  static final int FIRST_READ = 512;
 
   private CarIndexFile() {}
 

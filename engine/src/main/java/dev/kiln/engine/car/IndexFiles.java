@@ -141,26 +141,30 @@ final class IndexFiles {
   private Object header(Cid car, long carSize) throws IOException, CarIndexFile.Invalid {
     Path path = pathOf(car);
     long fileSize = Files.size(path);
-    int want = (int) Math.min(fileSize, CarIndexFile.FIRST_READ);
+    byte[] prefix = new byte[(int) Math.min(fileSize, CarIndexFile.FIRST_READ)];
+    channels.read(path, prefix, 0);
+    if (CarIndexFile.isVersion1(prefix)) {
+      byte[] whole = new byte[Math.toIntExact(fileSize)];
+      channels.read(path, whole, 0);
+      CarIndex index = CarIndexFileV1.read(new ByteArrayInputStream(whole), fileSize, car, carSize);
+      writeQuietly(index);
+      return index;
+    }
     while (true) {
-      byte[] prefix = new byte[want];
-      channels.read(path, prefix, 0);
-      if (CarIndexFile.isVersion1(prefix)) {
-        byte[] whole = new byte[Math.toIntExact(fileSize)];
-        channels.read(path, whole, 0);
-        CarIndex index = CarIndexFileV1.read(new ByteArrayInputStream(whole), fileSize, car, carSize);
-        writeQuietly(index);
-        return index;
-      }
       CarIndexFile.Header header = CarIndexFile.header(prefix, fileSize, car, carSize);
       if (header != null && header.directory() != null) {
         return header;
       }
       long next = header == null ? Math.min(fileSize, 1 << 17) : header.headerBytes();
-      if (next <= want) {
+      if (next <= prefix.length) {
         throw new CarIndexFile.Invalid("the file ends early");
       }
-      want = (int) next;
+      // Only the rest of the header: what opening reads is the header, once.
+      byte[] longer = java.util.Arrays.copyOf(prefix, (int) next);
+      byte[] rest = new byte[longer.length - prefix.length];
+      channels.read(path, rest, prefix.length);
+      System.arraycopy(rest, 0, longer, prefix.length, rest.length);
+      prefix = longer;
     }
   }
 
