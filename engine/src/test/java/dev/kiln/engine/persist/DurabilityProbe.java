@@ -2,6 +2,7 @@ package dev.kiln.engine.persist;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.kiln.engine.TestTime;
 import dev.kiln.engine.config.KilnConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -29,7 +30,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * parent that reads "ACK n" knows the event n was acknowledged before it kills this process.
  */
 public final class DurabilityProbe {
-  private static final Duration TIMEOUT = Duration.ofSeconds(20);
+  /** Generous and scaled: what it waits for comes; a loaded machine only makes it come later. */
+  private static final Duration TIMEOUT = TestTime.dilated(Duration.ofMinutes(2));
 
   private DurabilityProbe() {}
 

@@ -2,6 +2,7 @@ package dev.kiln.engine.persist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.engine.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class KillNineDurabilityTest {
   private static final long[] DEFAULT_SEEDS = {7, 42, 1009};
-  private static final Duration TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration TIMEOUT = TestTime.dilated(Duration.ofMinutes(2));
 
   @TempDir Path temp;
 

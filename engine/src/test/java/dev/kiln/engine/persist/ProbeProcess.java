@@ -1,5 +1,6 @@
 package dev.kiln.engine.persist;
 
+import dev.kiln.engine.TestTime;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -18,8 +19,11 @@ import java.util.concurrent.TimeUnit;
  * whose stdout lines the test reads one by one; stderr goes to a file shown when something fails.
  */
 final class ProbeProcess implements AutoCloseable {
-  /** The longest the test waits for the next line before it calls the child stuck. */
-  private static final long LINE_DEADLINE_SECONDS = 60;
+  /**
+   * The longest the test waits for the next line before it calls the child stuck: a JVM start, H2's
+   * recovery and an ActorSystem took over 60 s at load average 46, so the wait is long and scaled.
+   */
+  private static final long LINE_DEADLINE_SECONDS = TestTime.dilated(java.time.Duration.ofMinutes(5)).toSeconds();
   private static final String END = "\u0000end-of-output";
   private static final String READ_FAILED = "\u0000read-failed ";
 
@@ -45,6 +49,7 @@ final class ProbeProcess implements AutoCloseable {
     command.add("-XX:TieredStopAtLevel=1");
     command.add("-XX:+UseSerialGC");
     command.add("-Xmx256m");
+    command.add("-Dpekko.test.timefactor=" + TestTime.factor()); // the child's waits scale as the test's
     command.addAll(jvmOptions);
     command.add(DurabilityProbe.class.getName());
     command.add(mode);
