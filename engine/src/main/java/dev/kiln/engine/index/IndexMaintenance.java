@@ -10,6 +10,8 @@ import dev.kiln.engine.doc.DocumentCodec;
 import dev.kiln.engine.commit.IndexRoot;
 import dev.kiln.engine.commit.IndexUpdater;
 import dev.kiln.engine.doc.DocumentKeys;
+import dev.kiln.engine.doc.DocEntry;
+import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.tree.Entry;
 import dev.kiln.engine.tree.Mutation;
 import dev.kiln.engine.tree.ProllyTree;
@@ -144,14 +146,14 @@ public final class IndexMaintenance implements IndexUpdater {
     Map<String, DocChange> work = new LinkedHashMap<>();
     Iterator<Entry> it = ProllyTree.scan(src, base.bySeq(), ScanOptions.all().start(DocumentKeys.seq(since + 1)));
     while (it.hasNext()) {
-      Map<?, ?> v = (Map<?, ?>) it.next().value();
-      String id = (String) v.get("id");
+      Entry e = it.next();
+      long at = DocumentKeys.seq(e.key());
+      String id = DocumentReads.idAt(base, at, e.value());
       if (changed.containsKey(id)) {
         continue;
       }
-      Cid block = (Cid) v.get("doc");
-      boolean deleted = Boolean.TRUE.equals(v.get("del"));
-      work.put(id, new DocChange(block, deleted ? null : DocumentCodec.toJson(src.get(block))));
+      DocEntry entry = DocumentReads.entryAt(src, base, at, id);
+      work.put(id, new DocChange(entry.block(), entry.deleted() ? null : DocumentCodec.toJson(src.get(entry.block()))));
     }
     return work;
   }

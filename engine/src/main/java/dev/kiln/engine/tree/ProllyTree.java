@@ -63,6 +63,15 @@ public final class ProllyTree {
     return build(Chunking.DEFAULT, entries);
   }
 
+  /** A builder fed entries in key order, for trees too large to list first. */
+  public static TreeBuilder builder() {
+    return TreeUpdate.builder(Chunking.DEFAULT);
+  }
+
+  static TreeBuilder builder(Chunking chunking) {
+    return TreeUpdate.builder(chunking);
+  }
+
   static TreeWrite build(Chunking chunking, SortedMap<byte[], ?> entries) {
     List<byte[]> keys = new ArrayList<>(entries.size());
     List<Object> values = new ArrayList<>(entries.size());
