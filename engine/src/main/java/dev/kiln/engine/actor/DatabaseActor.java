@@ -146,7 +146,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     this.compaction = new Compaction(shared, writes, () -> epoch, () -> phase.loaded(), this::leasedSnapshot,
         wiring.compactor(parts));
     this.reads = new Reads(shared, leases);
-    this.indexRequests = new IndexRequests(shared, writes, installed::roots);
+    this.indexRequests = new IndexRequests(shared, writes, installed::roots, () -> phase.closing());
     this.subscribers = new Subscribers(shared);
   }
 
@@ -322,6 +322,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     leases.touchAllViews(); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leasedSnapshot(state)));
     compaction.autoIfDue(state);
+    indexRequests.resume(); // an index catch-up cut short goes on
     closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
   }
 
