@@ -34,7 +34,9 @@ class IndexCatchUpTest {
   private static final int DOCS = 300;
 
   private static Kiln start(Path dir, int batch) {
-    return Kiln.start(KilnTestSupport.config(dir, Map.of("kiln.auto-compact", 0, "kiln.index.catch-up-batch", batch)));
+    // a define and a query wait for every catch-up commit (fsynced): a long ask timeout, as the machine may be slow
+    return Kiln.start(KilnTestSupport.config(dir, Map.of("kiln.auto-compact", 0, "kiln.index.catch-up-batch", batch,
+        "kiln.ask-timeout", "10m")));
   }
 
   private static void load(Database db) {
