@@ -425,8 +425,23 @@ public final class DatabaseProtocol {
   /**
    * @param indexedBlocks blocks the CarLog's block-location indexes hold (a block in two CARs counts twice)
    * @param indexHeapBytes heap those indexes take, approximately (the per-block budget is checked by bench)
+   * @param indexedSeqs per query index, the sequence it is current with: below {@code lastSeq} while it
+   *     catches up (its progress), or for a map index no process here keeps
    */
   public record DatabaseStats(
       String name, int carLogLength, int carFiles, long carBytes, long documents, long generation,
-      long compactions, long lastSeq, String clock, long indexedBlocks, long indexHeapBytes) implements KilnSerializable {}
+      long compactions, long lastSeq, String clock, long indexedBlocks, long indexHeapBytes,
+      java.util.SortedMap<String, Long> indexedSeqs) implements KilnSerializable {
+    public DatabaseStats {
+      indexedSeqs = indexedSeqs == null ? java.util.Collections.emptySortedMap()
+          : java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(indexedSeqs));
+    }
+
+    /** Stats without index progress. */
+    public DatabaseStats(String name, int carLogLength, int carFiles, long carBytes, long documents, long generation,
+        long compactions, long lastSeq, String clock, long indexedBlocks, long indexHeapBytes) {
+      this(name, carLogLength, carFiles, carBytes, documents, generation, compactions, lastSeq, clock, indexedBlocks,
+          indexHeapBytes, null);
+    }
+  }
 }

@@ -105,9 +105,8 @@ public final class CommitBreakdown {
           Block commit = blocks.remove(index.roots().get(0));
           add(parts, "commit block", commit, -1);
           CommitRoots roots = CommitRoots.fromBlock(commit);
-          walk(parts, "docs tree (id -> document)", roots.docs(), blocks);
-          walk(parts, "seqs tree (id -> sequence)", roots.seqs(), blocks);
-          walk(parts, "bySeq tree (sequence -> change)", roots.bySeq(), blocks);
+          walk(parts, "id tree (id -> [doc, seq, del?])", roots.docs(), blocks);
+          walk(parts, "bySeq tree (sequence -> id)", roots.bySeq(), blocks);
           for (Map.Entry<String, IndexRoot> e : roots.indexes().entrySet()) {
             walk(parts, "index " + e.getKey() + " entries tree", e.getValue().entries(), blocks);
             walk(parts, "index " + e.getKey() + " back tree", e.getValue().back(), blocks);

@@ -83,7 +83,7 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
     this.cache = cache;
     this.blocking = blocking;
     this.settings = settings;
-    this.indexes = new IndexMaintenance(settings.indexes());
+    this.indexes = new IndexMaintenance(settings.indexes(), settings.indexCatchUpBatch());
   }
 
   @Override

@@ -133,7 +133,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     this.compaction = new Compaction(shared, writes, () -> epoch, () -> phase.loaded(), leases::leaseCurrent,
         wiring.compactor(parts));
     this.reads = new Reads(shared, leases);
-    this.indexRequests = new IndexRequests(shared, writes, installed::roots);
+    this.indexRequests = new IndexRequests(shared, writes, installed::roots, () -> phase.closing());
     this.subscribers = new Subscribers(shared);
   }
 
@@ -261,12 +261,26 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     }
     opening.opened();
     installed.loaded(m.indexes(), m.roots());
+    if (m.migration() != null) {
+      // The head in the current commit format joins the CarLog before anything reads it.
+      Internal.Migration mig = m.migration();
+      context.getLog().info("database {}: its head was migrated to commit format {} in CAR {}", name,
+          dev.kiln.engine.commit.CommitRoots.FORMAT, mig.car().car());
+      return Effect().persist(new CarAppended(mig.car().car(), mig.commit(), mig.seq()))
+          .thenRun(this::running)
+          .thenUnstashAll();
+    }
+    running(state);
+    return Effect().unstashAll();
+  }
+
+  private void running(State state) {
     phase = phase.opened(Phase.RUNNING);
     leases.touchAllViews(); // a restart may have cancelled their idle timers
     commitActor.tell(new CommitActor.Rebase(epoch, leases.leaseCurrent(state)));
     compaction.autoIfDue(state);
+    indexRequests.resume(); // an index catch-up cut short goes on
     closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
-    return Effect().unstashAll();
   }
 
   /** Persisting failed and the behavior restarts from the journal: fail what was in flight. */

@@ -11,73 +11,144 @@ import dev.kiln.protocol.KilnException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.pekko.pattern.StatusReply;
 
 /**
  * The DatabaseActor's requests that change query indexes or the whole data set (define, drop,
- * import) and the queries that wait for a registered index to be brought current. Each change is
- * a write through {@link WriteAdmission}; the commit decides what the store holds. Used on the
+ * import), the catch-up of indexes that are behind, and the requests that wait for it. Each change
+ * is a write through {@link WriteAdmission}; the commit decides what the store holds. Used on the
  * actor's thread only.
+ *
+ * <p>An index is behind when it is new over existing documents, a registered map index's version
+ * changed, or a catch-up stopped (a crash, a close). It is brought current by {@code RefreshIndexes}
+ * commits, each catching up at most {@code kiln.index.catch-up-batch} documents and advancing the
+ * index's sequence; the next is sent only when the previous is installed, so writes admitted
+ * meanwhile go into the commits between them. A define is answered, and a query on such an index
+ * runs, once the index is current; a close stops the catch-up (they are answered CLOSED) and the
+ * next open resumes it where the last commit left it.
  */
 final class IndexRequests {
   private final DatabaseContext db;
   private final WriteAdmission writes;
   /** The roots of the newest commit installed. */
   private final Supplier<CommitRoots> roots;
-  /** Queries on a registered index that is not current yet, answered after the refresh commit. */
+  private final BooleanSupplier closing;
+  /** Queries on an index that is behind, sent to the actor again once it is current. */
   private final List<DatabaseProtocol.Query> waitingForIndex = new ArrayList<>();
+  /** Defines answered once their index is current. */
+  private final List<DatabaseProtocol.DefineIndex> waitingDefines = new ArrayList<>();
   private boolean refreshPending;
 
-  IndexRequests(DatabaseContext db, WriteAdmission writes, Supplier<CommitRoots> roots) {
+  IndexRequests(DatabaseContext db, WriteAdmission writes, Supplier<CommitRoots> roots, BooleanSupplier closing) {
     this.db = db;
     this.writes = writes;
     this.roots = roots;
+    this.closing = closing;
   }
 
-  /**
-   * Only the first commit after opening (or after registering a new definition) finds a registered
-   * index behind; every later commit keeps it current. True if {@code cmd} waits for that commit,
-   * and is sent to the actor again once it is installed.
-   */
+  /** True if {@code cmd} names an index that is behind: it waits, and is sent to the actor again once current. */
   boolean waitsForIndex(DatabaseProtocol.Query cmd) {
-    if (!registeredButBehind(cmd.index())) {
+    if (cmd.index() == null || !behind(cmd.index())) {
       return false;
     }
     waitingForIndex.add(cmd);
-    if (!refreshPending) {
-      refreshPending = true;
-      writes.admit(List.of(new CommitBuilder.RefreshIndexes()), new Replier() {
-        @Override
-        public void ok(List<CommitBuilder.Applied> applied, String clock) {
-          refreshPending = false;
-          List<DatabaseProtocol.Query> ready = new ArrayList<>(waitingForIndex);
-          waitingForIndex.clear();
-          ready.forEach(db.actor().getSelf()::tell); // now current: they go the normal way
-        }
-
-        @Override
-        public void fail(KilnException error) {
-          refreshPending = false;
-          KilnException why = new KilnException(error.code(), "could not bring the index current: " + error.getMessage());
-          waitingForIndex.forEach(q -> q.replyTo().tell(StatusReply.error(why)));
-          waitingForIndex.clear();
-        }
-      });
-    }
+    catchUp(null);
     return true;
   }
 
-  private boolean registeredButBehind(String index) {
-    IndexDefinition def = index == null ? null : db.settings().indexes().get(index);
-    if (def == null) {
-      return false;
-    }
-    IndexRoot stored = roots.get().indexes().get(index);
-    return stored == null || !stored.definition().equals(def.fingerprint()) || stored.seq() < roots.get().seq();
+  /** After opening: an index left behind (a catch-up cut short by a crash or a close) is caught up. */
+  void resume() {
+    catchUp(null);
   }
 
-  /** Defines a field index; one already stored with this definition is answered at {@code clock}. */
+  /** Whether the index is one this process keeps, and is not current with the head. */
+  private boolean behind(String index) {
+    IndexDefinition registered = db.settings().indexes().get(index);
+    IndexRoot stored = roots.get().indexes().get(index);
+    if (registered != null) {
+      return stored == null || !stored.definition().equals(registered.fingerprint()) || stored.seq() < roots.get().seq();
+    }
+    // a stored field index is kept by every process; a map index only by one that registers it
+    return stored != null && IndexDefinition.fromStored(index, stored.definition()) != null
+        && stored.seq() < roots.get().seq();
+  }
+
+  private boolean anyBehind() {
+    for (String name : roots.get().indexes().keySet()) {
+      if (behind(name)) {
+        return true;
+      }
+    }
+    for (IndexDefinition def : db.settings().indexes().all()) {
+      if (behind(def.name())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * One catch-up commit at a time while an index is behind; then the waiting requests go on.
+   * {@code clock} is the head's clock, for defines answered now (null: none can be, no commit was
+   * installed since the last call).
+   */
+  private void catchUp(Supplier<String> clock) {
+    if (refreshPending) {
+      return;
+    }
+    if (closing.getAsBoolean()) {
+      stopWaiting(new KilnException(ErrorCode.CLOSED, "database " + db.name() + " closed before the index was"
+          + " current; its catch-up goes on when the database opens again"));
+      return;
+    }
+    release(clock);
+    if (!anyBehind()) {
+      return;
+    }
+    refreshPending = true;
+    writes.admit(List.of(new CommitBuilder.RefreshIndexes()), new Replier() {
+      @Override
+      public void ok(List<CommitBuilder.Applied> applied, String at) {
+        refreshPending = false;
+        catchUp(() -> at);
+      }
+
+      @Override
+      public void fail(KilnException error) {
+        refreshPending = false;
+        stopWaiting(new KilnException(error.code(), "could not bring the index current: " + error.getMessage()));
+      }
+    });
+  }
+
+  /** Sends on what waited for an index that is now current. */
+  private void release(Supplier<String> clock) {
+    List<DatabaseProtocol.Query> ready = new ArrayList<>();
+    waitingForIndex.removeIf(q -> !behind(q.index()) && ready.add(q));
+    ready.forEach(db.actor().getSelf()::tell); // now current: they go the normal way
+    waitingDefines.removeIf(d -> {
+      String name = IndexDefinition.field(d.field(), d.each()).name();
+      if (behind(name) || clock == null) {
+        return false;
+      }
+      d.replyTo().tell(StatusReply.success(new DatabaseProtocol.IndexDefined(name, clock.get())));
+      return true;
+    });
+  }
+
+  private void stopWaiting(KilnException why) {
+    waitingForIndex.forEach(q -> q.replyTo().tell(StatusReply.error(why)));
+    waitingForIndex.clear();
+    waitingDefines.forEach(d -> d.replyTo().tell(StatusReply.error(why)));
+    waitingDefines.clear();
+  }
+
+  /**
+   * Defines a field index; one already stored with this definition is answered at {@code clock}, a
+   * new one once it is current.
+   */
   void define(DatabaseProtocol.DefineIndex cmd, Supplier<String> clock) {
     IndexDefinition def;
     try {
@@ -94,10 +165,21 @@ final class IndexRequests {
       cmd.replyTo().tell(StatusReply.error(new KilnException(ErrorCode.INVALID_QUERY, "an index named '" + def.name()
           + "' already exists with another definition (" + clash + ")")));
     } else if (stored != null) {
-      cmd.replyTo().tell(StatusReply.success(new DatabaseProtocol.IndexDefined(def.name(), clock.get())));
+      waitingDefines.add(cmd); // answered at once when current, else when its catch-up is
+      catchUp(clock);
     } else {
-      writes.admit(List.of(new CommitBuilder.DefineIndex(def.name(), def.fingerprint())),
-          Replier.answering(cmd.replyTo(), c -> new DatabaseProtocol.IndexDefined(def.name(), c)));
+      writes.admit(List.of(new CommitBuilder.DefineIndex(def.name(), def.fingerprint())), new Replier() {
+        @Override
+        public void ok(List<CommitBuilder.Applied> applied, String at) {
+          waitingDefines.add(cmd);
+          catchUp(() -> at);
+        }
+
+        @Override
+        public void fail(KilnException error) {
+          cmd.replyTo().tell(StatusReply.error(error));
+        }
+      });
     }
   }
 

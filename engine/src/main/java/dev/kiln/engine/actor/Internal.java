@@ -37,7 +37,15 @@ sealed interface Internal extends DatabaseProtocol.Command, org.apache.pekko.act
 
   record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Internal {}
 
-  record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Throwable error) implements Internal {}
+  /**
+   * The CarLog is open; {@code migration}, when not null, is a CAR written (not yet in the journal)
+   * holding the head in the current commit format, made from an older format's head.
+   */
+  record Loaded(long epoch, Map<Cid, CarIndex> indexes, CommitRoots roots, Migration migration, Throwable error)
+      implements Internal {}
+
+  /** A head migrated to the current commit format: the CAR holding it and its commit block. */
+  record Migration(CarIndex car, Cid commit, long seq) {}
 
   /** A timer's message (the schedule explorer fires it itself). */
   record MaxWaitElapsed(long epoch, long request) implements Internal {}

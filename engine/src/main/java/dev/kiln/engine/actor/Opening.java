@@ -9,6 +9,8 @@ import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.CarNotFoundException;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.commit.CommitRoots;
+import dev.kiln.engine.commit.FormatMigration;
+import dev.kiln.engine.block.Block;
 import dev.kiln.engine.snapshot.CarLogBlocks;
 import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
@@ -26,7 +28,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The DatabaseActor's part that opens the database's files, at start and after every journal restart:
  * it opens each CAR the CarLog names (reusing the indexes of CARs opened before a restart),
- * checks that the head's trees are stored, removes orphans (invariant 9), and after a disk error
+ * checks that the head's trees are stored, removes orphans (invariant 9), migrates a head of an
+ * older commit format (written as a CAR here; the DatabaseActor persists its event), and after a disk error
  * tries again with a growing delay. Used on the actor's thread only; the work runs on the blocking
  * dispatcher and comes back as {@link Loaded}. It also removes them all when the database is destroyed.
  */
@@ -56,7 +59,14 @@ final class Opening {
         CarIndex index = known.get(car);
         opened.put(car, index != null ? index : store.open(car));
       }
-      CommitRoots headRoots = head == null ? CommitRoots.empty() : headRoots(head, opened);
+      CarLogBlocks blocks = head == null ? null : new CarLogBlocks(store,
+          new Snapshot(0, new ArrayList<>(opened.values()), head, null), db.cache(), true);
+      Block headBlock = head == null ? null : blocks.get(head);
+      FormatMigration.Migrated migrated = head != null && FormatMigration.isFormat1(headBlock)
+          ? FormatMigration.migrate(blocks, headBlock) : null;
+      // a migrated head's trees were just built from the stored ones, which the migration read whole
+      CommitRoots headRoots = head == null ? CommitRoots.empty()
+          : migrated != null ? migrated.roots() : headRoots(head, CommitRoots.fromBlock(headBlock), blocks);
       Set<Cid> named = new HashSet<>(log);
       named.addAll(leased);
       for (Cid car : store.list()) {
@@ -64,17 +74,21 @@ final class Opening {
           store.delete(car);
         }
       }
-      return new Loaded(epoch, opened, headRoots, null);
+      Internal.Migration migration = null;
+      if (migrated != null) {
+        // written after the orphans went: until its event is persisted it is one of them
+        CarIndex car = store.write(List.of(migrated.commit().cid()), migrated.blocks());
+        opened.put(car.car(), car);
+        migration = new Internal.Migration(car, migrated.commit().cid(), migrated.roots().seq());
+      }
+      return new Loaded(epoch, opened, headRoots, migration, null);
     }, db.blocking());
-    db.actor().pipeToSelf(load, (ok, error) -> error == null ? ok : new Loaded(epoch, Map.of(), null, error));
+    db.actor().pipeToSelf(load, (ok, error) -> error == null ? ok : new Loaded(epoch, Map.of(), null, null, error));
   }
 
-  private CommitRoots headRoots(Cid head, Map<Cid, CarIndex> opened) {
-    Snapshot s = new Snapshot(0, new ArrayList<>(opened.values()), head, null);
-    CarLogBlocks blocks = new CarLogBlocks(db.store(), s, db.cache(), true);
-    CommitRoots roots = CommitRoots.fromBlock(blocks.get(head));
+  private CommitRoots headRoots(Cid head, CommitRoots roots, CarLogBlocks blocks) {
     // A head whose trees are not stored is damaged data, not a race: say so now, naming them.
-    List<Cid> trees = new ArrayList<>(List.of(roots.docs(), roots.seqs(), roots.bySeq()));
+    List<Cid> trees = new ArrayList<>(List.of(roots.docs(), roots.bySeq()));
     roots.indexes().values().forEach(ix -> trees.addAll(List.of(ix.entries(), ix.back())));
     for (Cid tree : trees) {
       try {

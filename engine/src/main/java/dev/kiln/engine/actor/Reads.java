@@ -107,7 +107,9 @@ final class Reads {
       indexedBlocks += c.blockCount();
       indexHeapBytes += c.approximateHeapBytes();
     }
+    java.util.SortedMap<String, Long> indexedSeqs = new java.util.TreeMap<>();
+    snap.roots().indexes().forEach((name, ix) -> indexedSeqs.put(name, ix.seq()));
     return new DatabaseStats(db.name(), snap.carLog().size(), files, bytes, snap.roots().docCount(),
-        snap.generation(), compactions, snap.roots().seq(), snap.clock(), indexedBlocks, indexHeapBytes);
+        snap.generation(), compactions, snap.roots().seq(), snap.clock(), indexedBlocks, indexHeapBytes, indexedSeqs);
   }
 }

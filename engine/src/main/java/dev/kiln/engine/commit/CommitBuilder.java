@@ -3,6 +3,7 @@ package dev.kiln.engine.commit;
 import dev.kiln.engine.doc.DocumentKeys;
 import dev.kiln.engine.doc.DocumentIds;
 import dev.kiln.engine.doc.DocumentCodec;
+import dev.kiln.engine.doc.DocEntry;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.block.Block;
@@ -27,7 +28,7 @@ import java.util.TreeMap;
 
 /**
  * Turns a batch of write requests into one commit: the new document blocks, the changed paths of
- * the three trees, and the commit block. Pure apart from reading existing blocks through the
+ * the id and by-sequence trees (and the indexes'), and the commit block. Pure apart from reading existing blocks through the
  * given source; writes nothing. Each request (a unit) succeeds or fails whole: a bulk put with
  * one invalid document stores none of them, and other requests in the batch are not affected.
  */
@@ -211,7 +212,6 @@ public final class CommitBuilder {
     }
 
     NavigableMap<byte[], Mutation> docs = new TreeMap<>(ProllyTree.KEY_ORDER);
-    NavigableMap<byte[], Mutation> seqs = new TreeMap<>(ProllyTree.KEY_ORDER);
     NavigableMap<byte[], Mutation> bySeq = new TreeMap<>(ProllyTree.KEY_ORDER);
     List<Block> blocks = new ArrayList<>();
     List<Change> changes = new ArrayList<>(after.size());
@@ -220,29 +220,20 @@ public final class CommitBuilder {
       String id = e.getKey();
       DocState s = e.getValue();
       Before b = before.get(id);
-      byte[] key = DocumentKeys.id(id);
-      docs.put(key, new Mutation.Put(s.block()));
-      seqs.put(key, new Mutation.Put(s.seq()));
+      docs.put(DocumentKeys.id(id), new Mutation.Put(new DocEntry(s.block(), s.seq(), s.deleted()).toValue()));
       if (b.exists()) {
         bySeq.put(DocumentKeys.seq(b.seq()), new Mutation.Delete());
       }
-      Map<String, Object> change = new LinkedHashMap<>();
-      change.put("id", id);
-      change.put("doc", s.block());
-      if (s.deleted()) {
-        change.put("del", Boolean.TRUE);
-      }
-      bySeq.put(DocumentKeys.seq(s.seq()), new Mutation.Put(change));
+      // by sequence only the id: the rest of the change is the id tree's entry, one point read away
+      bySeq.put(DocumentKeys.seq(s.seq()), new Mutation.Put(id));
       count += (s.deleted() ? 0 : 1) - (b.live() ? 1 : 0);
       blocks.add(docBlocks.get(s.block()));
       changes.add(new Change(s.seq(), id, s.deleted(), s.doc(), s.block().toString()));
     }
 
     TreeWrite docsWrite = ProllyTree.apply(src, base.docs(), docs);
-    TreeWrite seqsWrite = ProllyTree.apply(src, base.seqs(), seqs);
     TreeWrite bySeqWrite = ProllyTree.apply(src, base.bySeq(), bySeq);
     blocks.addAll(docsWrite.newBlocks());
-    blocks.addAll(seqsWrite.newBlocks());
     blocks.addAll(bySeqWrite.newBlocks());
 
     Map<String, IndexUpdater.DocChange> changed = new LinkedHashMap<>();
@@ -256,7 +247,7 @@ public final class CommitBuilder {
     IndexUpdater.Update ix = indexes.update(src, base.withIndexes(kept), changed, seq, defined);
     blocks.addAll(ix.blocks());
 
-    CommitRoots roots = new CommitRoots(docsWrite.root(), seqsWrite.root(), bySeqWrite.root(), seq, count, ix.indexes());
+    CommitRoots roots = new CommitRoots(docsWrite.root(), bySeqWrite.root(), seq, count, ix.indexes());
     if (after.isEmpty() && roots.equals(base)) {
       // a refresh that found every index current: nothing to write
       return new Result(null, null, List.of(), outcomes, List.of(), ix.warnings());
@@ -293,14 +284,9 @@ public final class CommitBuilder {
   private static Before loadBefore(BlockSource src, CommitRoots base, String id, Map<String, Before> before) {
     Before b = before.get(id);
     if (b == null) {
-      byte[] key = DocumentKeys.id(id);
-      Object block = ProllyTree.get(src, base.docs(), key);
-      if (block == null) {
-        b = new Before(false, false, 0, null);
-      } else {
-        Object seq = ProllyTree.get(src, base.seqs(), key);
-        b = new Before(true, !DocumentCodec.isTombstone(id, (Cid) block), (Long) seq, (Cid) block);
-      }
+      DocEntry entry = DocEntry.get(src, base.docs(), id);
+      b = entry == null ? new Before(false, false, 0, null)
+          : new Before(true, !entry.deleted(), entry.seq(), entry.block());
       before.put(id, b);
     }
     return b;

@@ -24,11 +24,26 @@ public record DatabaseSettings(
     Duration viewIdleTimeout,
     IndexRegistry indexes,
     int maxPendingReads,
-    int maxWaitingRequests) {
+    int maxWaitingRequests,
+    int indexCatchUpBatch) {
 
   /** Defaults of the bounds that older constructors do not name (as in Kiln's shipped configuration). */
   public static final int DEFAULT_MAX_PENDING_READS = 1000;
   public static final int DEFAULT_MAX_WAITING_REQUESTS = 10_000;
+  public static final int DEFAULT_INDEX_CATCH_UP_BATCH = 2000;
+
+  public DatabaseSettings {
+    if (indexCatchUpBatch < 1) {
+      throw new IllegalArgumentException("kiln.index.catch-up-batch must be at least 1, got " + indexCatchUpBatch);
+    }
+  }
+
+  public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
+      int maxPendingWrites, int maxHeldWrites, int maxBatchWrites, Duration readTimeout, Duration viewIdleTimeout,
+      IndexRegistry indexes, int maxPendingReads, int maxWaitingRequests) {
+    this(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites, maxHeldWrites, maxBatchWrites,
+        readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, DEFAULT_INDEX_CATCH_UP_BATCH);
+  }
 
   public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
       int maxPendingWrites, int maxHeldWrites, int maxBatchWrites, Duration readTimeout, Duration viewIdleTimeout,
@@ -59,7 +74,8 @@ public record DatabaseSettings(
         k.getDuration("view-idle-timeout"),
         IndexRegistry.none(),
         k.getInt("max-pending-reads"),
-        k.getInt("max-waiting-requests"));
+        k.getInt("max-waiting-requests"),
+        k.getInt("index.catch-up-batch"));
   }
 
   public DatabaseSettings withAutoCompact(int n) {
@@ -67,12 +83,12 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("auto-compact must be 0 (off) or more, got " + n);
     }
     return new DatabaseSettings(dataDir, fsync, n, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch);
   }
 
   public DatabaseSettings withDataDir(Path dir) {
     return new DatabaseSettings(dir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch);
   }
 
   /**
@@ -84,17 +100,17 @@ public record DatabaseSettings(
   public DatabaseSettings withIndex(IndexDefinition def) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
         maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes.with(def), maxPendingReads,
-        maxWaitingRequests);
+        maxWaitingRequests, indexCatchUpBatch);
   }
 
   public DatabaseSettings withCompactionMaxWait(Duration d) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, d, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch);
   }
 
   public DatabaseSettings withReadTimeout(Duration d) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, d, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+        maxHeldWrites, maxBatchWrites, d, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch);
   }
 
   /** These settings with other bounds on reads in flight and on requests waiting to be handled. */
@@ -103,6 +119,12 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("request bounds must be at least 1, got " + pendingReads + " and " + waitingRequests);
     }
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, pendingReads, waitingRequests);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, pendingReads, waitingRequests, indexCatchUpBatch);
+  }
+
+  /** These settings with another number of documents per index catch-up commit. */
+  public DatabaseSettings withIndexCatchUpBatch(int batch) {
+    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, batch);
   }
 }

@@ -23,8 +23,6 @@ import dev.kiln.protocol.KilnException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import java.util.function.LongSupplier;
 
 /** Reads of documents from one commit's roots. Blocking: run them on the IO dispatcher. */
 public final class DocumentReads {
@@ -38,18 +36,13 @@ public final class DocumentReads {
   /** The live document with its version, answered at {@code clock}; NOT_FOUND for an absent or deleted one. */
   public static DocResult read(BlockSource src, CommitRoots roots, String id, String clock) {
     DocumentIds.validate(id);
-    byte[] key = DocumentKeys.id(id);
-    Object cid = ProllyTree.get(src, roots.docs(), key);
-    ObjectNode doc = cid == null ? null : DocumentCodec.toJson(src.get((Cid) cid));
+    DocEntry entry = DocEntry.get(src, roots.docs(), id);
+    ObjectNode doc = entry == null || entry.deleted() ? null : DocumentCodec.toJson(src.get(entry.block()));
     if (doc == null) {
       throw new KilnException(ErrorCode.NOT_FOUND, "no document with id " + id
-          + (cid == null ? "" : " (it was deleted)"));
+          + (entry == null ? "" : " (it was deleted)"));
     }
-    return new DocResult(id, doc, version(src, roots, key, (Cid) cid), clock);
-  }
-
-  private static Version version(BlockSource src, CommitRoots roots, byte[] key, Cid block) {
-    return new Version((Long) ProllyTree.get(src, roots.seqs(), key), block.toString());
+    return new DocResult(id, doc, new Version(entry.seq(), entry.block().toString()), clock);
   }
 
   /** An ordered scan by id; see {@link AllDocsQuery}. */
@@ -61,10 +54,9 @@ public final class DocumentReads {
     if (q.keys() != null) {
       for (String id : q.keys()) {
         DocumentIds.validate(id);
-        byte[] key = DocumentKeys.id(id);
-        Object cid = ProllyTree.get(src, roots.docs(), key);
-        if (cid != null) {
-          addRow(src, id, (Cid) cid, () -> (Long) ProllyTree.get(src, roots.seqs(), key), q.includeDeleted(), rows);
+        DocEntry entry = DocEntry.get(src, roots.docs(), id);
+        if (entry != null) {
+          addRow(src, id, entry, q.includeDeleted(), rows);
         }
         if (q.limit() > 0 && rows.size() >= q.limit()) {
           break;
@@ -81,29 +73,22 @@ public final class DocumentReads {
     ScanOptions opts = ScanOptions.all().start(bound(q.start())).end(bound(q.end()))
         .prefix(q.prefix() == null ? null : DocumentKeys.id(q.prefix())).descending(q.descending());
     Iterator<Entry> it = ProllyTree.scan(src, roots.docs(), opts);
-    // The sequence tree has the same keys as the document tree: one scan beside it gives each row's
-    // version without a lookup per row.
-    Iterator<Entry> seqs = ProllyTree.scan(src, roots.seqs(), opts);
     while (it.hasNext() && (q.limit() == 0 || rows.size() < q.limit())) {
       Entry e = it.next();
-      Entry s = seqs.hasNext() ? seqs.next() : null;
-      if (s == null || !java.util.Arrays.equals(e.key(), s.key())) {
-        throw new CorruptTreeException(roots.seqs(), "the sequence tree " + roots.seqs()
-            + " does not list document " + DocumentKeys.id(e.key()) + " where the document tree does");
-      }
-      addRow(src, DocumentKeys.id(e.key()), (Cid) e.value(), () -> (Long) s.value(), q.includeDeleted(), rows);
+      String id = DocumentKeys.id(e.key());
+      addRow(src, id, DocEntry.of(roots.docs(), id, e.value()), q.includeDeleted(), rows);
     }
     return rows;
   }
 
-  private static void addRow(BlockSource src, String id, Cid cid, LongSupplier seq, boolean includeDeleted,
-      List<DocRow> rows) {
-    if (DocumentCodec.isTombstone(id, cid)) {
+  private static void addRow(BlockSource src, String id, DocEntry entry, boolean includeDeleted, List<DocRow> rows) {
+    Version version = new Version(entry.seq(), entry.block().toString());
+    if (entry.deleted()) {
       if (includeDeleted) {
-        rows.add(new DocRow(id, true, null, new Version(seq.getAsLong(), cid.toString())));
+        rows.add(new DocRow(id, true, null, version));
       }
     } else {
-      rows.add(new DocRow(id, false, DocumentCodec.toJson(src.get(cid)), new Version(seq.getAsLong(), cid.toString())));
+      rows.add(new DocRow(id, false, DocumentCodec.toJson(src.get(entry.block())), version));
     }
   }
 
@@ -122,20 +107,42 @@ public final class DocumentReads {
     Iterator<Entry> it = ProllyTree.scan(src, roots.bySeq(), ScanOptions.all().start(DocumentKeys.seq(since + 1)));
     while (it.hasNext() && (q.limit() == 0 || out.size() < q.limit())) {
       Entry e = it.next();
-      Map<?, ?> v = (Map<?, ?>) e.value();
-      String id = (String) v.get("id");
+      long seq = DocumentKeys.seq(e.key());
+      String id = idAt(roots, seq, e.value());
       if (q.idPrefix() != null && !id.startsWith(q.idPrefix())) {
         continue;
       }
-      boolean deleted = Boolean.TRUE.equals(v.get("del"));
-      Cid block = (Cid) v.get("doc");
-      ObjectNode doc = deleted || !q.includeDocs() ? null : DocumentCodec.toJson(src.get(block));
-      out.add(new Change(DocumentKeys.seq(e.key()), id, deleted, doc, block.toString()));
+      DocEntry entry = entryAt(src, roots, seq, id);
+      ObjectNode doc = entry.deleted() || !q.includeDocs() ? null : DocumentCodec.toJson(src.get(entry.block()));
+      out.add(new Change(seq, id, entry.deleted(), doc, entry.block().toString()));
     }
     // A page cut by the limit goes on after its last change; a scan that reached the end has seen
     // everything up to the commit's sequence, also what a filter left out.
     long last = it.hasNext() && !out.isEmpty() ? out.get(out.size() - 1).seq() : Math.max(since, roots.seq());
     return new ChangesResult(out, last, clock);
+  }
+
+  /** The id a by-sequence entry names; anything else there is a corrupt tree. */
+  public static String idAt(CommitRoots roots, long seq, Object value) {
+    if (value instanceof String id) {
+      return id;
+    }
+    throw new CorruptTreeException(roots.bySeq(), "the by-sequence tree " + roots.bySeq() + " holds no id at sequence "
+        + seq + " but " + value);
+  }
+
+  /**
+   * The id tree's entry of a document the by-sequence tree names at {@code seq}: the two trees
+   * change together, so an entry that is missing or at another sequence is a corrupt tree.
+   */
+  public static DocEntry entryAt(BlockSource src, CommitRoots roots, long seq, String id) {
+    DocEntry entry = DocEntry.get(src, roots.docs(), id);
+    if (entry == null || entry.seq() != seq) {
+      throw new CorruptTreeException(roots.docs(), "the by-sequence tree " + roots.bySeq() + " names document " + id
+          + " at sequence " + seq + ", but the id tree " + roots.docs() + " has "
+          + (entry == null ? "no entry for it" : "it at sequence " + entry.seq()));
+    }
+    return entry;
   }
 
   /** The sequence of the commit a clock names, while this database still holds that commit block. */

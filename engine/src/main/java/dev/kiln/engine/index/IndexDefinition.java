@@ -73,7 +73,7 @@ public record IndexDefinition(String name, String fingerprint, MapFunction funct
   }
 
   /** The definition a stored fingerprint stands for, when it needs no code (a field index); else null. */
-  static IndexDefinition fromStored(String name, String fingerprint) {
+  public static IndexDefinition fromStored(String name, String fingerprint) {
     if (isField(fingerprint) && fingerprint.substring(fingerprint.indexOf(':') + 1).equals(name)) {
       return field(name, fingerprint.startsWith(EACH));
     }

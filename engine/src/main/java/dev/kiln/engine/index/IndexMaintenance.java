@@ -10,6 +10,8 @@ import dev.kiln.engine.doc.DocumentCodec;
 import dev.kiln.engine.commit.IndexRoot;
 import dev.kiln.engine.commit.IndexUpdater;
 import dev.kiln.engine.doc.DocumentKeys;
+import dev.kiln.engine.doc.DocEntry;
+import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.tree.Entry;
 import dev.kiln.engine.tree.Mutation;
 import dev.kiln.engine.tree.ProllyTree;
@@ -32,7 +34,9 @@ import java.util.TreeMap;
  * rebuilt because a write happened. An index that is behind the commit it is stored in (new, or
  * kept by a process that could not run its map function) is caught up from the by-sequence tree,
  * which holds each document's latest change once: the work follows the changes, not the size of
- * the database. An index whose registered definition differs from the stored one starts again from
+ * the database. A commit catches up at most {@code catchUpBatch} documents per index and stores
+ * the index as current up to the last of them, so a long catch-up is many bounded commits (the
+ * DatabaseActor sends them, see {@code IndexRequests}) with writes between them. An index whose registered definition differs from the stored one starts again from
  * empty, which is the same catch-up from sequence 0.
  *
  * <p>Per index, the entries tree maps {@link Collation#indexKey (emitted key, document id)} to
@@ -43,9 +47,23 @@ import java.util.TreeMap;
 public final class IndexMaintenance implements IndexUpdater {
 
   private final IndexRegistry registry;
+  private final int catchUpBatch;
 
+  /** Catch-up without a bound per commit: for tests of whole catch-ups. */
   public IndexMaintenance(IndexRegistry registry) {
+    this(registry, Integer.MAX_VALUE);
+  }
+
+  /**
+   * @param catchUpBatch documents an index behind catches up per commit at most
+   *     ({@code kiln.index.catch-up-batch})
+   */
+  public IndexMaintenance(IndexRegistry registry, int catchUpBatch) {
+    if (catchUpBatch < 1) {
+      throw new IllegalArgumentException("catch-up batch must be at least 1, got " + catchUpBatch);
+    }
     this.registry = registry;
+    this.catchUpBatch = catchUpBatch;
   }
 
   @Override
@@ -55,13 +73,22 @@ public final class IndexMaintenance implements IndexUpdater {
     List<Block> blocks = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     // Indexes behind by the same amount (all new ones, say) share one scan of the by-sequence tree.
-    Map<Long, Map<String, DocChange>> catchUps = new HashMap<>();
+    Map<Long, CatchUp> catchUps = new HashMap<>();
     for (Map.Entry<String, IndexRoot> e : plan(base, defined).entrySet()) {
       IndexDefinition def = definitionOf(e.getKey(), e.getValue().definition());
       long since = e.getValue().seq();
-      Map<String, DocChange> missed = since >= base.seq() ? Map.of()
-          : catchUps.computeIfAbsent(since, s -> catchUp(src, base, s, changed));
-      IndexRoot updated = apply(src, def, e.getValue(), missed, changed, seq, blocks, warnings);
+      IndexRoot updated;
+      if (since >= base.seq()) {
+        updated = apply(src, def, e.getValue(), Map.of(), changed, seq, blocks, warnings);
+      } else {
+        CatchUp c = catchUps.computeIfAbsent(since, s -> catchUp(src, base, s, catchUpBatch));
+        // Done in this commit: the batch's own changes too, and current with it. Otherwise only the
+        // missed documents, current up to the last one: the batch's changes have later sequences,
+        // so a later catch-up reaches them.
+        updated = c.complete()
+            ? apply(src, def, e.getValue(), c.missed(), changed, seq, blocks, warnings)
+            : apply(src, def, e.getValue(), c.missed(), Map.of(), c.upTo(), blocks, warnings);
+      }
       out.put(def.name(), updated);
     }
     return new Update(out, blocks, warnings);
@@ -139,21 +166,26 @@ public final class IndexMaintenance implements IndexUpdater {
     return new IndexRoot(def.fingerprint(), entriesWrite.root(), backWrite.root(), seq);
   }
 
-  /** Every document changed after {@code since} and not changed again by this batch, with its latest state. */
-  private static Map<String, DocChange> catchUp(BlockSource src, CommitRoots base, long since, Map<String, DocChange> changed) {
+  /**
+   * Documents changed after {@code since}, at most {@code limit}, with their latest state, in
+   * sequence order; {@code upTo} is the last one's sequence, {@code complete} whether no later one
+   * exists in {@code base}.
+   */
+  private record CatchUp(Map<String, DocChange> missed, long upTo, boolean complete) {}
+
+  private static CatchUp catchUp(BlockSource src, CommitRoots base, long since, int limit) {
     Map<String, DocChange> work = new LinkedHashMap<>();
     Iterator<Entry> it = ProllyTree.scan(src, base.bySeq(), ScanOptions.all().start(DocumentKeys.seq(since + 1)));
-    while (it.hasNext()) {
-      Map<?, ?> v = (Map<?, ?>) it.next().value();
-      String id = (String) v.get("id");
-      if (changed.containsKey(id)) {
-        continue;
-      }
-      Cid block = (Cid) v.get("doc");
-      boolean deleted = Boolean.TRUE.equals(v.get("del"));
-      work.put(id, new DocChange(block, deleted ? null : DocumentCodec.toJson(src.get(block))));
+    long upTo = since;
+    while (work.size() < limit && it.hasNext()) {
+      Entry e = it.next();
+      upTo = DocumentKeys.seq(e.key());
+      String id = DocumentReads.idAt(base, upTo, e.value());
+      DocEntry entry = DocumentReads.entryAt(src, base, upTo, id);
+      work.put(id, new DocChange(entry.block(), entry.deleted() ? null : DocumentCodec.toJson(src.get(entry.block()))));
     }
-    return work;
+    boolean complete = !it.hasNext();
+    return new CatchUp(work, complete ? base.seq() : upTo, complete);
   }
 
   /** The entries {@code def} makes of one live document: entry key → entry value. */

@@ -76,9 +76,11 @@ public final class IndexReads {
     }
     if (root.seq() < roots.seq()) {
       throw new KilnException(ErrorCode.INVALID_QUERY, "index '" + index + "' stops at sequence " + root.seq()
-          + " of " + roots.seq() + " in this commit: its map function is not registered in this process, so it"
-          + " cannot be brought current (register it in DatabaseSettings.withIndex), or this is a view opened"
-          + " before it was");
+          + " of " + roots.seq() + " in this commit: "
+          + (IndexDefinition.fromStored(index, root.definition()) != null
+              ? "it is catching up over existing documents (query the database, not a view, to wait for it)"
+              : "its map function is not registered in this process, so it cannot be brought current (register it"
+                  + " in DatabaseSettings.withIndex), or this is a view opened before it was"));
     }
     Plan plan = plan(q);
     List<QueryRow> rows = new ArrayList<>();

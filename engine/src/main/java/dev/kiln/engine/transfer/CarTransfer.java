@@ -10,6 +10,7 @@ import dev.kiln.engine.car.CarReader;
 import dev.kiln.engine.car.CarVisitor;
 import dev.kiln.engine.car.CarWriter;
 import dev.kiln.engine.commit.CommitRoots;
+import dev.kiln.engine.commit.FormatMigration;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.Exported;
 import dev.kiln.protocol.ErrorCode;
@@ -105,9 +106,12 @@ public final class CarTransfer {
     }
     Cid root = roots.get(0).get(0);
     Block head = all.get(root);
-    CommitRoots commit;
+    CommitRoots commit = null;
+    boolean format1 = head != null && FormatMigration.isFormat1(head);
     try {
-      commit = CommitRoots.fromBlock(head);
+      if (!format1) {
+        commit = CommitRoots.fromBlock(head);
+      }
     } catch (CorruptBlockException e) {
       throw refused(name, "its root " + root + " is not a Kiln commit block", e);
     }
@@ -127,6 +131,11 @@ public final class CarTransfer {
     } catch (MissingBlockException e) {
       throw refused(name, "its graph is incomplete: " + e.getMessage().replace("missing block: ", "no block ")
           + " is linked from the commit but not in the file", e);
+    }
+    if (format1) {
+      // an export of an older Kiln: imported in the current commit format
+      FormatMigration.Migrated migrated = FormatMigration.migrate(inFile, head);
+      return new Loaded(migrated.commit().cid(), migrated.roots(), migrated.blocks());
     }
     blocks.add(blocks.remove(0));
     return new Loaded(root, commit, blocks);

@@ -18,7 +18,7 @@ final class Node {
   static final String KEYS = "k";
   static final String LEVEL = "l";
   static final String VALUES = "v";
-  /** Levels are hashed as one byte; a tree of 48-wide nodes never gets near this. */
+  /** Levels are hashed as one byte; a tree of nodes of 6 or more entries never gets near this. */
   static final int MAX_LEVEL = 255;
 
   final int level;

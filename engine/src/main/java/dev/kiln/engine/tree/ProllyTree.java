@@ -63,6 +63,15 @@ public final class ProllyTree {
     return build(Chunking.DEFAULT, entries);
   }
 
+  /** A builder fed entries in key order, for trees too large to list first. */
+  public static TreeBuilder builder() {
+    return TreeUpdate.builder(Chunking.DEFAULT);
+  }
+
+  static TreeBuilder builder(Chunking chunking) {
+    return TreeUpdate.builder(chunking);
+  }
+
   static TreeWrite build(Chunking chunking, SortedMap<byte[], ?> entries) {
     List<byte[]> keys = new ArrayList<>(entries.size());
     List<Object> values = new ArrayList<>(entries.size());
@@ -166,7 +175,7 @@ public final class ProllyTree {
   /**
    * The entries the options select, lazily: nothing is read until the first {@code hasNext}, then
    * one path down to the first entry and each further node only as the iterator reaches it. A scan
-   * with a limit of {@code k} reads about {@code height + k / 48} nodes.
+   * with a limit of {@code k} reads about {@code height + k / 9} nodes.
    */
   public static Iterator<Entry> scan(BlockSource src, Cid root, ScanOptions opts) {
     return new TreeScan(new NodeLoader(src, false), root, opts);
@@ -205,7 +214,7 @@ public final class ProllyTree {
     }
   }
 
-  /** Number of entries; reads every node (O(n / 48) blocks). */
+  /** Number of entries; reads every node (O(n / 9) blocks). */
   public static long count(BlockSource src, Cid root) {
     long[] total = {0};
     walkNodes(src, root, node -> {

@@ -55,6 +55,94 @@ final class TreeUpdate {
     return new TreeWrite(root.cid(), u.blocks());
   }
 
+  /** A builder fed entries one at a time in key order; see {@link ProllyTree#builder()}. */
+  static TreeBuilder builder(Chunking chunking) {
+    TreeUpdate u = new TreeUpdate(chunking, null);
+    return u.new Streaming();
+  }
+
+  /**
+   * Cuts each level as its entries arrive: a node emitted at level {@code l} is at once an entry of
+   * level {@code l + 1}, so only the unfinished node of each level is pending. The result is what
+   * {@link #build} makes of the same entries: the first level that emits a single node holds the root.
+   */
+  private final class Streaming implements TreeBuilder {
+    private final List<Cutter> levels = new ArrayList<>();
+    private final List<Integer> emitted = new ArrayList<>();
+    private byte[] last;
+    private boolean done;
+
+    @Override
+    public void add(byte[] key, Object value) {
+      if (done) {
+        throw new IllegalStateException("the tree is finished");
+      }
+      if (key == null || value == null) {
+        throw new IllegalArgumentException("null key or value" + (key == null ? "" : " for key " + Keys.show(key)));
+      }
+      if (last != null && ProllyTree.KEY_ORDER.compare(last, key) >= 0) {
+        throw new IllegalArgumentException("key " + Keys.show(key) + " does not sort after the key before it, "
+            + Keys.show(last) + " (keys must be distinct and in unsigned byte order)");
+      }
+      last = key;
+      push(0, key, value);
+    }
+
+    private void push(int level, byte[] key, Object value) {
+      if (levels.size() == level) {
+        levels.add(new Cutter(level));
+        emitted.add(0);
+      }
+      Cutter cutter = levels.get(level);
+      cutter.add(key, value, false);
+      drain(level);
+    }
+
+    private void drain(int level) {
+      Cutter cutter = levels.get(level);
+      while (!cutter.out.isEmpty()) {
+        Node node = cutter.out.remove(0);
+        emitted.set(level, emitted.get(level) + 1);
+        push(level + 1, node.keys[0], node.cid());
+      }
+    }
+
+    @Override
+    public TreeWrite finish() {
+      done = true;
+      if (levels.isEmpty()) {
+        Node empty = emptyLeaf();
+        return new TreeWrite(empty.cid(), List.of(empty.block));
+      }
+      for (int level = 0; ; level++) {
+        levels.get(level).finish();
+        drain(level);
+        if (emitted.get(level) == 1) {
+          // The level's only node is the root. With a rule that may cut after one entry, levels
+          // above may already have made nodes of it alone: they are not part of the tree.
+          Node root = rootAt(level);
+          List<Block> blocks = new ArrayList<>();
+          for (Node n : created.values()) {
+            if (n.level <= root.level) {
+              blocks.add(n.block);
+            }
+          }
+          return new TreeWrite(root.cid(), blocks);
+        }
+      }
+    }
+
+    private Node rootAt(int level) {
+      Node root = null;
+      for (Node n : created.values()) {
+        if (n.level == level) {
+          root = n;
+        }
+      }
+      return root;
+    }
+  }
+
   static Node emptyLeaf() {
     return Node.create(0, List.of(), List.of());
   }
@@ -131,15 +219,20 @@ final class TreeUpdate {
     return windows;
   }
 
+  /** Whether entry {@code a} of an original node is known to be no hash boundary. */
+  private boolean interior(Node node, int a, int last) {
+    return a < last && chunking.interiorProvesNoBoundary(a + 1);
+  }
+
   /** Feeds the node's entries, with changes {@code [from, to)} merged in, to the cutter. */
-  private static void merge(Node node, byte[][] keys, Object[] values, int from, int to, Cutter cutter) {
+  private void merge(Node node, byte[][] keys, Object[] values, int from, int to, Cutter cutter) {
     int a = 0;
     int b = from;
     int last = node.size() - 1;
     while (a <= last || b < to) {
       int c = a > last ? 1 : b >= to ? -1 : ProllyTree.KEY_ORDER.compare(node.keys[a], keys[b]);
       if (c < 0) {
-        cutter.add(node.keys[a], node.values[a], a < last);
+        cutter.add(node.keys[a], node.values[a], interior(node, a, last));
         a++;
       } else if (c > 0) {
         if (values[b] != null) {
@@ -148,7 +241,7 @@ final class TreeUpdate {
         b++;
       } else {
         if (values[b] != null) {
-          cutter.add(keys[b], values[b], a < last);
+          cutter.add(keys[b], values[b], interior(node, a, last));
         }
         a++;
         b++;

@@ -1,6 +1,6 @@
 /**
- * Kiln's content-addressed sorted map, a prolly tree: the document tree ({@code _id} to document
- * CID), the by-sequence tree (sequence to {@code _id}) and every index tree (collated key bytes to
+ * Kiln's content-addressed sorted map, a prolly tree: the id tree ({@code _id} to the document's
+ * block and sequence), the by-sequence tree (sequence to {@code _id}) and every index tree (collated key bytes to
  * value) are all instances of it. {@link dev.kiln.engine.tree.ProllyTree} is the entry point.
  *
  * <h2>Keys and values</h2>
@@ -30,31 +30,34 @@
  *
  * The tree is a pure function of its set of entries (history independence): the same entries give
  * the same root CID whatever the writes that led there. Level 0 is the sorted list of entries; it
- * is cut into nodes, each node ending after an entry whose key {@code k} satisfies
+ * is cut into nodes, each node ending after its {@code c}-th entry, with key {@code k}, when
  *
  * <pre>
  *   h(level, k) = first 4 bytes of SHA-256(byte(level) ++ k), read as a big-endian unsigned integer
- *   boundary    ⇔  h(level, k) &lt; floor(2^32 / 48) = 89478485
+ *   boundary    ⇔  c &gt;= 6  and  h(level, k) &lt; floor(2^32 / 4) = 1073741824
  * </pre>
  *
- * or after the 1024th entry of a node that has reached that size without a boundary (a cap, so
- * keys picked to dodge boundaries cannot make one huge node; random keys essentially never reach
- * it). The last node of a level ends at the level's last entry. Level {@code l + 1} has one entry
+ * or after the 32nd entry of a node that has reached that size without a boundary (a cap, so
+ * keys picked to dodge boundaries cannot make one huge node; random keys reach it about once in
+ * 1,700 nodes). The count starts at the node's first entry, which the entries before it fix, so
+ * the cut is still a function of the entries. The last node of a level ends at the level's last entry. Level {@code l + 1} has one entry
  * per node of level {@code l}, its first key and its CID, and is cut the same way with the level
  * number in the hash. The first level with a single node holds the root.
  *
  * <p>The hash looks at the key only, so changing a value never moves a boundary; the level salt
- * makes each level chunk independently. A node holds 48 entries on average (a geometric
- * distribution), so a tree of {@code n} entries has about {@code log48(n) + 1} levels: 3 for 20
- * thousand entries, 4 up to about 5 million. These constants (SHA-256, the level byte, 48, 1024)
- * are part of the on-disk format and must never change: a tree cut differently still reads, but
- * no longer has the canonical root CID for its entries.
+ * makes each level chunk independently. A node holds 9 entries on average (at least 6, then a
+ * geometric tail), so a tree of {@code n} entries has about {@code log9(n) + 1} levels: 5 for 20
+ * thousand entries, 7 for a million. Small, even nodes keep what one change rewrites small (about
+ * height × node bytes; see bench/README.md, "Where a one-document commit's bytes go"). These
+ * constants (SHA-256, the level byte, 6, 4, 32) are part of the on-disk format (commit format 2;
+ * format 1 cut at 48 on average, no minimum, a cap of 1024) and must never change: a tree cut
+ * differently still reads, but no longer has the canonical root CID for its entries.
  *
  * <h2>Costs</h2>
  *
  * <ul>
  *   <li>{@code get} reads one node per level.
- *   <li>{@code scan} descends once, then walks leaves: {@code height + limit/48} nodes or so, and
+ *   <li>{@code scan} descends once, then walks leaves: {@code height + limit/9} nodes or so, and
  *       never steps into a subtree its parent's keys place beyond the range.
  *   <li>{@code apply} reads and rewrites only the nodes on the paths to the changed keys, plus a
  *       neighbour where a change removes a boundary (the nodes merge): about one new node per level

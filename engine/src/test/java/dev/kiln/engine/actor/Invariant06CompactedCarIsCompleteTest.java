@@ -11,6 +11,7 @@ import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.MemoryCarStore;
 import dev.kiln.engine.commit.CommitRoots;
+import dev.kiln.engine.doc.DocEntry;
 import dev.kiln.engine.doc.DocumentReads;
 import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.snapshot.CarLogBlocks;
@@ -102,14 +103,11 @@ class Invariant06CompactedCarIsCompleteTest {
     Set<Cid> reachable = new LinkedHashSet<>();
     reachable.add(head);
     CommitRoots roots = CommitRoots.fromBlock(only.get(head));
-    for (Cid tree : List.of(roots.docs(), roots.seqs(), roots.bySeq())) {
+    for (Cid tree : List.of(roots.docs(), roots.bySeq())) {
       ProllyTree.walk(only, tree, block -> reachable.add(block.cid()));
     }
     for (Iterator<Entry> it = ProllyTree.scan(only, roots.docs(), ScanOptions.all()); it.hasNext(); ) {
-      reachable.add((Cid) it.next().value()); // every document block, tombstones included
-    }
-    for (Iterator<Entry> it = ProllyTree.scan(only, roots.bySeq(), ScanOptions.all()); it.hasNext(); ) {
-      reachable.add((Cid) ((Map<?, ?>) it.next().value()).get("doc"));
+      reachable.add(DocEntry.fromValue(it.next().value()).block()); // every document block, tombstones included
     }
     List<Cid> missing = new ArrayList<>();
     for (Cid cid : reachable) {

@@ -127,6 +127,9 @@ class ProtocolSerializationTest {
     } else if (raw == List.class) {
       java.lang.reflect.Type item = ((java.lang.reflect.ParameterizedType) type).getActualTypeArguments()[0];
       return List.of(sample(item, owner));
+    } else if (raw == java.util.SortedMap.class) {
+      java.lang.reflect.Type value = ((java.lang.reflect.ParameterizedType) type).getActualTypeArguments()[1];
+      return new java.util.TreeMap<>(java.util.Map.of("s-" + owner.getSimpleName(), sample(value, owner)));
     } else if (raw == DatabaseProtocol.Command.class) {
       return new DatabaseProtocol.Get("in-view", testKit.<StatusReply<DatabaseProtocol.DocResult>>createTestProbe().getRef());
     } else if (raw.isEnum()) {

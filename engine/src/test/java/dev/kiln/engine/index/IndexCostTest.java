@@ -40,7 +40,7 @@ class IndexCostTest {
       db.commit(FIELD_K, ops);
     }
     height = ProllyTree.height(db, db.head.indexes().get("k").entries());
-    assertThat(height).as("20k entries at ~48 per node").isBetween(2, 4);
+    assertThat(height).as("20k entries at ~9 per node").isBetween(4, 6);
   }
 
   private long readsOf(Runnable work) {

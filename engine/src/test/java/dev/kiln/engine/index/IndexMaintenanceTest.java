@@ -64,6 +64,63 @@ class IndexMaintenanceTest {
     assertThat(rowsOf(incremental)).containsExactlyElementsOf(expected(model));
   }
 
+  /**
+   * An index defined late is caught up in commits of at most {@code batch} documents, with writes
+   * between them (a write's commit also catches up one batch), and ends as the index kept current
+   * from the start: the same roots, current with the head.
+   */
+  @Property(tries = 60)
+  void boundedCatchUpWithWritesBetweenEqualsOneBuiltFromScratch(@ForAll("histories") List<List<Op>> history,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 5) int batch,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 100) int definedAtPercent) {
+    IndexedStore incremental = new IndexedStore();
+    IndexedStore late = new IndexedStore();
+    Map<String, Object> model = new TreeMap<>();
+    int definedAt = history.size() * definedAtPercent / 100;
+    for (int i = 0; i < history.size(); i++) {
+      List<CommitBuilder.Op> ops = ops(history.get(i), model);
+      if (ops.isEmpty()) {
+        continue;
+      }
+      incremental.commit(FIELD_K, ops);
+      late.commit(i < definedAt ? IndexRegistry.none() : FIELD_K, batch, ops);
+      if (i >= definedAt) {
+        late.commit(FIELD_K, batch, List.of(new CommitBuilder.RefreshIndexes()));
+        IndexRoot partial = late.head.indexes().get("k");
+        assertThat(partial.seq()).isLessThanOrEqualTo(late.head.seq());
+      }
+    }
+    incremental.commit(FIELD_K, List.of(new CommitBuilder.RefreshIndexes()));
+    int commits = 0;
+    long lastSeq = -1;
+    while (late.head.indexes().get("k") == null || late.head.indexes().get("k").seq() < late.head.seq()) {
+      late.commit(FIELD_K, batch, List.of(new CommitBuilder.RefreshIndexes()));
+      long now = late.head.indexes().get("k").seq();
+      assertThat(now).as("each catch-up commit advances the index").isGreaterThan(lastSeq);
+      lastSeq = now;
+      assertThat((long) ++commits).isLessThanOrEqualTo(late.head.seq() + 1);
+    }
+    assertThat(late.head.indexes().get("k")).isEqualTo(incremental.head.indexes().get("k"));
+    assertThat(rowsOf(late)).containsExactlyElementsOf(expected(model));
+  }
+
+  /** A catch-up commit reads and indexes at most the batch: the index's sequence moves by that many documents. */
+  @org.junit.jupiter.api.Test
+  void aCatchUpCommitIndexesAtMostTheBatch() {
+    IndexedStore store = new IndexedStore();
+    List<CommitBuilder.Op> ops = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      ops.add(IndexedStore.put(String.format("d%03d", i), i));
+    }
+    store.commit(IndexRegistry.none(), ops);
+    store.commit(FIELD_K, 7, List.of(new CommitBuilder.RefreshIndexes()));
+    assertThat(store.head.indexes().get("k").seq()).isEqualTo(7);
+    assertThat(dev.kiln.engine.tree.ProllyTree.count(store, store.head.indexes().get("k").entries())).isEqualTo(7);
+    store.commit(FIELD_K, 7, List.of(new CommitBuilder.RefreshIndexes()));
+    assertThat(store.head.indexes().get("k").seq()).isEqualTo(14);
+    assertThat(dev.kiln.engine.tree.ProllyTree.count(store, store.head.indexes().get("k").entries())).isEqualTo(14);
+  }
+
   /** The ops of a batch, skipping deletes of ids the model does not hold live; updates the model. */
   private static List<CommitBuilder.Op> ops(List<Op> batch, Map<String, Object> model) {
     List<CommitBuilder.Op> ops = new ArrayList<>();

@@ -49,8 +49,13 @@ final class IndexedStore implements BlockSource {
 
   /** Commits one batch of operations with these indexes registered; returns the result. */
   CommitBuilder.Result commit(IndexRegistry registry, List<CommitBuilder.Op> ops) {
+    return commit(registry, Integer.MAX_VALUE, ops);
+  }
+
+  /** As {@link #commit(IndexRegistry, List)}, catching up at most {@code catchUpBatch} documents per index. */
+  CommitBuilder.Result commit(IndexRegistry registry, int catchUpBatch, List<CommitBuilder.Op> ops) {
     CommitBuilder.Result r = CommitBuilder.build(this, head, List.of(new CommitBuilder.Unit(++writeId, ops)),
-        1 << 20, new IndexMaintenance(registry));
+        1 << 20, new IndexMaintenance(registry, catchUpBatch));
     if (r.hasCommit()) {
       for (Block b : r.blocks()) {
         blocks.put(b.cid(), b);

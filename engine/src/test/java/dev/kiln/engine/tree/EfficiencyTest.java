@@ -49,7 +49,7 @@ class EfficiencyTest {
   @Test
   void aPointGetReadsOneNodePerLevel() {
     Random r = new Random("aPointGetReadsOneNodePerLevel".hashCode());
-    assertThat(height).as("20k entries at ~48 per node").isEqualTo(3);
+    assertThat(height).as("20k entries at ~9 per node").isEqualTo(5);
     for (int i = 0; i < SAMPLES; i++) {
       byte[] k = keys.get(r.nextInt(N));
       assertThat(store.readsDuring(() -> ProllyTree.get(store, root, k))).isEqualTo(height);
@@ -74,10 +74,10 @@ class EfficiencyTest {
     }
     System.out.printf("efficiency: scan limit 10: avg %.2f reads, max %d (height %d)%n",
         (double) total / SAMPLES, worst, height);
-    // Leaves hold 48 entries on average but geometrically spread, so ten entries now and then span
-    // three small leaves, and stepping to a leaf under the next branch reads that branch too.
-    assertThat(worst).isLessThanOrEqualTo(height + 3);
-    assertThat((double) total / SAMPLES).isLessThan(height + 0.5);
+    // Leaves hold about 9 entries (6 at least), so ten entries span two or three leaves, and
+    // stepping to a leaf under the next branch reads that branch too.
+    assertThat(worst).isLessThanOrEqualTo(height + 4);
+    assertThat((double) total / SAMPLES).isLessThan(height + 1.5);
   }
 
   @Test
@@ -122,8 +122,10 @@ class EfficiencyTest {
     System.out.printf("efficiency: apply 1 change: written avg %.2f max %d, read avg %.2f max %d (height %d)%n",
         (double) totalWritten / SAMPLES, worstWritten, (double) totalRead / SAMPLES, worstRead, height);
     assertThat((double) totalWritten / SAMPLES).isLessThanOrEqualTo(height + 0.5);
-    assertThat(worstWritten).isLessThanOrEqualTo(height + 2);
-    assertThat(worstRead).isLessThanOrEqualTo(2L * height);
+    // A change that moves a cut re-cuts the following nodes until a cut lands where an old one was;
+    // with a minimum node size that can take a few nodes.
+    assertThat(worstWritten).isLessThanOrEqualTo(2L * height);
+    assertThat(worstRead).isLessThanOrEqualTo(3L * height);
   }
 
   @Test

@@ -68,30 +68,37 @@ class FormatTest {
   }
 
   @Test
-  void aNodeEndsAfterAKeyWhoseHashIsBelowOne48thOfTheRange() {
-    // Find keys on each side of the rule and check the built tree cuts exactly there.
-    byte[] boundary = null;
-    int i = 0;
-    while (boundary == null) {
-      byte[] k = TreeFixtures.utf8(String.format("key-%05d", i++));
-      if (Chunking.boundaryHash(0, k) < (1L << 32) / 48) {
-        boundary = k;
-      }
-    }
-    assertThat(Chunking.DEFAULT.isHashBoundary(0, boundary)).isTrue();
-    assertThat((1L << 32) / 48).isEqualTo(89478485L);
-    // Entries up to and including the boundary key form the first leaf.
+  void aNodeEndsAfterTheFirstKeyPastTheMinimumWhoseHashIsBelowAQuarterOfTheRange() {
+    assertThat((1L << 32) / 4).isEqualTo(1073741824L);
+    assertThat(Chunking.MIN_ENTRIES).isEqualTo(6);
+    assertThat(Chunking.MAX_ENTRIES).isEqualTo(32);
+    // The rule applied by hand to sorted keys: the first leaf ends at the first key, from the sixth
+    // on, whose level-0 hash is below 2^32/4. A boundary key before the sixth does not end it.
     java.util.TreeMap<byte[], Object> entries = TreeFixtures.newModel();
-    for (int j = 0; j < i + 5; j++) {
+    for (int j = 0; j < 200; j++) {
       entries.put(TreeFixtures.utf8(String.format("key-%05d", j)), (long) j);
+    }
+    List<byte[]> sorted = List.copyOf(entries.keySet());
+    int end = -1;
+    boolean earlyBoundary = false;
+    for (int j = 0; j < sorted.size() && end < 0; j++) {
+      boolean boundary = Chunking.boundaryHash(0, sorted.get(j)) < (1L << 32) / 4;
+      if (boundary && j + 1 >= 6) {
+        end = j;
+      } else if (boundary) {
+        earlyBoundary = true;
+      }
     }
     MemoryBlocks store = new MemoryBlocks();
     Cid root = store.store(ProllyTree.build(entries));
     Node top = Node.decode(store.get(root), "test");
-    assertThat(top.level).isEqualTo(1);
+    while (top.level > 1) {
+      top = Node.decode(store.get(top.childCid(0)), "test");
+    }
     Node first = Node.decode(store.get(top.childCid(0)), "test");
-    assertThat(first.keys[first.size() - 1]).isEqualTo(boundary);
-    assertThat(first.size()).isEqualTo(i);
+    assertThat(first.size()).isEqualTo(end + 1);
+    assertThat(first.keys[first.size() - 1]).isEqualTo(sorted.get(end));
+    assertThat(earlyBoundary).as("these keys include a boundary key the minimum skips").isTrue();
   }
 
   @Test

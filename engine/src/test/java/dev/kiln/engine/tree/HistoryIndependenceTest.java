@@ -39,6 +39,12 @@ class HistoryIndependenceTest {
     checkHistoryIndependence(TreeFixtures.SMALL, seed, size);
   }
 
+  /** A minimum that often overrides a hash boundary and a tight cap: cuts cascade further after a change. */
+  @Property(tries = 30)
+  void anyHistoryGivesTheBuiltTreeWithAMinimumNodeSize(@ForAll long seed, @ForAll("sizes") int size) {
+    checkHistoryIndependence(TreeFixtures.SMALL_WITH_MINIMUM, seed, size);
+  }
+
   /** A shape whose hash boundaries never fire, so every cut comes from the size cap. */
   @Property(tries = 20)
   void anyHistoryGivesTheBuiltTreeWhenOnlyTheCapCuts(@ForAll long seed, @ForAll("sizes") int size) {

@@ -32,7 +32,7 @@ class ModelTest {
 
   @Provide
   Arbitrary<Chunking> shapes() {
-    return Arbitraries.of(Chunking.DEFAULT, TreeFixtures.SMALL);
+    return Arbitraries.of(Chunking.DEFAULT, TreeFixtures.SMALL, TreeFixtures.SMALL_WITH_MINIMUM, Chunking.LEGACY);
   }
 
   @Property(tries = 40)

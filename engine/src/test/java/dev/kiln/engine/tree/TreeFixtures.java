@@ -19,6 +19,8 @@ import java.util.HashSet;
 final class TreeFixtures {
   /** A shape with 4 entries per node on average and a cap of 10, for deep trees from few entries. */
   static final Chunking SMALL = new Chunking(4, 10);
+  /** Deep trees with a minimum node size: at least 3 entries, half the keys boundaries, a cap of 6. */
+  static final Chunking SMALL_WITH_MINIMUM = new Chunking(3, 2, 6);
 
   private static final byte[] ALPHABET = {0x00, 0x01, 0x61, 0x62, 0x7f, (byte) 0x80, (byte) 0xfe, (byte) 0xff};
 

@@ -132,7 +132,7 @@ class StoredBadInputTest {
   @Test
   void aValidCarWithACommitWhoseTreesAreMissing() throws Exception {
     Cid missingTree = Block.raw(bytes(32)).cid();
-    Block commit = new CommitRoots(missingTree, missingTree, missingTree, 5, 5).toBlock();
+    Block commit = new CommitRoots(missingTree, missingTree, 5, 5).toBlock();
     CarIndex car = cars().write(List.of(commit.cid()), List.of(commit));
     forgeLastEvent(e -> new Events.CarAppended(car.car(), commit.cid(), e.seq()));
 
