@@ -9,7 +9,10 @@ import java.time.Duration;
 /**
  * The settings of one database, read from the {@code kiln} block of the configuration.
  *
- * @param autoCompact compact when the CarLog is longer than this; 0 turns auto-compaction off
+ * @param autoCompact compact when more CARs than this were appended since the last compaction; 0 turns
+ *     auto-compaction off
+ * @param maxSpaceAmplification an automatic compaction is major (rewrites every live block) when the
+ *     CarLog's bytes would exceed this times the live bytes, minor otherwise; at least 1
  */
 public record DatabaseSettings(
     Path dataDir,
@@ -24,11 +27,27 @@ public record DatabaseSettings(
     Duration viewIdleTimeout,
     IndexRegistry indexes,
     int maxPendingReads,
-    int maxWaitingRequests) {
+    int maxWaitingRequests,
+    double maxSpaceAmplification) {
 
   /** Defaults of the bounds that older constructors do not name (as in Kiln's shipped configuration). */
   public static final int DEFAULT_MAX_PENDING_READS = 1000;
   public static final int DEFAULT_MAX_WAITING_REQUESTS = 10_000;
+  public static final double DEFAULT_MAX_SPACE_AMPLIFICATION = 2.0;
+
+  public DatabaseSettings {
+    if (!(maxSpaceAmplification >= 1.0)) {
+      throw new IllegalArgumentException("compaction.max-space-amplification must be at least 1.0, got "
+          + maxSpaceAmplification);
+    }
+  }
+
+  public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
+      int maxPendingWrites, int maxHeldWrites, int maxBatchWrites, Duration readTimeout, Duration viewIdleTimeout,
+      IndexRegistry indexes, int maxPendingReads, int maxWaitingRequests) {
+    this(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites, maxHeldWrites, maxBatchWrites,
+        readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, DEFAULT_MAX_SPACE_AMPLIFICATION);
+  }
 
   public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
       int maxPendingWrites, int maxHeldWrites, int maxBatchWrites, Duration readTimeout, Duration viewIdleTimeout,
@@ -59,7 +78,8 @@ public record DatabaseSettings(
         k.getDuration("view-idle-timeout"),
         IndexRegistry.none(),
         k.getInt("max-pending-reads"),
-        k.getInt("max-waiting-requests"));
+        k.getInt("max-waiting-requests"),
+        k.getDouble("compaction.max-space-amplification"));
   }
 
   public DatabaseSettings withAutoCompact(int n) {
@@ -67,12 +87,12 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("auto-compact must be 0 (off) or more, got " + n);
     }
     return new DatabaseSettings(dataDir, fsync, n, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, maxSpaceAmplification);
   }
 
   public DatabaseSettings withDataDir(Path dir) {
     return new DatabaseSettings(dir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, maxSpaceAmplification);
   }
 
   /**
@@ -84,17 +104,17 @@ public record DatabaseSettings(
   public DatabaseSettings withIndex(IndexDefinition def) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
         maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes.with(def), maxPendingReads,
-        maxWaitingRequests);
+        maxWaitingRequests, maxSpaceAmplification);
   }
 
   public DatabaseSettings withCompactionMaxWait(Duration d) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, d, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, maxSpaceAmplification);
   }
 
   public DatabaseSettings withReadTimeout(Duration d) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, d, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests);
+        maxHeldWrites, maxBatchWrites, d, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, maxSpaceAmplification);
   }
 
   /** These settings with other bounds on reads in flight and on requests waiting to be handled. */
@@ -103,6 +123,12 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("request bounds must be at least 1, got " + pendingReads + " and " + waitingRequests);
     }
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, pendingReads, waitingRequests);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, pendingReads, waitingRequests, maxSpaceAmplification);
+  }
+
+  public DatabaseSettings withMaxSpaceAmplification(double amplification) {
+    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests,
+        amplification);
   }
 }
