@@ -456,9 +456,13 @@ public final class DatabaseProtocol {
    *     a major one, a lower bound after a minor one (see DESIGN.md, "Generational compaction"); 0
    *     before the first compaction
    * @param compactions major plus minor compactions installed
+   * @param compactedBytes bytes of the CarLog's CARs that compactions wrote (the rest were appended since
+   *     the last compaction); automatic compaction keeps it at most
+   *     {@code kiln.compaction.max-space-amplification} times liveBytes
    */
   public record DatabaseStats(
       String name, int carLogLength, int carFiles, long carBytes, long documents, long generation,
       long compactions, long lastSeq, String clock, long indexedBlocks, long indexHeapBytes,
-      long carLogBytes, long liveBytes, long majorCompactions, long minorCompactions) implements KilnSerializable {}
+      long carLogBytes, long liveBytes, long majorCompactions, long minorCompactions, long compactedBytes)
+      implements KilnSerializable {}
 }

@@ -85,7 +85,7 @@ final class Compaction {
     if (db.settings().autoCompact() <= 0) {
       return;
     }
-    if (state.base() > 0 && baseBytes(currentSnapshot.apply(state), state) > allowed(state)) {
+    if (state.base() > 0 && compactedBytes(currentSnapshot.apply(state), state.base()) > allowed(state)) {
       request(state, Want.MAJOR);
     } else if (state.recent() > db.settings().autoCompact()) {
       request(state, Want.AUTO);
@@ -156,10 +156,11 @@ final class Compaction {
     return want == Want.AUTO && snap.carBytes() > allowed(state);
   }
 
-  private static long baseBytes(Snapshot snap, State state) {
+  /** Bytes of the oldest {@code base} CARs of the snapshot: those compactions wrote. */
+  static long compactedBytes(Snapshot snap, int base) {
     long n = 0;
     List<CarIndex> log = snap.carLog();
-    for (CarIndex c : log.subList(log.size() - state.base(), log.size())) {
+    for (CarIndex c : log.subList(log.size() - base, log.size())) {
       n += c.byteSize();
     }
     return n;

@@ -157,10 +157,11 @@ public final class CompactorActor extends AbstractBehavior<CompactorActor.Comman
     return Varint.size(length) + length;
   }
 
+  /** Oldest first: the kept block a walk meets is most often in the large CAR of the last major compaction. */
   private static boolean holds(List<CarIndex> cars, Cid cid) {
     CarIndex.Key key = new CarIndex.Key(cid);
-    for (CarIndex car : cars) {
-      if (car.find(key) != null) {
+    for (int i = cars.size() - 1; i >= 0; i--) {
+      if (cars.get(i).find(key) != null) {
         return true;
       }
     }

@@ -102,6 +102,7 @@ final class Reads {
     }
     return new DatabaseStats(db.name(), snap.carLog().size(), files, bytes, snap.roots().docCount(),
         snap.generation(), state.compactions(), snap.roots().seq(), snap.clock(), indexedBlocks, indexHeapBytes,
-        snap.carBytes(), state.liveBytes(), state.compactions() - state.minorCompactions(), state.minorCompactions());
+        snap.carBytes(), state.liveBytes(), state.compactions() - state.minorCompactions(), state.minorCompactions(),
+        Compaction.compactedBytes(snap, state.base()));
   }
 }
