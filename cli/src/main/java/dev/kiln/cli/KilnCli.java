@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigValueFactory;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.config.KilnConfig;
+import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.Expected;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
@@ -276,16 +277,21 @@ public final class KilnCli implements Runnable {
     }
   }
 
-  @Command(name = "compact", description = "Compact the CarLog into one CAR.")
+  @Command(name = "compact", description = {"Compact the CarLog into one CAR (a major compaction).",
+      "With --minor, merge only the CARs appended since the last compaction, keeping the older compacted CARs."})
   static final class Compact extends DatabaseCommand {
+    @Option(names = "--minor", description = "a minor compaction (a major one when nothing was compacted before)")
+    boolean minor;
+
     @Override
     CompletionStage<?> call(Database database) {
-      System.err.println("compacting " + db + " …");
-      return database.compact();
+      System.err.println((minor ? "minor" : "major") + " compaction of " + db + " …");
+      return database.compact(minor ? DatabaseProtocol.CompactionKind.MINOR : DatabaseProtocol.CompactionKind.MAJOR);
     }
   }
 
-  @Command(name = "stats", description = "CarLog length, CAR files and bytes, documents, generation, compactions.")
+  @Command(name = "stats", description = {"CarLog length, CAR files and bytes, documents, generation, compactions",
+      "(major and minor), live bytes as of the last compaction and the bytes of the compacted CARs."})
   static final class Stats extends DatabaseCommand {
     @Override
     CompletionStage<?> call(Database database) {

@@ -46,6 +46,10 @@ final class TortureCommand implements Callable<Integer> {
       description = "chance every 100 ms of forcing a compaction (default: ${DEFAULT-VALUE})")
   double compact;
 
+  @Option(names = "--minor-share", defaultValue = "0.5",
+      description = "share of the forced compactions asked to be minor, the rest major (default: ${DEFAULT-VALUE})")
+  double minorShare;
+
   @Option(names = "--reopen", defaultValue = "0.01",
       description = "chance every 100 ms of closing and reopening the database (default: ${DEFAULT-VALUE})")
   double reopen;
@@ -100,7 +104,7 @@ final class TortureCommand implements Callable<Integer> {
         .seed(seed)
         .duration(Duration.ofMillis((long) (secs * 1000)))
         .writers(writers).deleters(deleters).readers(readers).docs(docs)
-        .compactProbability(compact).reopenProbability(reopen)
+        .compactProbability(compact).minorShare(minorShare).reopenProbability(reopen)
         .faults(faults)
         .dataDir(dataDir)
         .progress(line -> {

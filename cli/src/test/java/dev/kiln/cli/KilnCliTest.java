@@ -48,6 +48,16 @@ class KilnCliTest {
     assertThat(stats.json().get("documents").asLong()).isEqualTo(1);
     assertThat(stats.json().get("compactions").asLong()).isEqualTo(1);
     assertThat(stats.json().get("carFiles").asInt()).isEqualTo(1);
+    assertThat(stats.json().get("liveBytes").asLong()).isEqualTo(stats.json().get("carLogBytes").asLong());
+
+    assertThat(kiln("put", "notes", "{\"_id\":\"c\",\"title\":\"again\"}").status()).isZero();
+    Run minor = kiln("compact", "notes", "--minor");
+    assertThat(minor.status()).as(minor.err()).isZero();
+    assertThat(minor.json().get("kind").asText()).isEqualTo("MINOR");
+    assertThat(minor.json().get("carLogAfter").asInt()).as("the minor CAR and the major one it kept").isEqualTo(2);
+    Run after = kiln("stats", "notes");
+    assertThat(after.json().get("majorCompactions").asLong()).isEqualTo(1);
+    assertThat(after.json().get("minorCompactions").asLong()).isEqualTo(1);
   }
 
   @Test

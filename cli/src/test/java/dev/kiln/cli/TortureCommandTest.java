@@ -31,7 +31,7 @@ class TortureCommandTest {
         "--data-dir", dir.toString());
     assertThat(run.status()).as(run.err() + run.out()).isZero();
     String[] lines = run.out().strip().split("\n");
-    assertThat(lines[lines.length - 1]).matches("torture: ops=\\d+ compactions=\\d+ reopens=\\d+ faults=0 anomalies=0");
+    assertThat(lines[lines.length - 1]).matches("torture: ops=\\d+ compactions=\\d+ \\(minor \\d+\\) reopens=\\d+ faults=0 anomalies=0");
     assertThat(run.err()).contains("torture: seed 3", "PUT ok=");
   }
 
@@ -42,7 +42,7 @@ class TortureCommandTest {
     assertThat(run.status()).as(run.err() + run.out()).isZero();
     assertThat(run.err()).contains("1/1 cycles passed", "0 lost");
     String[] lines = run.out().strip().split("\n");
-    assertThat(lines[lines.length - 1]).matches("torture: ops=\\d+ compactions=\\d+ reopens=\\d+ faults=0 anomalies=0");
+    assertThat(lines[lines.length - 1]).matches("torture: ops=\\d+ compactions=\\d+ \\(minor \\d+\\) reopens=\\d+ faults=0 anomalies=0");
   }
 
   @Test

@@ -182,6 +182,12 @@ final class KilnRoutes extends AllDirectives {
         dbMetric(out, all, "kiln_documents", "gauge", "Live documents.", DatabaseProtocol.DatabaseStats::documents);
         dbMetric(out, all, "kiln_compactions_total", "counter", "Compactions since the database was created.",
             DatabaseProtocol.DatabaseStats::compactions);
+        dbMetric(out, all, "kiln_minor_compactions_total", "counter", "Minor compactions (of the compactions).",
+            DatabaseProtocol.DatabaseStats::minorCompactions);
+        dbMetric(out, all, "kiln_carlog_bytes", "gauge", "Bytes of the CARs the CarLog names.",
+            DatabaseProtocol.DatabaseStats::carLogBytes);
+        dbMetric(out, all, "kiln_live_bytes", "gauge", "Live bytes as of the last compaction (a lower bound).",
+            DatabaseProtocol.DatabaseStats::liveBytes);
         dbMetric(out, all, "kiln_last_seq", "counter", "Sequence of the latest write (writes committed).",
             DatabaseProtocol.DatabaseStats::lastSeq);
         dbMetric(out, all, "kiln_generation", "counter", "Compaction generation.", DatabaseProtocol.DatabaseStats::generation);
@@ -248,7 +254,8 @@ final class KilnRoutes extends AllDirectives {
                 delete(() -> params(Set.of(), p -> respond(existing(name).thenCompose(db -> db.dropIndex(field))))))))),
         path("changes", () -> get(() -> params(Set.of("since", "since-clock", "prefix", "no-docs", "limit", "feed"),
             p -> changes(name, p)))),
-        path("compact", () -> post(() -> respond(existing(name).thenCompose(Database::compact)))),
+        path("compact", () -> post(() -> params(Set.of("minor"), p -> respond(existing(name).thenCompose(db ->
+            db.compact(p.flag("minor") ? DatabaseProtocol.CompactionKind.MINOR : DatabaseProtocol.CompactionKind.MAJOR)))))),
         path("stats", () -> get(() -> respond(existing(name).thenCompose(Database::stats)))));
   }
 

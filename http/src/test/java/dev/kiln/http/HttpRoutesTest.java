@@ -116,6 +116,13 @@ class HttpRoutesTest {
     JsonNode compacted = json(s.post("/db/maint/compact", null));
     assertThat(compacted.path("carLogAfter").asInt()).isEqualTo(1);
     assertThat(json(s.get("/db/maint/stats")).path("documents").asLong()).isEqualTo(2);
+    s.put("/db/maint/docs/c", "{}");
+    JsonNode minor = json(s.post("/db/maint/compact?minor=true", null));
+    assertThat(minor.path("kind").asText()).isEqualTo("MINOR");
+    JsonNode stats = json(s.get("/db/maint/stats"));
+    assertThat(stats.path("minorCompactions").asLong()).isEqualTo(1);
+    assertThat(stats.path("majorCompactions").asLong()).isEqualTo(1);
+    assertThat(stats.path("liveBytes").asLong()).isPositive();
     assertThat(json(s.get("/dbs")).path("databases")).anyMatch(n -> n.asText().equals("maint"));
 
     assertThat(s.delete("/db/maint").statusCode()).isEqualTo(200);
@@ -132,7 +139,8 @@ class HttpRoutesTest {
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain");
     assertThat(metrics.body()).contains("# TYPE kiln_carlog_length gauge", "kiln_carlog_length{db=\"metered\"} ",
-        "kiln_documents{db=\"metered\"} 1", "kiln_http_request_seconds_count{method=\"PUT\"}", "kiln_http_writes_total");
+        "kiln_documents{db=\"metered\"} 1", "# TYPE kiln_live_bytes gauge", "kiln_minor_compactions_total{db=\"metered\"} 0",
+        "kiln_http_request_seconds_count{method=\"PUT\"}", "kiln_http_writes_total");
   }
 
   @Test

@@ -210,8 +210,29 @@ public final class DatabaseProtocol {
 
   // ------------------------------------------------------------------ maintenance
 
-  /** Compacts the CarLog into one CAR; replies once the compaction is installed. */
-  public record Compact(ActorRef<StatusReply<CompactResult>> replyTo) implements Request<CompactResult> {}
+  /**
+   * Which compaction runs. MAJOR rewrites every live block into one CAR (the whole CarLog is
+   * replaced); MINOR merges only the CARs appended since the last compaction into one CAR holding
+   * the live blocks that the older compacted CARs, which it keeps, do not hold.
+   */
+  public enum CompactionKind { MAJOR, MINOR }
+
+  /**
+   * Compacts the CarLog; replies once the compaction is installed. A MINOR request with nothing
+   * appended since the last compaction is answered at once; with no compaction before, a minor
+   * compaction keeps nothing and so is a major one.
+   */
+  public record Compact(ActorRef<StatusReply<CompactResult>> replyTo, CompactionKind kind)
+      implements Request<CompactResult> {
+    public Compact {
+      kind = kind == null ? CompactionKind.MAJOR : kind;
+    }
+
+    /** A major compaction, the whole live set into one CAR. */
+    public Compact(ActorRef<StatusReply<CompactResult>> replyTo) {
+      this(replyTo, CompactionKind.MAJOR);
+    }
+  }
 
   public record Stats(ActorRef<StatusReply<DatabaseStats>> replyTo) implements Request<DatabaseStats> {}
 
@@ -419,18 +440,32 @@ public final class DatabaseProtocol {
 
   public record Imported(String root, long documents, long seq, String clock) implements KilnSerializable {}
 
-  public record CompactResult(int carLogBefore, int carLogAfter, long generation, long bytesBefore, long bytesAfter)
-      implements KilnSerializable {}
+  /**
+   * @param bytesBefore the CarLog's bytes the compaction read from (for a minor one: the CARs it merged)
+   * @param bytesAfter the bytes of the CAR it wrote
+   * @param kind the compaction that ran (a minor request with nothing compacted before runs a major one)
+   */
+  public record CompactResult(int carLogBefore, int carLogAfter, long generation, long bytesBefore, long bytesAfter,
+      CompactionKind kind) implements KilnSerializable {}
 
   /**
    * @param indexedBlocks blocks the CarLog's block-location indexes hold (a block in two CARs counts twice)
    * @param indexHeapBytes heap those indexes take, approximately (the per-block budget is checked by bench)
+   * @param carLogBytes bytes of the CARs the CarLog names (carBytes counts every CAR file in the directory)
+   * @param liveBytes bytes of the blocks reachable from the head, as of the last compaction: exact after
+   *     a major one, a lower bound after a minor one (see DESIGN.md, "Generational compaction"); 0
+   *     before the first compaction
+   * @param compactions major plus minor compactions installed
+   * @param compactedBytes bytes of the CarLog's CARs that compactions wrote (the rest were appended since
+   *     the last compaction); automatic compaction keeps it at most
+   *     {@code kiln.compaction.max-space-amplification} times liveBytes
    * @param indexedSeqs per query index, the sequence it is current with: below {@code lastSeq} while it
    *     catches up (its progress), or for a map index no process here keeps
    */
   public record DatabaseStats(
       String name, int carLogLength, int carFiles, long carBytes, long documents, long generation,
       long compactions, long lastSeq, String clock, long indexedBlocks, long indexHeapBytes,
+      long carLogBytes, long liveBytes, long majorCompactions, long minorCompactions, long compactedBytes,
       java.util.SortedMap<String, Long> indexedSeqs) implements KilnSerializable {
     public DatabaseStats {
       indexedSeqs = indexedSeqs == null ? java.util.Collections.emptySortedMap()
@@ -439,9 +474,10 @@ public final class DatabaseProtocol {
 
     /** Stats without index progress. */
     public DatabaseStats(String name, int carLogLength, int carFiles, long carBytes, long documents, long generation,
-        long compactions, long lastSeq, String clock, long indexedBlocks, long indexHeapBytes) {
+        long compactions, long lastSeq, String clock, long indexedBlocks, long indexHeapBytes,
+        long carLogBytes, long liveBytes, long majorCompactions, long minorCompactions, long compactedBytes) {
       this(name, carLogLength, carFiles, carBytes, documents, generation, compactions, lastSeq, clock, indexedBlocks,
-          indexHeapBytes, null);
+          indexHeapBytes, carLogBytes, liveBytes, majorCompactions, minorCompactions, compactedBytes, null);
     }
   }
 }

@@ -34,6 +34,11 @@ final class Fixture implements AutoCloseable {
     this.kiln = TestKiln.start(dir, this.settings);
   }
 
+  /** The running Kiln's {@code kiln.compaction.max-space-amplification}. */
+  double amplification() {
+    return kiln.defaults().maxSpaceAmplification();
+  }
+
   Kiln kiln() {
     return kiln;
   }

@@ -66,6 +66,36 @@ final class ScaleWorkload {
 
   private record Result(int docs, double writeBytesPerPut, double putP50, double openMs, Line line) {}
 
+  private static final int AMPLIFICATION_EVERY = 50;
+
+  /**
+   * The space-amplification promise checked as the puts run: the CarLog's compacted CARs (all but
+   * those appended since the last compaction) at most the configured factor times the live bytes
+   * the last compaction recorded (a lower bound of the true live bytes, so the check is strict).
+   */
+  private static final class Amplification {
+    final double limit;
+    int samples;
+    int over;
+    double max;
+
+    Amplification(double limit) {
+      this.limit = limit;
+    }
+
+    void sample(DatabaseStats s) {
+      if (s.liveBytes() <= 0) {
+        return; // nothing compacted yet: every CAR was appended since
+      }
+      samples++;
+      double ratio = (double) s.compactedBytes() / s.liveBytes();
+      max = Math.max(max, ratio);
+      if (ratio > limit) {
+        over++;
+      }
+    }
+  }
+
   private Result one(int docs) {
     String w = NAME + "@" + docs;
     // Default settings but the facade's wait: defining an index on a million documents takes one
@@ -114,6 +144,7 @@ final class ScaleWorkload {
       Latencies putLatency = new Latencies(puts);
       Random rnd = new Random(12);
       ProcIo io0 = ProcIo.now();
+      Amplification amplification = new Amplification(f.amplification());
       try (Progress p = Progress.start(w, "sequential single-document puts", puts)) {
         for (int i = 0; i < puts; i++) {
           long n = rnd.nextInt(docs);
@@ -121,10 +152,14 @@ final class ScaleWorkload {
           join(db.put(Docs.doc(n, 1 + i)));
           putLatency.record(System.nanoTime() - t0);
           p.add(1);
+          if (i % AMPLIFICATION_EVERY == 0) {
+            amplification.sample(join(db.stats())); // outside the timed put; its IO is counted, a few bytes
+          }
         }
       }
       ProcIo putIo = ProcIo.now().since(io0);
       DatabaseStats afterPuts = join(db.stats());
+      amplification.sample(afterPuts);
       long autoCompactions = afterPuts.compactions() - compactionsBefore;
 
       CompactResult compacted;
@@ -176,6 +211,13 @@ final class ScaleWorkload {
           .add("write_bytes_per_put", Line.fmt(perPut / 1024) + "KiB")
           .add("wchar_per_put", Line.fmt((double) putIo.wchar() / puts / 1024) + "KiB")
           .count("auto_compactions", autoCompactions)
+          .count("major", afterPuts.majorCompactions() - loaded.majorCompactions())
+          .count("minor", afterPuts.minorCompactions() - loaded.minorCompactions())
+          .section("space amplification during the puts (every " + AMPLIFICATION_EVERY + " puts)")
+          .count("samples", amplification.samples).count("over_limit", amplification.over)
+          .ratio("max_compacted/live", amplification.max).ratio("limit", amplification.limit)
+          .ratio("compacted_before_major/live_after", (double) afterPuts.compactedBytes() / compacted.bytesAfter())
+          .bytes("car_log_after_puts", afterPuts.carLogBytes()).bytes("live_after_puts", afterPuts.liveBytes())
           .section("compaction").ms("time", compactMs).bytes("before", compacted.bytesBefore())
           .bytes("after", compacted.bytesAfter()).add("peak_heap_used", Workloads.mb(peakHeap))
           .add("max_heap", Workloads.mb(Runtime.getRuntime().maxMemory()))

@@ -18,6 +18,7 @@ import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;
 import dev.kiln.protocol.DatabaseProtocol.Close;
 import dev.kiln.protocol.DatabaseProtocol.Command;
 import dev.kiln.protocol.DatabaseProtocol.Compact;
+import dev.kiln.protocol.DatabaseProtocol.CompactionKind;
 import dev.kiln.protocol.DatabaseProtocol.Delete;
 import dev.kiln.protocol.DatabaseProtocol.Destroy;
 import dev.kiln.protocol.DatabaseProtocol.Put;
@@ -131,7 +132,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     this.leases = new SnapshotLeases(shared, () -> epoch, installed, bug);
     this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
     this.compaction = new Compaction(shared, writes, () -> epoch, () -> phase.loaded(), leases::leaseCurrent,
-        wiring.compactor(parts));
+        installed::current, wiring.compactor(parts));
     this.reads = new Reads(shared, leases);
     this.indexRequests = new IndexRequests(shared, writes, installed::roots, () -> phase.closing());
     this.subscribers = new Subscribers(shared);
@@ -206,12 +207,12 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         .onCommand(DatabaseProtocol.DropIndex.class, c -> done(() -> indexRequests.drop(c)))
         .onCommand(DatabaseProtocol.Import.class, c -> done(() -> indexRequests.importCar(c)))
         .onCommand(DatabaseProtocol.OpenView.class, (s, c) -> done(() -> reads.openView(c, installed.current(s))))
-        .onCommand(DatabaseProtocol.InView.class, (s, c) -> done(() -> reads.inView(c, s.compactions())))
+        .onCommand(DatabaseProtocol.InView.class, (s, c) -> done(() -> reads.inView(c, s)))
         .onCommand(DatabaseProtocol.CloseView.class, c -> done(() -> leases.closeView(c.view())))
         .onCommand(DatabaseProtocol.Subscribe.class, c -> done(() -> subscribers.subscribe(c.subscriber())))
         .onCommand(DatabaseProtocol.Unsubscribe.class, c -> done(() -> subscribers.unsubscribe(c.subscriber())))
         .onCommand(Internal.SubscriberGone.class, m -> done(() -> subscribers.gone(m.subscriber())))
-        .onCommand(Compact.class, (s, c) -> done(() -> compaction.ask(s, c.replyTo())))
+        .onCommand(Compact.class, (s, c) -> done(() -> compaction.ask(s, c.replyTo(), c.kind())))
         .onCommand(Close.class, c -> closeWhenSettled(new Phase.Closing(c.replyTo(), false, phase)))
         .onCommand(Destroy.class, c -> closeWhenSettled(new Phase.Closing(c.replyTo(), true, phase)))
         .onCommand(Internal.CloseCheck.class, this::onCloseCheck)
@@ -354,20 +355,19 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     if (m.epoch() != epoch) {
       return Effect().none(); // its CAR is an orphan now; removed at the next start
     }
-    List<Cid> replaced = compaction.finished(state, m);
-    if (replaced == null) {
+    Compaction.Install install = compaction.finished(state, m);
+    if (install == null) {
       return Effect().none();
     }
-    Cid compacted = m.car().car();
     installed.written(m.car());
-    int kept = state.carLog().size() - replaced.size();
-    long bytesBefore = snap.carBytes();
     int logBefore = state.carLog().size();
+    int kept = bug == InjectedBug.INSTALL_DROPS_APPENDED_CARS ? 0 : install.appended();
     return Effect()
-        .persist(new Compacted(compacted, bug == InjectedBug.INSTALL_DROPS_APPENDED_CARS ? 0 : kept))
+        .persist(new Compacted(m.car().car(), kept, install.baseKept(), install.liveBytes(), install.minor()))
         .thenRun(newState -> {
-          leases.replaced(newState.generation(), installed.compacted(replaced, newState));
-          compaction.answer(newState, logBefore, bytesBefore, m.car().byteSize());
+          leases.replaced(newState.generation(), installed.compacted(install.replaced(), newState));
+          compaction.answer(newState, logBefore, install.bytesBefore(), m.car().byteSize(),
+              install.minor() ? CompactionKind.MINOR : CompactionKind.MAJOR);
           commitActor.tell(new CommitActor.Rebase(epoch, leases.leaseCurrent(newState)));
           compaction.autoIfDue(newState);
         });
@@ -382,7 +382,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
   }
 
   private Effect<Event, State> onRead(State state, Command read) {
-    reads.run(read, installed.current(state), false, state.compactions());
+    reads.run(read, installed.current(state), false, state);
     return Effect().none();
   }
 

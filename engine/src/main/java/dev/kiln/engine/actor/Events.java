@@ -16,9 +16,19 @@ public final class Events {
 
   /**
    * A compaction was installed: the newest {@code kept} CARs (appended after its snapshot) stay,
-   * followed by the compacted CAR {@code car}; the rest are replaced.
+   * followed by the compacted CAR {@code car}, followed by the oldest {@code baseKept} CARs (the
+   * older compacted CARs a minor compaction keeps; 0 for a major one); the rest are replaced.
+   *
+   * @param liveBytes bytes of the blocks reachable from the compacted head: exact for a major
+   *     compaction, a lower bound for a minor one (0 in events written before minor compactions)
+   * @param minor whether it was a minor compaction (false in events written before them)
    */
-  public record Compacted(Cid car, int kept) implements Event {}
+  public record Compacted(Cid car, int kept, int baseKept, long liveBytes, boolean minor) implements Event {
+    /** A major compaction whose live bytes are not known. */
+    public Compacted(Cid car, int kept) {
+      this(car, kept, 0, 0, false);
+    }
+  }
 
   /** The database was destroyed: its state starts over empty. */
   public record Destroyed() implements Event {}
@@ -26,15 +36,25 @@ public final class Events {
   /**
    * @param carLog every CAR holding live blocks, newest first
    * @param head the newest commit block, or null before the first commit
+   * @param compactions major and minor compactions installed
+   * @param base how many of the oldest CARs of the log compactions wrote (the rest were appended
+   *     since the last compaction); 0 before the first compaction
+   * @param liveBytes the last compaction's {@link Compacted#liveBytes}
+   * @param minorCompactions how many of the compactions were minor
    */
-  public record State(List<Cid> carLog, Cid head, long seq, long generation, long compactions)
-      implements KilnSerializable {
+  public record State(List<Cid> carLog, Cid head, long seq, long generation, long compactions, int base,
+      long liveBytes, long minorCompactions) implements KilnSerializable {
     public State {
       carLog = List.copyOf(carLog);
     }
 
     public static State empty() {
-      return new State(List.of(), null, 0, 0, 0);
+      return new State(List.of(), null, 0, 0, 0, 0, 0, 0);
+    }
+
+    /** CARs appended since the last compaction. */
+    public int recent() {
+      return carLog.size() - base;
     }
 
     public State apply(Event event) {
@@ -42,13 +62,15 @@ public final class Events {
         List<Cid> log = new ArrayList<>(carLog.size() + 1);
         log.add(e.car());
         log.addAll(carLog);
-        return new State(log, e.commit(), e.seq(), generation + 1, compactions);
+        return new State(log, e.commit(), e.seq(), generation + 1, compactions, base, liveBytes, minorCompactions);
       } else if (event instanceof Compacted e) {
         List<Cid> log = new ArrayList<>(carLog.subList(0, e.kept()));
         log.add(e.car());
-        return new State(log, head, seq, generation + 1, compactions + 1);
+        log.addAll(carLog.subList(carLog.size() - e.baseKept(), carLog.size()));
+        return new State(log, head, seq, generation + 1, compactions + 1, e.baseKept() + 1, e.liveBytes(),
+            minorCompactions + (e.minor() ? 1 : 0));
       } else {
-        return new State(List.of(), null, 0, generation + 1, compactions);
+        return new State(List.of(), null, 0, generation + 1, compactions, 0, 0, minorCompactions);
       }
     }
   }

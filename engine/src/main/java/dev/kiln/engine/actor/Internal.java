@@ -33,7 +33,16 @@ sealed interface Internal extends DatabaseProtocol.Command, org.apache.pekko.act
   /** A read ended (answered, failed, or stopped after its timeout): its lease and its slot go back. */
   record ReadDone(long generation) implements Internal {}
 
-  record CompactionDone(long epoch, Snapshot snapshot, CarIndex car) implements Internal {}
+  record CompactionDone(long epoch, Snapshot snapshot, CompactorActor.Result result) implements Internal {
+    /** A major compaction that wrote {@code car}. */
+    CompactionDone(long epoch, Snapshot snapshot, CarIndex car) {
+      this(epoch, snapshot, new CompactorActor.Result(car, 0, car.byteSize()));
+    }
+
+    CarIndex car() {
+      return result.car();
+    }
+  }
 
   record CompactionFailed(long epoch, Snapshot snapshot, Throwable error) implements Internal {}
 

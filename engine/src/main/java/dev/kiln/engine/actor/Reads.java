@@ -44,7 +44,7 @@ final class Reads {
    * Runs {@code read} against {@code snap}; false if it is no read this part runs. {@code inView}
    * allows only the reads a view serves (get, all-docs, changes, query).
    */
-  boolean run(DatabaseProtocol.Command read, Snapshot snap, boolean inView, long compactions) {
+  boolean run(DatabaseProtocol.Command read, Snapshot snap, boolean inView, Events.State state) {
     if (read instanceof Get g) {
       leases.read(snap, g.replyTo(), (s, src) -> DocumentReads.read(src, s.roots(), g.id(), s.clock()));
     } else if (read instanceof AllDocs a) {
@@ -63,7 +63,7 @@ final class Reads {
     } else if (read instanceof DatabaseProtocol.Export e) {
       leases.read(snap, e.replyTo(), (s, src) -> CarTransfer.export(src, s.head(), Path.of(e.path())));
     } else if (read instanceof Stats st) {
-      leases.read(snap, st.replyTo(), (s, src) -> stats(s, compactions));
+      leases.read(snap, st.replyTo(), (s, src) -> stats(s, state));
     } else {
       return false;
     }
@@ -71,13 +71,13 @@ final class Reads {
   }
 
   /** A read in an open view, against the view's snapshot (and the view's idle timer starts again). */
-  void inView(DatabaseProtocol.InView cmd, long compactions) {
+  void inView(DatabaseProtocol.InView cmd, Events.State state) {
     Snapshot view = leases.view(cmd.view());
     DatabaseProtocol.Command read = cmd.read();
     if (view == null) {
       Internal.replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "view " + cmd.view()
           + " is not open (closed, idle past kiln.view-idle-timeout, or from before a restart)"));
-    } else if (!run(read, view, true, compactions)) {
+    } else if (!run(read, view, true, state)) {
       Internal.replyError(read, new KilnException(ErrorCode.INVALID_QUERY, "only get, all-docs, changes and query run"
           + " in a view, not " + read.getClass().getSimpleName()));
     }
@@ -89,7 +89,7 @@ final class Reads {
     cmd.replyTo().tell(org.apache.pekko.pattern.StatusReply.success(new DatabaseProtocol.ViewOpened(id, snap.clock())));
   }
 
-  private DatabaseStats stats(Snapshot snap, long compactions) {
+  private DatabaseStats stats(Snapshot snap, Events.State state) {
     CarStore store = db.store();
     int files = 0;
     long bytes = 0;
@@ -110,6 +110,8 @@ final class Reads {
     java.util.SortedMap<String, Long> indexedSeqs = new java.util.TreeMap<>();
     snap.roots().indexes().forEach((name, ix) -> indexedSeqs.put(name, ix.seq()));
     return new DatabaseStats(db.name(), snap.carLog().size(), files, bytes, snap.roots().docCount(),
-        snap.generation(), compactions, snap.roots().seq(), snap.clock(), indexedBlocks, indexHeapBytes, indexedSeqs);
+        snap.generation(), state.compactions(), snap.roots().seq(), snap.clock(), indexedBlocks, indexHeapBytes,
+        snap.carBytes(), state.liveBytes(), state.compactions() - state.minorCompactions(), state.minorCompactions(),
+        Compaction.compactedBytes(snap, state.base()), indexedSeqs);
   }
 }

@@ -362,8 +362,17 @@ public final class Database {
     return ask(r -> new DatabaseProtocol.Import(file.toAbsolutePath().toString(), r));
   }
 
+  /** A major compaction: every live block into one CAR, the whole CarLog replaced. */
   public CompletionStage<CompactResult> compact() {
-    return ask(r -> new DatabaseProtocol.Compact(r));
+    return compact(DatabaseProtocol.CompactionKind.MAJOR);
+  }
+
+  /**
+   * A compaction of the kind asked: MAJOR as {@link #compact()}, MINOR merges only the CARs appended
+   * since the last compaction (a major one when nothing was compacted before).
+   */
+  public CompletionStage<CompactResult> compact(DatabaseProtocol.CompactionKind kind) {
+    return ask(r -> new DatabaseProtocol.Compact(r, kind));
   }
 
   public CompletionStage<DatabaseStats> stats() {

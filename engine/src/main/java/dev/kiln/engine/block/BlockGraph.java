@@ -5,9 +5,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * The graph that links make of blocks: what a block links to, and every block reachable from a
@@ -62,6 +65,62 @@ public final class BlockGraph {
       }
     }
     return out;
+  }
+
+  /** Blocks a {@link #walk} reads with one {@link BlockSource#getAll}. */
+  static final int WALK_BATCH = 256;
+
+  /**
+   * Every block reachable from {@code root}, each once, without descending into a block for which
+   * {@code stopAt} is true (that block is neither read nor listed). Lazy: blocks are read as the
+   * iterator is consumed, {@value #WALK_BATCH} at a time from a stack of CIDs still to read, so
+   * at any moment the walk holds one batch of blocks and the CIDs it has met ({@code seen}, the
+   * caller's, which ends up holding every CID met, stopped ones included), never the graph's
+   * bytes. Parents come before their children; the order among siblings is not promised.
+   */
+  public static Iterable<Block> walk(BlockSource source, Cid root, Predicate<Cid> stopAt, CidSet seen) {
+    return () -> new Iterator<>() {
+      private final ArrayDeque<Cid> todo = new ArrayDeque<>();
+      private final ArrayDeque<Block> ready = new ArrayDeque<>();
+
+      {
+        if (seen.add(root) && !stopAt.test(root)) {
+          todo.push(root);
+        }
+      }
+
+      @Override
+      public boolean hasNext() {
+        if (ready.isEmpty() && !todo.isEmpty()) {
+          List<Cid> batch = new ArrayList<>(Math.min(WALK_BATCH, todo.size()));
+          while (batch.size() < WALK_BATCH && !todo.isEmpty()) {
+            batch.add(todo.pop());
+          }
+          List<Cid> links = new ArrayList<>();
+          for (Block block : source.getAll(batch)) {
+            ready.add(block);
+            if (mayHaveLinks(block)) {
+              links.clear();
+              collectLinks(block.decode(), links);
+              for (Cid link : links) {
+                if (seen.add(link) && !stopAt.test(link)) {
+                  todo.push(link);
+                }
+              }
+            }
+          }
+        }
+        return !ready.isEmpty();
+      }
+
+      @Override
+      public Block next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        return ready.poll();
+      }
+    };
   }
 
   /**

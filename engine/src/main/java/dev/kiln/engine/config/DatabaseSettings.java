@@ -9,7 +9,10 @@ import java.time.Duration;
 /**
  * The settings of one database, read from the {@code kiln} block of the configuration.
  *
- * @param autoCompact compact when the CarLog is longer than this; 0 turns auto-compaction off
+ * @param autoCompact compact when more CARs than this were appended since the last compaction; 0 turns
+ *     auto-compaction off
+ * @param maxSpaceAmplification an automatic compaction is major (rewrites every live block) when the
+ *     CarLog's bytes would exceed this times the live bytes, minor otherwise; at least 1
  */
 public record DatabaseSettings(
     Path dataDir,
@@ -25,16 +28,22 @@ public record DatabaseSettings(
     IndexRegistry indexes,
     int maxPendingReads,
     int maxWaitingRequests,
-    int indexCatchUpBatch) {
+    int indexCatchUpBatch,
+    double maxSpaceAmplification) {
 
   /** Defaults of the bounds that older constructors do not name (as in Kiln's shipped configuration). */
   public static final int DEFAULT_MAX_PENDING_READS = 1000;
   public static final int DEFAULT_MAX_WAITING_REQUESTS = 10_000;
   public static final int DEFAULT_INDEX_CATCH_UP_BATCH = 2000;
+  public static final double DEFAULT_MAX_SPACE_AMPLIFICATION = 2.0;
 
   public DatabaseSettings {
     if (indexCatchUpBatch < 1) {
       throw new IllegalArgumentException("kiln.index.catch-up-batch must be at least 1, got " + indexCatchUpBatch);
+    }
+    if (!(maxSpaceAmplification >= 1.0)) {
+      throw new IllegalArgumentException("compaction.max-space-amplification must be at least 1.0, got "
+          + maxSpaceAmplification);
     }
   }
 
@@ -42,7 +51,8 @@ public record DatabaseSettings(
       int maxPendingWrites, int maxHeldWrites, int maxBatchWrites, Duration readTimeout, Duration viewIdleTimeout,
       IndexRegistry indexes, int maxPendingReads, int maxWaitingRequests) {
     this(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites, maxHeldWrites, maxBatchWrites,
-        readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, DEFAULT_INDEX_CATCH_UP_BATCH);
+        readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, DEFAULT_INDEX_CATCH_UP_BATCH,
+        DEFAULT_MAX_SPACE_AMPLIFICATION);
   }
 
   public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
@@ -75,7 +85,8 @@ public record DatabaseSettings(
         IndexRegistry.none(),
         k.getInt("max-pending-reads"),
         k.getInt("max-waiting-requests"),
-        k.getInt("index.catch-up-batch"));
+        k.getInt("index.catch-up-batch"),
+        k.getDouble("compaction.max-space-amplification"));
   }
 
   public DatabaseSettings withAutoCompact(int n) {
@@ -83,12 +94,14 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("auto-compact must be 0 (off) or more, got " + n);
     }
     return new DatabaseSettings(dataDir, fsync, n, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch,
+        maxSpaceAmplification);
   }
 
   public DatabaseSettings withDataDir(Path dir) {
     return new DatabaseSettings(dir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch,
+        maxSpaceAmplification);
   }
 
   /**
@@ -100,17 +113,20 @@ public record DatabaseSettings(
   public DatabaseSettings withIndex(IndexDefinition def) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
         maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes.with(def), maxPendingReads,
-        maxWaitingRequests, indexCatchUpBatch);
+        maxWaitingRequests, indexCatchUpBatch,
+        maxSpaceAmplification);
   }
 
   public DatabaseSettings withCompactionMaxWait(Duration d) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, d, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch,
+        maxSpaceAmplification);
   }
 
   public DatabaseSettings withReadTimeout(Duration d) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, d, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch);
+        maxHeldWrites, maxBatchWrites, d, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch,
+        maxSpaceAmplification);
   }
 
   /** These settings with other bounds on reads in flight and on requests waiting to be handled. */
@@ -119,12 +135,20 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("request bounds must be at least 1, got " + pendingReads + " and " + waitingRequests);
     }
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, pendingReads, waitingRequests, indexCatchUpBatch);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, pendingReads, waitingRequests, indexCatchUpBatch,
+        maxSpaceAmplification);
   }
 
   /** These settings with another number of documents per index catch-up commit. */
   public DatabaseSettings withIndexCatchUpBatch(int batch) {
     return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, batch);
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, batch,
+        maxSpaceAmplification);
+  }
+
+  public DatabaseSettings withMaxSpaceAmplification(double amplification) {
+    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
+        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests,
+        indexCatchUpBatch, amplification);
   }
 }

@@ -240,6 +240,10 @@ final class InvariantKit {
       return ask(r -> new DatabaseProtocol.Compact(r));
     }
 
+    CompletableFuture<CompactResult> compact(DatabaseProtocol.CompactionKind kind) {
+      return ask(r -> new DatabaseProtocol.Compact(r, kind));
+    }
+
     CompletableFuture<DatabaseStats> stats() {
       return ask(r -> new DatabaseProtocol.Stats(r));
     }

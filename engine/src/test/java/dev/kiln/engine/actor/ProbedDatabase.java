@@ -186,10 +186,10 @@ final class ProbedDatabase {
     return store.write(List.of(snapshot.head()), blocks);
   }
 
-  /** Finishes the compaction: writes its CAR and reports it; returns the CAR. */
+  /** Finishes the compaction as the CompactorActor does (major or minor, as asked): writes its CAR and reports it; returns the CAR. */
   CarIndex finishCompaction(CompactorActor.Compact c) {
-    CarIndex car = writeCompactedCar(c.snapshot());
-    ref.tell(new Internal.CompactionDone(epoch, c.snapshot(), car));
-    return car;
+    CompactorActor.Result result = CompactorActor.compact(store, cache, c.snapshot(), c.keep(), c.liveBytes());
+    ref.tell(new Internal.CompactionDone(epoch, c.snapshot(), result));
+    return result.car();
   }
 }

@@ -61,7 +61,8 @@ class ProtocolSerializationTest {
         new DatabaseProtocol.WriteResult("a", 7, cid.toString()),
         new Events.CarAppended(cid, cid, 7),
         new Events.Compacted(cid, 2),
-        new Events.State(List.of(cid, cid), cid, 7, 3, 1),
+        new Events.Compacted(cid, 2, 1, 1234, true),
+        new Events.State(List.of(cid, cid), cid, 7, 3, 1, 1, 500, 1),
         new DatabaseProtocol.Query("address.city", DatabaseProtocol.IndexQuery.all().withStart("null").withEnd("[1,\"a\"]")
             .withKeys(List.of("1", "\"x\"")).withLimit(10).withDescending(true).withIncludeDocs(true),
             testKit.<StatusReply<DatabaseProtocol.QueryResult>>createTestProbe().getRef()),

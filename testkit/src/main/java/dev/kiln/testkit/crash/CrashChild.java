@@ -59,7 +59,7 @@ import org.apache.pekko.pattern.StatusReply;
  * next write only once the previous one is answered, so a document has at most one write in flight.
  * A writer creates documents, updates and deletes ones it owns, and now and then re-creates one it
  * deleted. With {@code --compact-every N}, a compaction is requested after every N acknowledgements
- * (one at a time).
+ * (one at a time), minor and major in turn.
  *
  * <p>With {@code --delete-pause-ms P} the database runs on an {@link AnnouncingCarStore}: every
  * deletion of a replaced CAR prints {@code DELETING}, waits for the parent's {@code GO} line on
@@ -151,7 +151,7 @@ public final class CrashChild {
 
     CompletionStage<DatabaseProtocol.WriteResult> delete(String id);
 
-    CompletionStage<DatabaseProtocol.CompactResult> compact();
+    CompletionStage<DatabaseProtocol.CompactResult> compact(DatabaseProtocol.CompactionKind kind);
 
     CompletionStage<DatabaseProtocol.DatabaseStats> stats();
 
@@ -167,8 +167,8 @@ public final class CrashChild {
       return d.delete(id);
     }
 
-    public CompletionStage<DatabaseProtocol.CompactResult> compact() {
-      return d.compact();
+    public CompletionStage<DatabaseProtocol.CompactResult> compact(DatabaseProtocol.CompactionKind kind) {
+      return d.compact(kind);
     }
 
     public CompletionStage<DatabaseProtocol.DatabaseStats> stats() {
@@ -204,8 +204,8 @@ public final class CrashChild {
       return ask(r -> new DatabaseProtocol.Delete(id, r));
     }
 
-    public CompletionStage<DatabaseProtocol.CompactResult> compact() {
-      return ask(DatabaseProtocol.Compact::new);
+    public CompletionStage<DatabaseProtocol.CompactResult> compact(DatabaseProtocol.CompactionKind kind) {
+      return ask(r -> new DatabaseProtocol.Compact(r, kind));
     }
 
     public CompletionStage<DatabaseProtocol.DatabaseStats> stats() {
@@ -321,7 +321,9 @@ public final class CrashChild {
     }
     int n = compactions.incrementAndGet();
     out.println(new CrashLine.Compacting(n).format());
-    db.compact().whenCompleteAsync((r, error) -> {
+    // Minor and major compactions alternate, so a kill can land in either.
+    db.compact(n % 2 == 1 ? DatabaseProtocol.CompactionKind.MINOR : DatabaseProtocol.CompactionKind.MAJOR)
+        .whenCompleteAsync((r, error) -> {
       if (error == null) {
         out.println(new CrashLine.Compacted(n, r.carLogBefore(), r.carLogAfter()).format());
       } else {

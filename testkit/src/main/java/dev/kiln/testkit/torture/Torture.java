@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.actor.Errors;
 import dev.kiln.engine.api.Database;
+import dev.kiln.protocol.DatabaseProtocol.CompactionKind;
 import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.car.CarStore;
@@ -72,6 +73,7 @@ public final class Torture {
     int readers = 3;
     int docs = 50;
     double compactProbability = 0.1;
+    double minorShare = 0.5;
     double reopenProbability = 0.01;
     boolean faults;
     Path dataDir;
@@ -120,6 +122,12 @@ public final class Torture {
     /** How many document ids the workload uses. */
     public Options docs(int n) {
       docs = n;
+      return this;
+    }
+
+    /** The share of forced compactions asked to be minor (the rest are major); 0.5 unless set. */
+    public Options minorShare(double share) {
+      minorShare = share;
       return this;
     }
 
@@ -173,19 +181,20 @@ public final class Torture {
   }
 
   /** What a run has done so far; {@code anomalies} counts those seen while running (errors, failed recoveries). */
-  public record Progress(long ops, long compactions, long reopens, long faults, long anomalies) {}
+  public record Progress(long ops, long compactions, long reopens, long faults, long anomalies, long minorCompactions) {}
 
   /** What a run did and found. */
+  /** {@code compactions} forced and installed, of which {@code minorCompactions} ran minor. */
   public record Report(long seed, long ops, long compactions, long reopens, long faults, List<Anomaly> anomalies,
-      long origin, Path dataDir, String breakdown) {
+      long origin, Path dataDir, String breakdown, long minorCompactions) {
     public boolean ok() {
       return anomalies.isEmpty();
     }
 
     /** The last line of {@code kiln torture}. */
     public String summary() {
-      return "torture: ops=" + ops + " compactions=" + compactions + " reopens=" + reopens + " faults=" + faults
-          + " anomalies=" + anomalies.size();
+      return "torture: ops=" + ops + " compactions=" + compactions + " (minor " + minorCompactions + ") reopens="
+          + reopens + " faults=" + faults + " anomalies=" + anomalies.size();
     }
 
     /** The seed and each anomaly with the operations that show it (at most {@code max} anomalies). */
@@ -231,7 +240,7 @@ public final class Torture {
       return report;
     }
     return new Report(report.seed(), report.ops(), report.compactions(), report.reopens(), report.faults(),
-        report.anomalies(), report.origin(), dir, report.breakdown());
+        report.anomalies(), report.origin(), dir, report.breakdown(), report.minorCompactions());
   }
 
   private static void deleteTree(Path dir) {
@@ -250,6 +259,7 @@ public final class Torture {
     final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
     final AtomicLong values = new AtomicLong();
     final AtomicLong compactions = new AtomicLong();
+    final AtomicLong minorCompactions = new AtomicLong();
     final AtomicLong reopens = new AtomicLong();
     final AtomicLong maxSeq = new AtomicLong();
     final AtomicLong onlineAnomalies = new AtomicLong();
@@ -319,7 +329,7 @@ public final class Torture {
       List<Anomaly> anomalies = new ArrayList<>(recovery);
       anomalies.addAll(HistoryChecker.check(ops, o.faults));
       return new Report(o.seed, ops.size(), compactions.get(), reopens.get(), faultCount(), anomalies, origin, null,
-          breakdown(ops));
+          breakdown(ops), minorCompactions.get());
     }
 
     /** Operations by kind and outcome, e.g. "PUT ok=812 STORAGE=9 unknown=1". */
@@ -350,7 +360,7 @@ public final class Torture {
 
     Progress counts() {
       return new Progress(history.size(), compactions.get(), reopens.get(), faultCount(),
-          onlineAnomalies.get() + recovery.size());
+          onlineAnomalies.get() + recovery.size(), minorCompactions.get());
     }
 
     String progress() {
@@ -566,8 +576,13 @@ public final class Torture {
         boolean reopen = random.nextDouble() < o.reopenProbability
             || (late && o.reopenProbability > 0 && reopens.get() == 0);
         if (compact) {
-          Op c = perform("chaos", OpKind.COMPACT, null, 0, 0,
-              d -> d.compact().thenApply(r -> new Reply.Done("carLog " + r.carLogBefore() + " -> " + r.carLogAfter())));
+          CompactionKind kind = random.nextDouble() < o.minorShare ? CompactionKind.MINOR : CompactionKind.MAJOR;
+          Op c = perform("chaos", OpKind.COMPACT, null, 0, 0, d -> d.compact(kind).thenApply(r -> {
+            if (r.kind() == CompactionKind.MINOR) {
+              minorCompactions.incrementAndGet();
+            }
+            return new Reply.Done(r.kind() + " carLog " + r.carLogBefore() + " -> " + r.carLogAfter());
+          }));
           if (c.outcome() instanceof Outcome.Ok) {
             compactions.incrementAndGet();
           }

@@ -6,6 +6,7 @@ import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
+import dev.kiln.protocol.DatabaseProtocol.CompactionKind;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.DatabaseProtocol.QueryResult;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
@@ -26,7 +27,7 @@ public interface TortureDb {
 
   CompletionStage<ChangesResult> changes(long since);
 
-  CompletionStage<CompactResult> compact();
+  CompletionStage<CompactResult> compact(CompactionKind kind);
 
   /** The documents whose {@code writer} field is {@code writer}, through the index on that field, with their documents. */
   CompletionStage<QueryResult> queryByWriter(String writer);
@@ -60,8 +61,8 @@ public interface TortureDb {
       }
 
       @Override
-      public CompletionStage<CompactResult> compact() {
-        return db.compact();
+      public CompletionStage<CompactResult> compact(CompactionKind kind) {
+        return db.compact(kind);
       }
 
       @Override

@@ -49,7 +49,7 @@ class CrashLedgerTest {
       changes.sort(Comparator.comparingLong(Change::seq));
       long lastSeq = changes.isEmpty() ? 0 : changes.get(changes.size() - 1).seq();
       long live = rows.values().stream().filter(r -> !r.deleted()).count();
-      DatabaseStats stats = new DatabaseStats("crash", carLogLength, carFilesAtStart, 1000, live, 5, 1, lastSeq, "clock", 0, 0);
+      DatabaseStats stats = new DatabaseStats("crash", carLogLength, carFilesAtStart, 1000, live, 5, 1, lastSeq, "clock", 0, 0, 1000, 0, 1, 0, 1000);
       return new DatabaseImage(rows, gets, changes, stats, carFiles, tempFiles, List.of());
     }
   }

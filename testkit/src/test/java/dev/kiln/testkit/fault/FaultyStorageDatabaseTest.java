@@ -220,10 +220,10 @@ class FaultyStorageDatabaseTest {
 
     // Compaction on a failing disk fails with a typed error and changes nothing; healed, it works.
     store.rate(Fault.DISK_FULL, 1.0);
-    storageFailure(ask(db, DatabaseProtocol.Compact::new), "compaction on a full disk");
+    storageFailure(this.<CompactResult>ask(db, r -> new DatabaseProtocol.Compact(r)), "compaction on a full disk");
     assertThat(allDocs(db)).isEqualTo(acked);
     store.heal();
-    CompactResult compacted = success(ask(db, DatabaseProtocol.Compact::new), "compaction after heal");
+    CompactResult compacted = success(this.<CompactResult>ask(db, r -> new DatabaseProtocol.Compact(r)), "compaction after heal");
     assertThat(compacted.carLogAfter()).isEqualTo(1);
     assertThat(allDocs(db)).as("all-docs after compaction").isEqualTo(acked);
 
@@ -256,12 +256,12 @@ class FaultyStorageDatabaseTest {
     for (Fault f : List.of(Fault.WRITE_FAILURE, Fault.PARTIAL_WRITE, Fault.FSYNC_FAILURE)) {
       List<Cid> before = disk.list();
       store.rate(f, 1.0);
-      storageFailure(ask(db, DatabaseProtocol.Compact::new), "compaction with " + f);
+      storageFailure(this.<CompactResult>ask(db, r -> new DatabaseProtocol.Compact(r)), "compaction with " + f);
       store.heal();
       assertThat(disk.list()).as("CARs after a compaction failed with %s", f).isEqualTo(before);
       assertThat(allDocs(db)).isEqualTo(acked);
     }
-    CompactResult compacted = success(ask(db, DatabaseProtocol.Compact::new), "compaction after heal");
+    CompactResult compacted = success(this.<CompactResult>ask(db, r -> new DatabaseProtocol.Compact(r)), "compaction after heal");
     assertThat(compacted.carLogAfter()).isEqualTo(1);
     assertThat(allDocs(db)).isEqualTo(acked);
   }

@@ -174,8 +174,8 @@ class CheckerCatchesSabotageTest {
     }
 
     @Override
-    public CompletionStage<CompactResult> compact() {
-      return db.compact();
+    public CompletionStage<CompactResult> compact(dev.kiln.protocol.DatabaseProtocol.CompactionKind kind) {
+      return db.compact(kind);
     }
 
     @Override

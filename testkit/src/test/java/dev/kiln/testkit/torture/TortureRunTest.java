@@ -22,7 +22,9 @@ class TortureRunTest {
     Torture.Report report = Torture.run(Torture.options()
         .seed(SEED)
         // Until it has done enough to mean something; the duration only bounds a run that never gets there.
-        .until(p -> p.ops() > 500 && p.compactions() > 0 && p.reopens() > 0 && p.faults() > 0)
+        // Minor and major compactions both forced (half each asked minor, seeded), and both seen installed.
+        .until(p -> p.ops() > 500 && p.minorCompactions() > 0 && p.compactions() > p.minorCompactions()
+            && p.reopens() > 0 && p.faults() > 0)
         .duration(TestTime.dilated(Duration.ofSeconds(120)))
         .docs(20)
         .compactProbability(0.3)
@@ -32,7 +34,8 @@ class TortureRunTest {
 
     assertThat(report.anomalies()).as(report.describe(10)).isEmpty();
     assertThat(report.ops()).isGreaterThan(500);
-    assertThat(report.compactions()).isPositive();
+    assertThat(report.minorCompactions()).as("minor compactions").isPositive();
+    assertThat(report.compactions() - report.minorCompactions()).as("major compactions").isPositive();
     assertThat(report.reopens()).isPositive();
     assertThat(report.faults()).isPositive();
     System.out.println(report.summary());

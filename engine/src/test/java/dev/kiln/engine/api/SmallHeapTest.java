@@ -1,0 +1,87 @@
+package dev.kiln.engine.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.engine.TestTime;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bounded memory (issue 12): in a child JVM with a small heap, a database of many documents is bulk
+ * loaded, fully compacted, gets a field index defined on its existing documents, answers a
+ * limit-10 query and a full all-docs scan, and reopens ({@link SmallHeapChild}). The default run
+ * does 200,000 documents in {@code -Xmx96m}; {@code -Dkiln.smallheap.docs=1000000
+ * -Dkiln.smallheap.xmx=256m} runs the million. The child exits on an OutOfMemoryError.
+ */
+class SmallHeapTest {
+  /** How long the child may go without finishing a step before the test calls it stuck. */
+  private static final Duration STEP_DEADLINE = TestTime.dilated(Duration.ofMinutes(20));
+
+  @TempDir Path dir;
+
+  @Test
+  void aLargeDatabaseLoadsCompactsIndexesScansAndReopensInASmallHeap() throws Exception {
+    int docs = Integer.getInteger("kiln.smallheap.docs", 200_000);
+    String xmx = System.getProperty("kiln.smallheap.xmx", "96m");
+    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + xmx, "-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC",
+        "-cp", System.getProperty("java.class.path"), SmallHeapChild.class.getName(),
+        dir.resolve("data").toString(), String.valueOf(docs));
+    Path stderr = dir.resolve("child.err");
+    Process child = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
+    List<String> lines = new ArrayList<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+          System.out.println("[small heap -Xmx" + xmx + ", " + docs + " docs] " + line);
+          synchronized (lines) {
+            lines.add(line);
+            lines.notifyAll();
+          }
+        }
+      } catch (IOException e) {
+        // the child's end shows in its exit code
+      }
+    });
+    reader.start();
+    try {
+      int seen = 0;
+      while (true) {
+        synchronized (lines) {
+          if (lines.size() == seen && child.isAlive()) {
+            lines.wait(STEP_DEADLINE.toMillis());
+            if (lines.size() == seen && child.isAlive()) {
+              throw new AssertionError("the child finished no step for " + STEP_DEADLINE + "; so far " + lines
+                  + "\n" + tail(stderr));
+            }
+          }
+          seen = lines.size();
+        }
+        if (!child.isAlive()) {
+          break;
+        }
+      }
+      assertThat(child.waitFor(1, TimeUnit.MINUTES)).isTrue();
+      reader.join(TimeUnit.MINUTES.toMillis(1));
+      assertThat(child.exitValue()).as("exit code; stderr:\n%s", tail(stderr)).isZero();
+      assertThat(lines).as("the steps the child finished").last().isEqualTo("done");
+    } finally {
+      child.destroyForcibly();
+    }
+  }
+
+  private static String tail(Path file) throws IOException {
+    List<String> all = Files.readAllLines(file);
+    return String.join("\n", all.subList(Math.max(0, all.size() - 40), all.size()));
+  }
+}
