@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * <h2>Tables</h2>
  *
  * <pre>
- * kiln_car       (db, car) → upload, chunk_bytes, idx   one row per stored CAR; idx is its block index
+ * kiln_car       (db, car) → upload, chunk_bytes,       one row per stored CAR, with its block index
+ *                  byte_size, roots, idx, idx_crc       ({@link PostgresCarIndex})
  * kiln_car_chunk (upload, seq) → data                   the CAR's bytes, chunk_bytes a row (the last shorter)
  * kiln_car_owner (db) → epoch, owner                   the fencing epoch of each database name
  * </pre>
@@ -52,7 +53,8 @@ public final class PostgresCarStorage implements AutoCloseable {
   private static final List<String> SCHEMA = List.of(
       "CREATE TABLE IF NOT EXISTS kiln_car ("
           + " db TEXT NOT NULL, car TEXT NOT NULL, upload BIGINT NOT NULL UNIQUE, chunk_bytes INTEGER NOT NULL,"
-          + " idx BYTEA NOT NULL, written TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (db, car))",
+          + " byte_size BIGINT NOT NULL, roots TEXT NOT NULL, idx BYTEA NOT NULL, idx_crc INTEGER NOT NULL,"
+          + " written TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (db, car))",
       "CREATE TABLE IF NOT EXISTS kiln_car_chunk ("
           + " upload BIGINT NOT NULL, seq INTEGER NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (upload, seq))",
       "ALTER TABLE kiln_car_chunk ALTER COLUMN data SET STORAGE EXTERNAL",

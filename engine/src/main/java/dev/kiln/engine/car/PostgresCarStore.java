@@ -4,7 +4,6 @@ import dev.kiln.engine.block.Block;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.InvalidCidException;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -30,9 +29,9 @@ import java.util.List;
  *       commit) before any event can name it, the promise {@link FileCarStore} keeps with fsync. A
  *       write that fails or is cut off (the process dies, the connection drops) is rolled back and
  *       leaves nothing; there are no temp files to remove.
- *   <li><b>Open</b> reads the stored index and the CAR's size (from the chunks' lengths, which
- *       PostgreSQL keeps in each value's header) and no CAR bytes; an index that fails its checks
- *       ({@link CarIndexFile}'s: checksum, size, order) is rebuilt from the bytes and stored again.
+ *   <li><b>Open</b> reads the stored index ({@link PostgresCarIndex}) and the CAR's size (from the
+ *       chunks' lengths, which PostgreSQL keeps in each value's header) and no CAR bytes; an index that
+ *       fails its checks (checksum, size, order, roots) is rebuilt from the bytes and stored again.
  *   <li><b>Read</b>: a byte range, from the chunks it spans, with {@code substring} on the server, and
  *       every block verified against its CID. {@link #readMany} reads blocks that lie close together
  *       with one range.
@@ -52,8 +51,8 @@ public final class PostgresCarStore implements CarStore {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private static final String INSERT_CHUNK = "INSERT INTO kiln_car_chunk (upload, seq, data) VALUES (?, ?, ?)";
-  private static final String INSERT_CAR = "INSERT INTO kiln_car (db, car, upload, chunk_bytes, idx)"
-      + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (db, car) DO NOTHING";
+  private static final String INSERT_CAR = "INSERT INTO kiln_car (db, car, upload, chunk_bytes, byte_size, roots, idx,"
+      + " idx_crc) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (db, car) DO NOTHING";
   private static final String FENCE = "SELECT epoch FROM kiln_car_owner WHERE db = ? FOR SHARE";
   /**
    * The part of each chunk that lies in [start, end): chunk k holds bytes [k·C, k·C + C). A left join,
@@ -113,12 +112,16 @@ public final class PostgresCarStore implements CarStore {
         step = "cannot record CAR " + index.car();
         fence(c, index.car());
         int inserted;
+        PostgresCarIndex.Row row = PostgresCarIndex.encode(index);
         try (PreparedStatement s = c.prepareStatement(INSERT_CAR)) {
           s.setString(1, db);
           s.setString(2, index.car().toString());
           s.setLong(3, upload);
           s.setInt(4, storage.chunkBytes());
-          s.setBytes(5, indexBytes(index));
+          s.setLong(5, row.byteSize());
+          s.setString(6, row.roots());
+          s.setBytes(7, row.idx());
+          s.setInt(8, row.crc());
           inserted = s.executeUpdate();
         }
         if (inserted == 0) {
@@ -145,35 +148,39 @@ public final class PostgresCarStore implements CarStore {
   @Override
   public CarIndex open(Cid car) {
     checkOpen();
-    byte[] idx;
+    PostgresCarIndex.Row row;
     long size;
-    try (Connection c = connection();
-        PreparedStatement s = c.prepareStatement("SELECT c.idx, " + SIZE_OF + " FROM kiln_car c WHERE c.db = ? AND c.car = ?")) {
+    try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
+        "SELECT c.roots, c.byte_size, c.idx, c.idx_crc, " + SIZE_OF + " FROM kiln_car c WHERE c.db = ? AND c.car = ?")) {
       s.setString(1, db);
       s.setString(2, car.toString());
       try (ResultSet r = s.executeQuery()) {
         if (!r.next()) {
           throw new CarNotFoundException(car, nameOf(car));
         }
-        idx = r.getBytes(1);
-        size = r.getLong(2);
+        row = new PostgresCarIndex.Row(r.getString(1), r.getLong(2), r.getBytes(3), r.getInt(4));
+        size = r.getLong(5);
       }
     } catch (SQLException e) {
       throw new CarStoreException(nameOf(car), "PostgreSQL: cannot open CAR " + car, e);
     }
     try {
-      return CarIndexFile.read(new ByteArrayInputStream(idx), idx.length, car, size);
-    } catch (CarIndexFile.Invalid | IOException e) {
+      return PostgresCarIndex.decode(car, row, size);
+    } catch (IllegalArgumentException e) {
       // Damaged or stale: the CAR's bytes are the truth.
     }
     CarIndex index = check(car);
-    try (Connection c = connection();
-        PreparedStatement s = c.prepareStatement("UPDATE kiln_car SET idx = ? WHERE db = ? AND car = ?")) {
-      s.setBytes(1, indexBytes(index));
-      s.setString(2, db);
-      s.setString(3, car.toString());
+    PostgresCarIndex.Row rebuilt = PostgresCarIndex.encode(index);
+    try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
+        "UPDATE kiln_car SET byte_size = ?, roots = ?, idx = ?, idx_crc = ? WHERE db = ? AND car = ?")) {
+      s.setLong(1, rebuilt.byteSize());
+      s.setString(2, rebuilt.roots());
+      s.setBytes(3, rebuilt.idx());
+      s.setInt(4, rebuilt.crc());
+      s.setString(5, db);
+      s.setString(6, car.toString());
       s.executeUpdate();
-    } catch (SQLException | IOException e) {
+    } catch (SQLException e) {
       // Best effort: the next open rebuilds it again.
     }
     return index;
@@ -415,12 +422,6 @@ public final class PostgresCarStore implements CarStore {
 
   private Connection connection() throws SQLException {
     return storage.pool().getConnection();
-  }
-
-  private static byte[] indexBytes(CarIndex index) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(64 + index.blockCount() * 45);
-    CarIndexFile.write(index, out);
-    return out.toByteArray();
   }
 
   private static void rollbackQuietly(Connection c) {

@@ -111,12 +111,15 @@ class PostgresStorageTest {
       writer.awaitAcks(20);
       proxy.cut();
       writer.awaitFailures(5);
+      // Failures on the broken connections first, then on new ones that the proxy refuses.
+      awaitCondition(() -> proxy.refused() > 0, "Kiln tries to reconnect while cut off");
+      int failedSoFar = writer.failed.size();
+      writer.awaitFailures(failedSoFar + 1);
       proxy.restore();
       writer.awaitAcks(writer.acknowledged.size() + 20);
       writer.stop();
       assertThat(writer.errors.keySet()).as("failures while cut off: %s", writer.errors)
           .isNotEmpty().isSubsetOf(ErrorCode.STORAGE, ErrorCode.JOURNAL);
-      assertThat(proxy.refused()).as("Kiln tried to reconnect while cut off").isPositive();
       writer.checkEveryAcknowledgedWriteIsIn(kiln.open(name));
     }
     try (Kiln kiln = Kiln.start(KilnTestSupport.config(dir.resolve("b"), postgres(PostgresTestDatabase.url())))) {
@@ -172,7 +175,7 @@ class PostgresStorageTest {
     final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
     final Map<ErrorCode, AtomicInteger> errors = new ConcurrentHashMap<>();
     private final List<Throwable> untyped = new CopyOnWriteArrayList<>();
-    private final List<String> failed = new CopyOnWriteArrayList<>();
+    final List<String> failed = new CopyOnWriteArrayList<>();
     private final AtomicBoolean stop = new AtomicBoolean();
     private final Thread thread;
 
