@@ -77,6 +77,8 @@ public final class Kiln implements Extension, AutoCloseable {
   private final KilnPersistence persistence;
   private DataDirLock lock; // set, with guardian, once started; guarded by this
   private ActorRef<KilnGuardian.Command> guardian;
+  /** Null: databases are children of the guardian. Set once started, before anyone can open. */
+  private volatile DatabaseHosting hosting;
 
   private Kiln(ActorSystem<?> system) {
     this.system = system;
@@ -100,6 +102,14 @@ public final class Kiln implements Extension, AutoCloseable {
     if (guardian != null) {
       return;
     }
+    String hostingClass = system.settings().config().getString("kiln.hosting");
+    if (!hostingClass.isEmpty()) {
+      // The nodes of a cluster share the data directory: no lock; one entity per database instead.
+      Journal.prepare(system, askTimeout);
+      guardian = system.systemActorOf(KilnGuardian.create(), "kiln", Props.empty());
+      hosting = newHosting(hostingClass);
+      return;
+    }
     DataDirLock acquired = DataDirLock.acquire(persistence.dataDir());
     try {
       Journal.prepare(system, askTimeout); // schema before any persistent actor; a clear error if unreachable
@@ -112,6 +122,37 @@ public final class Kiln implements Extension, AutoCloseable {
     system.classicSystem().registerOnTermination(acquired::close);
     lock = acquired;
     guardian = system.systemActorOf(KilnGuardian.create(), "kiln", Props.empty());
+  }
+
+  private DatabaseHosting newHosting(String className) {
+    try {
+      return (DatabaseHosting) Class.forName(className).getConstructor(Kiln.class).newInstance(this);
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      throw new IllegalStateException("kiln.hosting = " + className + ": not a DatabaseHosting with a public "
+          + "constructor taking a Kiln (is its module on the classpath?)", e);
+    }
+  }
+
+  /**
+   * The behavior of database {@code name} with the default settings, for a {@link DatabaseHosting}
+   * to run where it likes (a cluster's entity): the {@link DatabaseActor} itself, fenced, whose CAR
+   * store this Kiln's guardian closes when it stops.
+   */
+  public Behavior<DatabaseProtocol.Command> entity(String name) {
+    validateName(name);
+    ActorRef<KilnGuardian.Command> parentOfStores = guardian;
+    return Behaviors.setup(ctx -> {
+      CarStore store = newStore(name, defaults);
+      parentOfStores.tell(new KilnGuardian.Adopt(ctx.getSelf(), store));
+      return DatabaseActor.createFenced(name, store, cache, defaults);
+    });
+  }
+
+  /** The hosting named by {@code kiln.hosting}, or null when databases run on this node. */
+  public DatabaseHosting hosting() {
+    return hosting;
   }
 
   /**
@@ -174,6 +215,10 @@ public final class Kiln implements Extension, AutoCloseable {
 
   /** Opens a database with its own settings, e.g. {@code kiln.defaults().withAutoCompact(3)}. */
   public Database open(String name, DatabaseSettings settings) {
+    if (hosting != null) {
+      validateName(name);
+      return openHosted(name, settings);
+    }
     return open(name, settings, java.util.function.UnaryOperator.identity());
   }
 
@@ -184,6 +229,10 @@ public final class Kiln implements Extension, AutoCloseable {
    */
   public Database open(String name, DatabaseSettings settings, java.util.function.UnaryOperator<CarStore> storeWrapper) {
     validateName(name);
+    if (hosting != null) {
+      throw new UnsupportedOperationException("database " + name + ": with kiln.hosting set, the hosting makes "
+          + "every database's store; a store wrapper is not supported");
+    }
     long deadline = System.nanoTime() + askTimeout.toNanos();
     while (true) {
       CompletableFuture<Void> oldGone;
@@ -213,11 +262,30 @@ public final class Kiln implements Extension, AutoCloseable {
     }
   }
 
+  /** A handle on a hosted database: every node's handle reaches the one actor the hosting runs. */
+  private synchronized Database openHosted(String name, DatabaseSettings settings) {
+    if (!settings.equals(defaults)) {
+      // The database may run on another node, which knows only its own defaults.
+      throw new UnsupportedOperationException("database " + name + ": with kiln.hosting set, databases run with the "
+          + "configured defaults; per-open settings are not supported");
+    }
+    Database db = open.get(name);
+    if (db == null || db.isClosed()) {
+      db = new Database(name, hosting.database(name), system, askTimeout, mapper);
+      open.put(name, db);
+    }
+    return db;
+  }
+
+  /** The CAR store of database {@code name}. */
+  private static CarStore newStore(String name, DatabaseSettings settings) {
+    return new FileCarStore(carsDir(settings.dataDir(), name), settings.fsync());
+  }
+
   /** Called with the lock held. */
   private Database openNew(String name, DatabaseSettings settings, java.util.function.UnaryOperator<CarStore> storeWrapper) {
     Database db;
-    Path cars = carsDir(settings.dataDir(), name);
-    CarStore store = storeWrapper.apply(new FileCarStore(cars, settings.fsync()));
+    CarStore store = storeWrapper.apply(newStore(name, settings));
     Behavior<DatabaseProtocol.Command> behavior = DatabaseActor.create(name, store, cache, settings);
     CompletableFuture<Void> terminated = new CompletableFuture<>();
     ActorRef<DatabaseProtocol.Command> ref = spawn(name, behavior, store, terminated);
