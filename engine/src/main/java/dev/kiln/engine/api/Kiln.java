@@ -15,6 +15,7 @@ import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.car.FileCarStore;
+import dev.kiln.engine.car.PostgresCarStorage;
 import dev.kiln.engine.persist.Journal;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol;
@@ -76,6 +77,7 @@ public final class Kiln implements Extension, AutoCloseable {
   private final Map<String, Database> open = new HashMap<>();
   private final KilnPersistence persistence;
   private DataDirLock lock; // set, with guardian, once started; guarded by this
+  private PostgresCarStorage postgres; // set when started with kiln.storage = postgres; guarded by this
   private ActorRef<KilnGuardian.Command> guardian;
   /** Null: databases are children of the guardian. Set once started, before anyone can open. */
   private volatile DatabaseHosting hosting;
@@ -103,25 +105,40 @@ public final class Kiln implements Extension, AutoCloseable {
       return;
     }
     String hostingClass = system.settings().config().getString("kiln.hosting");
-    if (!hostingClass.isEmpty()) {
-      // The nodes of a cluster share the data directory: no lock; one entity per database instead.
-      Journal.prepare(system, askTimeout);
-      guardian = system.systemActorOf(KilnGuardian.create(), "kiln", Props.empty());
-      hosting = newHosting(hostingClass);
-      return;
-    }
-    DataDirLock acquired = DataDirLock.acquire(persistence.dataDir());
+    // With a hosting (a cluster), the nodes share their storage: no lock on the data directory; the
+    // hosting keeps one actor per database and fencing covers a former owner (docs/DESIGN.md).
+    DataDirLock acquired = hostingClass.isEmpty() ? DataDirLock.acquire(persistence.dataDir()) : null;
     try {
       Journal.prepare(system, askTimeout); // schema before any persistent actor; a clear error if unreachable
     } catch (RuntimeException e) {
-      acquired.close();
+      if (acquired != null) {
+        acquired.close();
+      }
       throw e;
+    }
+    PostgresCarStorage cars = null;
+    if (persistence.storage().postgres()) {
+      try {
+        cars = PostgresCarStorage.start(persistence.storage(), "kiln-cars-" + system.name());
+      } catch (RuntimeException e) {
+        if (acquired != null) {
+          acquired.close();
+        }
+        throw new KilnException(ErrorCode.STORAGE, "the CAR store cannot be used: " + e.getMessage(), e);
+      }
+      system.classicSystem().registerOnTermination(cars::close);
     }
     // Held until the journal's pools have closed with the system, so no other process opens the H2 file
     // early; a termination callback runs before the system's whenTerminated completes.
-    system.classicSystem().registerOnTermination(acquired::close);
+    if (acquired != null) {
+      system.classicSystem().registerOnTermination(acquired::close);
+    }
+    postgres = cars;
     lock = acquired;
     guardian = system.systemActorOf(KilnGuardian.create(), "kiln", Props.empty());
+    if (!hostingClass.isEmpty()) {
+      hosting = newHosting(hostingClass);
+    }
   }
 
   private DatabaseHosting newHosting(String className) {
@@ -144,7 +161,7 @@ public final class Kiln implements Extension, AutoCloseable {
     validateName(name);
     ActorRef<KilnGuardian.Command> parentOfStores = guardian;
     return Behaviors.setup(ctx -> {
-      CarStore store = newStore(name, defaults);
+      CarStore store = newCarStore(name, defaults); // on PostgreSQL: claimed, so the former owner's store is fenced
       parentOfStores.tell(new KilnGuardian.Adopt(ctx.getSelf(), store));
       return DatabaseActor.createFenced(name, store, cache, defaults);
     });
@@ -277,21 +294,48 @@ public final class Kiln implements Extension, AutoCloseable {
     return db;
   }
 
-  /** The CAR store of database {@code name}. */
-  private static CarStore newStore(String name, DatabaseSettings settings) {
-    return new FileCarStore(carsDir(settings.dataDir(), name), settings.fsync());
-  }
-
   /** Called with the lock held. */
   private Database openNew(String name, DatabaseSettings settings, java.util.function.UnaryOperator<CarStore> storeWrapper) {
     Database db;
-    CarStore store = storeWrapper.apply(newStore(name, settings));
+    CarStore store = storeWrapper.apply(newCarStore(name, settings));
     Behavior<DatabaseProtocol.Command> behavior = DatabaseActor.create(name, store, cache, settings);
     CompletableFuture<Void> terminated = new CompletableFuture<>();
     ActorRef<DatabaseProtocol.Command> ref = spawn(name, behavior, store, terminated);
     db = new Database(name, ref, terminated, system, askTimeout, mapper);
     open.put(name, db);
     return db;
+  }
+
+  /**
+   * The CAR store of database {@code name} as {@code kiln.storage} chooses: the files under the data
+   * directory, or the database's CARs in PostgreSQL, claimed for this open (a store of an earlier open,
+   * here or on another node, is fenced from then on; see {@link PostgresCarStorage#claim}).
+   *
+   * @throws KilnException STORAGE when PostgreSQL cannot be reached
+   */
+  private CarStore newCarStore(String name, DatabaseSettings settings) {
+    if (postgres == null) {
+      return new FileCarStore(carsDir(settings.dataDir(), name), settings.fsync());
+    }
+    try {
+      return postgres.store(name, postgres.claim(name, owner()));
+    } catch (RuntimeException e) {
+      throw new KilnException(ErrorCode.STORAGE, "database " + name + " cannot be opened: " + e.getMessage(), e);
+    }
+  }
+
+  /** Who claims a database: this ActorSystem's address and this process. */
+  private String owner() {
+    return system.address() + " pid " + ProcessHandle.current().pid();
+  }
+
+  /**
+   * The PostgreSQL CAR tables this Kiln uses ({@code kiln.storage = "postgres"}), for code that runs
+   * databases itself (cluster sharding: claim, then {@link PostgresCarStorage#store}); null with the
+   * embedded storage.
+   */
+  public synchronized PostgresCarStorage postgresCarStorage() {
+    return postgres;
   }
 
   /** The open database of this name, or null. */

@@ -41,6 +41,10 @@ import org.apache.pekko.dispatch.Dispatchers;
 public final class Journal {
   /** The JDBC plugin's H2 schema, shipped in its jar; every statement is made idempotent before it runs. */
   private static final String SCHEMA_SCRIPT = "schema/h2/h2-create-schema.sql";
+  /** The plugin's PostgreSQL schema; its indexes have no IF NOT EXISTS and two are built CONCURRENTLY. */
+  private static final String POSTGRES_SCHEMA_SCRIPT = "schema/postgres/postgres-create-schema.sql";
+  /** Key of the transaction-scoped advisory lock that keeps nodes starting at once from racing on DDL. */
+  public static final long POSTGRES_SCHEMA_LOCK = 0x6b696c6e_4a4e4cL;
 
   private Journal() {}
 
@@ -73,8 +77,11 @@ public final class Journal {
     if (!persistence.embeddedJournal()) {
       return CompletableFuture.completedFuture(Done.getInstance());
     }
-    // The default URL names the fsync: file system; H2 must know it before anything connects.
-    FsyncFileSystem.register();
+    boolean postgres = persistence.storage().postgres();
+    if (!postgres) {
+      // The default URL names the fsync: file system; H2 must know it before anything connects.
+      FsyncFileSystem.register();
+    }
     Config merged = persistence.journalPluginConfig().orElseThrow().withFallback(config);
     List<Config> tables = new ArrayList<>();
     tables.add(merged.getConfig(persistence.journalPluginId() + ".tables.event_journal"));
@@ -94,7 +101,15 @@ public final class Journal {
         if (before.allReadable()) {
           return Done.getInstance();
         }
-        createSchema(connection);
+        if (postgres && !persistence.storage().createSchema()) {
+          throw new JournalUnavailableException(url, "table(s) " + before.unreadable() + " are missing and "
+              + "kiln.postgres.create-schema is off: create them (the plugin's " + POSTGRES_SCHEMA_SCRIPT + ")", null);
+        }
+        if (postgres) {
+          createPostgresSchema(connection);
+        } else {
+          createSchema(connection);
+        }
         // Only reading the tables tells whether the script made what the plugins expect.
         TableCheck after = checkTables(connection, tables);
         if (!after.allReadable()) {
@@ -135,15 +150,7 @@ public final class Journal {
   }
 
   private static void createSchema(Connection connection) throws SQLException {
-    String script;
-    try (InputStream in = Journal.class.getClassLoader().getResourceAsStream(SCHEMA_SCRIPT)) {
-      if (in == null) {
-        throw new SQLException(SCHEMA_SCRIPT + " is missing from the classpath (pekko-persistence-jdbc)");
-      }
-      script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new SQLException("cannot read " + SCHEMA_SCRIPT, e);
-    }
+    String script = script(SCHEMA_SCRIPT);
     try (Statement statement = connection.createStatement()) {
       for (String sql : script.split(";")) {
         if (!sql.isBlank()) {
@@ -151,6 +158,45 @@ public final class Journal {
           statement.execute(sql.replace("CREATE UNIQUE INDEX \"", "CREATE UNIQUE INDEX IF NOT EXISTS \""));
         }
       }
+    }
+  }
+
+  /**
+   * The plugin's PostgreSQL script made re-runnable: IF NOT EXISTS on every index, and no CONCURRENTLY
+   * (those two indexes are on the durable-state table, which Kiln never writes, so building them
+   * plainly blocks nothing), so that the whole script runs as one transaction. A transaction-scoped
+   * advisory lock serializes nodes that start at once: the second finds the tables made.
+   */
+  private static void createPostgresSchema(Connection connection) throws SQLException {
+    String script = script(POSTGRES_SCHEMA_SCRIPT);
+    boolean autoCommit = connection.getAutoCommit();
+    connection.setAutoCommit(false);
+    try (Statement statement = connection.createStatement()) {
+      statement.execute("SELECT pg_advisory_xact_lock(" + POSTGRES_SCHEMA_LOCK + ")");
+      for (String sql : script.split(";")) {
+        if (!sql.isBlank()) {
+          statement.execute(sql
+              .replace("CREATE UNIQUE INDEX ", "CREATE UNIQUE INDEX IF NOT EXISTS ")
+              .replace("CREATE INDEX CONCURRENTLY ", "CREATE INDEX IF NOT EXISTS "));
+        }
+      }
+      connection.commit();
+    } catch (SQLException e) {
+      connection.rollback();
+      throw e;
+    } finally {
+      connection.setAutoCommit(autoCommit);
+    }
+  }
+
+  private static String script(String resource) throws SQLException {
+    try (InputStream in = Journal.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new SQLException(resource + " is missing from the classpath (pekko-persistence-jdbc)");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new SQLException("cannot read " + resource, e);
     }
   }
 
