@@ -374,6 +374,17 @@ public final class Kiln implements Extension, AutoCloseable {
    * read-only tool can refuse a mistyped name without creating anything. Refuses a bad name with
    * {@link ErrorCode#INVALID_NAME}.
    */
+  /**
+   * Whether database {@code name} exists in this Kiln's storage: its CAR directory under the data
+   * directory, or (with {@code kiln.storage = "postgres"}, which every node of a cluster shares) a
+   * claim on it in PostgreSQL. Refuses a bad name with {@link ErrorCode#INVALID_NAME}.
+   */
+  public boolean exists(String name) {
+    validateName(name);
+    PostgresCarStorage cars = postgresCarStorage();
+    return cars != null ? cars.epoch(name) > 0 : exists(persistence.dataDir(), name);
+  }
+
   public static boolean exists(Path dataDir, String name) {
     validateName(name);
     return java.nio.file.Files.isDirectory(carsDir(dataDir, name));
