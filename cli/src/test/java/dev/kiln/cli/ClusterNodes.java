@@ -62,10 +62,11 @@ final class ClusterNodes implements AutoCloseable {
         // quicker failure detection and downing than the shipped file, so the test does not wait long
         "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=3s",
         "-Dpekko.cluster.split-brain-resolver.stable-after=4s",
+        "-Dlogback.configurationFile=" + Path.of(ClusterNodes.class.getResource("/cluster-node-logback.xml").getPath()),
         KilnCli.class.getName(), "serve", "--cluster", clusterConf().toString(),
         "--cluster-port", Integer.toString(clusterPorts[i]), "--port", "0",
         "--data-dir", dir.resolve("node" + i).toString()));
-    Path err = dir.resolve("node" + i + ".err");
+    Path err = logs().resolve("node" + i + ".err");
     Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(err.toFile())).start();
     processes[i] = p;
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -94,8 +95,13 @@ final class ClusterNodes implements AutoCloseable {
     return Files.exists(conf) ? conf : here.getParent().resolve("conf/cluster.conf");
   }
 
+  /** Where the nodes' logs stay after the test (target/cluster-logs/<run>). */
+  Path logs() throws IOException {
+    return Files.createDirectories(Path.of("target", "cluster-logs", dir.getFileName().toString()));
+  }
+
   String stderr(int i) throws IOException {
-    Path err = dir.resolve("node" + i + ".err");
+    Path err = logs().resolve("node" + i + ".err");
     return Files.exists(err) ? Files.readString(err) : "";
   }
 
