@@ -31,7 +31,8 @@ import java.util.function.Function;
  * <pre>
  * Workloads [--scale S] [--tmp DIR] [--sizes N,N…] [name …|all]
  *   names: sequential concurrent bulk get alldocs query compaction latency heap, and scale
- *          (not part of all: it takes many minutes)
+ *          (not part of all: it takes many minutes), and postgres (not part of all: it needs a
+ *          PostgreSQL server, see PostgresWorkload)
  *   --scale multiplies every document and operation count (default 1; 0.1 for a quick try)
  *   --tmp   where the temp data dirs go (default java.io.tmpdir)
  *   --sizes database sizes for scale (default 10000,100000; add 1000000 for the million)
@@ -69,7 +70,7 @@ public final class Workloads {
           return;
         }
         default -> {
-          if (!NAMES.contains(args[i]) && !args[i].equals(ScaleWorkload.NAME)) {
+          if (!NAMES.contains(args[i]) && !args[i].equals(ScaleWorkload.NAME) && !args[i].equals(PostgresWorkload.NAME)) {
             System.err.println("unknown workload '" + args[i] + "'; known: " + String.join(", ", NAMES));
             System.exit(2);
           }
@@ -108,6 +109,7 @@ public final class Workloads {
       case "latency" -> latency();
       case "heap" -> heap();
       case ScaleWorkload.NAME -> new ScaleWorkload(tmp, scaled(2_000)).run(sizes.stream().map(this::scaled).toList());
+      case PostgresWorkload.NAME -> new PostgresWorkload(tmp, scaled(250)).run();
       default -> throw new IllegalArgumentException("unknown workload " + name);
     };
   }
@@ -577,7 +579,7 @@ public final class Workloads {
   /** A run's wall time and per-operation latencies. */
   record Timed(double totalSeconds, Latencies latencies) {}
 
-  private static Timed sequentialPuts(String w, Database db, long from, int n) {
+  static Timed sequentialPuts(String w, Database db, long from, int n) {
     Latencies l = new Latencies(n);
     try (Progress p = Progress.start(w, "sequential puts", n)) {
       long start = System.nanoTime();
@@ -593,7 +595,7 @@ public final class Workloads {
   }
 
   /** {@code writers} threads, each putting {@code perWriter} documents one awaited put after another. */
-  private static Timed concurrentPuts(String w, Database db, int writers, int perWriter, Function<Integer, ObjectNode> doc) {
+  static Timed concurrentPuts(String w, Database db, int writers, int perWriter, Function<Integer, ObjectNode> doc) {
     Latencies l = new Latencies(writers * perWriter);
     CountDownLatch go = new CountDownLatch(1);
     List<Thread> threads = new ArrayList<>(writers);
@@ -675,7 +677,7 @@ public final class Workloads {
     return l;
   }
 
-  private static void mergeInto(Latencies into, Latencies from) {
+  static void mergeInto(Latencies into, Latencies from) {
     from.forEachNanos(into::record);
   }
 

@@ -1,6 +1,7 @@
 /**
  * CARv1 files: writing, streaming reading with verification of every block, the compact
- * per-file block index, and the stores that keep CAR files (on disk, or in memory for tests).
+ * per-file block index, and the stores that keep CAR files (on disk, in PostgreSQL for a cluster, or
+ * in memory for tests).
  *
  * <p>Errors: {@link dev.kiln.engine.car.CarFormatException} for bytes that are not a well-formed
  * CAR, {@link dev.kiln.engine.block.CorruptBlockException} for bytes that do not hash to their CID

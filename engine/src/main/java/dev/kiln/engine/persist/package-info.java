@@ -1,6 +1,8 @@
 /**
- * Kiln's embedded persistence: the Pekko journal and snapshot store on an H2 file, and the
- * settings that make an event acknowledged by {@code persist()} survive a crash.
+ * Kiln's persistence: the Pekko journal and snapshot store on an H2 file (embedded, the default), and
+ * the settings that make an event acknowledged by {@code persist()} survive a crash; or, with {@code
+ * kiln.storage = "postgres"}, the same plugins on PostgreSQL (see {@link KilnPersistence}), whose
+ * schema {@link Journal#prepare} creates idempotently.
  *
  * <h2>What is configured (the engine's {@code reference.conf}, {@link KilnPersistence})</h2>
  *
