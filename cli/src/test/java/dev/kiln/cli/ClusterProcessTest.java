@@ -150,7 +150,8 @@ class ClusterProcessTest {
   private void compactEverywhere(int node) throws Exception {
     for (int d = 0; d < DATABASES; d++) {
       HttpResponse<String> r = nodes.compact(node, db(d));
-      for (int attempt = 1; attempt < 4 && r.statusCode() != 200 && r.body().matches(".*\"(STORAGE|CLOSED|TIMEOUT)\".*"); attempt++) {
+      for (int attempt = 1; attempt < 4 && r.statusCode() != 200
+          && r.body().matches(".*\"(STORAGE|CLOSED|TIMEOUT)\".*"); attempt++) {
         System.out.println("ClusterProcessTest: compact " + db(d) + " again after " + r.body());
         r = nodes.compact(node, db(d));
       }
