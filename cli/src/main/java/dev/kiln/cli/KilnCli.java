@@ -99,9 +99,14 @@ public final class KilnCli implements Runnable {
     }
 
     Config config() {
+      return config(ConfigFactory.empty());
+    }
+
+    /** With {@code file}'s settings over the application's (system properties still win). */
+    Config config(Config file) {
       Config overrides = ConfigFactory.empty()
           .withValue("kiln.data-dir", ConfigValueFactory.fromAnyRef(dataDir.toAbsolutePath().toString()));
-      return KilnConfig.withDefaults(overrides.withFallback(ConfigFactory.defaultApplication()));
+      return KilnConfig.withDefaults(overrides.withFallback(file).withFallback(ConfigFactory.defaultApplication()));
     }
   }
 

@@ -47,9 +47,27 @@ final class ServeCommand implements Callable<Integer> {
       + "127.0.0.1; any other needs kiln.http.token or kiln.http.token-file)")
   String host;
 
+  @Option(names = "--cluster", paramLabel = "FILE", description = "run as a node of a Pekko cluster configured by "
+      + "FILE (seed nodes, ports, roles, PostgreSQL, split brain resolver; see conf/cluster.conf): every database is "
+      + "a sharded entity on one node of the cluster, reachable through every node")
+  Path cluster;
+
+  @Option(names = "--cluster-port", paramLabel = "PORT", description = "this node's cluster port (default: the "
+      + "file's pekko.remote.artery.canonical.port)")
+  Integer clusterPort;
+
   @Override
   public Integer call() {
     Config config = dataDir.config();
+    if (cluster != null) {
+      if (!Files.isRegularFile(cluster)) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--cluster: no file " + cluster);
+      }
+      config = dataDir.config(com.typesafe.config.ConfigFactory.parseFile(cluster.toFile()));
+      if (clusterPort != null) {
+        config = config.withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(clusterPort));
+      }
+    }
     if (port != null) {
       config = config.withValue("kiln.http.port", ConfigValueFactory.fromAnyRef(port));
     }
@@ -103,6 +121,7 @@ final class ServeCommand implements Callable<Integer> {
     address.put("pid", ProcessHandle.current().pid());
     address.put("token", server.settings().token().isPresent());
     try {
+      Files.createDirectories(file.getParent()); // with PostgreSQL storage nothing else creates the data directory
       Path tmp = Files.createTempFile(file.getParent(), ADDRESS_FILE, ".tmp");
       Files.writeString(tmp, address.toString() + "\n");
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

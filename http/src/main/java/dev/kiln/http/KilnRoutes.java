@@ -364,7 +364,7 @@ final class KilnRoutes extends AllDirectives {
   /** The database, opened (created when {@code create}) off the HTTP threads: opening waits for its actor. */
   private CompletionStage<Database> open(String name, boolean create) {
     return CompletableFuture.supplyAsync(() -> {
-      if (!Kiln.exists(dataDir, name) && !create) { // exists() also refuses a bad name, before anything is created
+      if (!create && !kiln.exists(name)) { // exists() also refuses a bad name, before anything is created
         throw new KilnException(ErrorCode.NOT_FOUND, "no database named " + name + " (a PUT of a document creates one)");
       }
       return kiln.open(name);

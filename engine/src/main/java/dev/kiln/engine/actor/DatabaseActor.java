@@ -69,6 +69,8 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
   private final ActorRef<CommitActor.Command> commitActor;
   /** NONE except in the schedule explorer's tests of the explorer itself. */
   private final InjectedBug bug;
+  /** Persist {@link Events.Fenced} after each replay, before any file is opened or removed (cluster entities). */
+  private final boolean fenced;
 
   /** Bumped when the actor restarts from the journal: messages of older epochs are ignored. */
   private long epoch;
@@ -99,18 +101,39 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     return create(name, store, cache, settings, wiring, InjectedBug.NONE);
   }
 
+  /**
+   * A database that may have run elsewhere a moment ago (a cluster entity): after each replay it
+   * persists {@link Events.Fenced} before it opens or removes any file, so a former owner that
+   * still runs can no longer persist anything (docs/DESIGN.md, "Fencing").
+   */
+  public static Behavior<Command> createFenced(String name, CarStore store, Cache<Cid, Block> cache,
+      DatabaseSettings settings) {
+    return create(name, store, cache, settings, Wiring.children(), InjectedBug.NONE, true);
+  }
+
+  /** The message that stops a database like a Close without answering anyone (a cluster's passivation and hand-off). */
+  public static Command passivate() {
+    return new Internal.Passivate();
+  }
+
   /** With a deliberate bug built in: only the schedule explorer's tests, to show that they find it. */
   static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache, DatabaseSettings settings,
       Wiring wiring, InjectedBug bug) {
+    return create(name, store, cache, settings, wiring, bug, false);
+  }
+
+  private static Behavior<Command> create(String name, CarStore store, Cache<Cid, Block> cache,
+      DatabaseSettings settings, Wiring wiring, InjectedBug bug, boolean fenced) {
     return Behaviors.setup(outer -> {
       ReplayGate gate = new ReplayGate(name, outer.getSelf(), settings.maxWaitingRequests());
       return Behaviors.intercept(() -> gate, Behaviors.<Command>setup(ctx -> Behaviors.withTimers(timers ->
-          new DatabaseActor(name, ctx, timers, store, cache, settings, wiring, gate, bug))));
+          new DatabaseActor(name, ctx, timers, store, cache, settings, wiring, gate, bug, fenced))));
     });
   }
 
   private DatabaseActor(String name, ActorContext<Command> context, TimerScheduler<Command> timers, CarStore store,
-      Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring, ReplayGate gate, InjectedBug bug) {
+      Cache<Cid, Block> cache, DatabaseSettings settings, Wiring wiring, ReplayGate gate, InjectedBug bug,
+      boolean fenced) {
     // The children are spawned once, here, outside the journal-failure restart, and survive it:
     // the CommitActor is told to start again with Reset. Pekko's default would stop them on restart,
     // leaving this actor sending to dead refs and never committing again (invariant 11).
@@ -123,6 +146,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     this.context = context;
     this.settings = settings;
     this.bug = bug;
+    this.fenced = fenced;
     DatabaseContext shared = new DatabaseContext(name, context, timers, store, cache, wiring.blocking(context),
         wiring.reads(context), settings);
     this.db = shared;
@@ -158,7 +182,11 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.class, (state, signal) -> {
           gate.replayed();
-          startLoading(state);
+          if (fenced) {
+            context.getSelf().tell(new Internal.Fence(epoch));
+          } else {
+            startLoading(state);
+          }
         })
         .onSignal(RecoveryFailed.class, (state, signal) -> gate.replayFailed(signal.getFailure()))
         .onSignal(PreRestart.class, (state, signal) -> {
@@ -196,6 +224,8 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         .onCommand(Internal.CompactionFailed.class, this::onCompactionFailed)
         .onCommand(Internal.ViewIdle.class, m -> done(() -> leases.closeView(m.view()))) // views outlive a restart, ids too
         .onCommand(Internal.DeletionDone.class, m -> done(() -> leases.deletionDone(m)))
+        .onCommand(Internal.Fence.class, this::onFence)
+        .onCommand(Internal.Passivate.class, this::onPassivate)
         .onCommand(c -> phase.loading(), this::whileLoading)
         .onCommand(Put.class, c -> done(() -> writes.admit(c)))
         .onCommand(Delete.class, c -> done(() -> writes.admit(c)))
@@ -240,6 +270,14 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
       return Effect().stash();
     }
     return Effect().none(); // internal messages of an older incarnation
+  }
+
+  /** Fenced first, then the files: nothing is opened or removed before this incarnation holds the newest sequence number. */
+  private Effect<Event, State> onFence(State state, Internal.Fence m) {
+    if (m.epoch() != epoch) {
+      return Effect().none();
+    }
+    return Effect().persist(new Events.Fenced()).thenRun(this::startLoading);
   }
 
   private Effect<Event, State> onRetryLoad(State state, Internal.RetryLoad m) {
@@ -390,6 +428,17 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     phase = closing;
     closeCheckIfClosing();
     return Effect().none();
+  }
+
+  /** Closes like Close once loaded (until then it waits in the stash with the requests); a second one is ignored. */
+  private Effect<Event, State> onPassivate(State state, Internal.Passivate m) {
+    if (phase.loading()) {
+      return Effect().stash();
+    }
+    if (phase.closing()) {
+      return Effect().none();
+    }
+    return closeWhenSettled(new Phase.Closing(context.getSystem().ignoreRef(), false, phase));
   }
 
   private void closeCheckIfClosing() {

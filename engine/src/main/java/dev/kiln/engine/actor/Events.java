@@ -9,7 +9,7 @@ import java.util.List;
 public final class Events {
   private Events() {}
 
-  public sealed interface Event extends KilnSerializable permits CarAppended, Compacted, Destroyed {}
+  public sealed interface Event extends KilnSerializable permits CarAppended, Compacted, Destroyed, Fenced {}
 
   /** One commit's CAR joined the CarLog. Names one CAR, never the whole log (invariant 10). */
   public record CarAppended(Cid car, Cid commit, long seq) implements Event {}
@@ -32,6 +32,13 @@ public final class Events {
 
   /** The database was destroyed: its state starts over empty. */
   public record Destroyed() implements Event {}
+
+  /**
+   * An incarnation took the database over (on a cluster, each start of its entity). It changes no
+   * state; its sequence number is the fence: any writer that replayed before it persists at a
+   * sequence number the journal already holds, and fails (docs/DESIGN.md, "Fencing").
+   */
+  public record Fenced() implements Event {}
 
   /**
    * @param carLog every CAR holding live blocks, newest first
@@ -69,6 +76,8 @@ public final class Events {
         log.addAll(carLog.subList(carLog.size() - e.baseKept(), carLog.size()));
         return new State(log, head, seq, generation + 1, compactions + 1, e.baseKept() + 1, e.liveBytes(),
             minorCompactions + (e.minor() ? 1 : 0));
+      } else if (event instanceof Fenced) {
+        return this;
       } else {
         return new State(List.of(), null, 0, generation + 1, compactions, 0, 0, minorCompactions);
       }

@@ -73,6 +73,12 @@ sealed interface Internal extends DatabaseProtocol.Command, org.apache.pekko.act
 
   record DestroyDone(long epoch, Throwable error) implements Internal {}
 
+  /** Replayed in epoch {@code epoch}: persist {@link Events.Fenced} before opening the files. */
+  record Fence(long epoch) implements Internal {}
+
+  /** Stop like a Close, answering nobody: a cluster passivates an idle database or hands it off. */
+  record Passivate() implements Internal {}
+
   /** A client's message (a request, a subscription, a view close), as opposed to an internal one. */
   static boolean isRequest(DatabaseProtocol.Command command) {
     return !(command instanceof Internal);

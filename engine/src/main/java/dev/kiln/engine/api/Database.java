@@ -29,6 +29,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.stream.OverflowStrategy;
@@ -41,7 +42,10 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  */
 public final class Database {
   private final String name;
+  /** The DatabaseActor on this node; null when a {@link DatabaseHosting} runs it (maybe elsewhere). */
   private final ActorRef<DatabaseProtocol.Command> ref;
+  /** Where the protocol goes: {@code ref}, or the hosting's recipient (a cluster's EntityRef). */
+  private final RecipientRef<DatabaseProtocol.Command> recipient;
   private final CompletableFuture<Void> terminated;
   private final ActorSystem<?> system;
   private final Duration timeout;
@@ -50,8 +54,20 @@ public final class Database {
 
   Database(String name, ActorRef<DatabaseProtocol.Command> ref, CompletableFuture<Void> terminated,
       ActorSystem<?> system, Duration timeout, ObjectMapper mapper) {
+    this(name, ref, ref, terminated, system, timeout, mapper);
+  }
+
+  /** A hosted database: closing this handle leaves the database running for every other handle. */
+  Database(String name, RecipientRef<DatabaseProtocol.Command> recipient, ActorSystem<?> system, Duration timeout,
+      ObjectMapper mapper) {
+    this(name, null, recipient, new CompletableFuture<>(), system, timeout, mapper);
+  }
+
+  private Database(String name, ActorRef<DatabaseProtocol.Command> ref, RecipientRef<DatabaseProtocol.Command> recipient,
+      CompletableFuture<Void> terminated, ActorSystem<?> system, Duration timeout, ObjectMapper mapper) {
     this.name = name;
     this.ref = ref;
+    this.recipient = recipient;
     this.terminated = terminated;
     this.system = system;
     this.timeout = timeout;
@@ -63,9 +79,23 @@ public final class Database {
     return name;
   }
 
-  /** The DatabaseActor, for sending the protocol directly with ask. */
+  /**
+   * The DatabaseActor, for sending the protocol directly with ask or watching it.
+   *
+   * @throws UnsupportedOperationException for a hosted database (a cluster's entity moves between
+   *     nodes and has no one ActorRef): use {@link #recipient()}
+   */
   public ActorRef<DatabaseProtocol.Command> ref() {
+    if (ref == null) {
+      throw new UnsupportedOperationException("database " + name + " runs under kiln.hosting and has no one ActorRef; "
+          + "use recipient()");
+    }
     return ref;
+  }
+
+  /** Where this database's protocol goes, on one node or on a cluster (an EntityRef); ask and tell work on both. */
+  public RecipientRef<DatabaseProtocol.Command> recipient() {
+    return recipient;
   }
 
   public boolean isClosed() {
@@ -234,7 +264,7 @@ public final class Database {
     return ActorSource.<ChangeBatch>actorRef(
             m -> false, m -> java.util.Optional.empty(), bufferSize, OverflowStrategy.fail())
         .mapMaterializedValue(subscriber -> {
-          ref.tell(new DatabaseProtocol.Subscribe(subscriber));
+          recipient.tell(new DatabaseProtocol.Subscribe(subscriber));
           return NotUsed.getInstance();
         });
   }
@@ -329,13 +359,13 @@ public final class Database {
     // for the answer twice as long, and close a view that comes too late instead of letting it
     // pin its CARs until kiln.view-idle-timeout.
     CompletableFuture<View> answer = new CompletableFuture<>();
-    AskPattern.<DatabaseProtocol.Command, DatabaseProtocol.ViewOpened>askWithStatus(ref, DatabaseProtocol.OpenView::new,
+    AskPattern.<DatabaseProtocol.Command, DatabaseProtocol.ViewOpened>askWithStatus(recipient, DatabaseProtocol.OpenView::new,
             timeout.multipliedBy(2), system.scheduler())
         .whenComplete((v, error) -> {
           if (error != null) {
             typed(error).whenComplete((ignored, e) -> answer.completeExceptionally(e));
           } else if (!answer.complete(new View(this, v.view(), v.clock()))) {
-            ref.tell(new DatabaseProtocol.CloseView(v.view()));
+            recipient.tell(new DatabaseProtocol.CloseView(v.view()));
           }
         });
     system.scheduler().scheduleOnce(timeout, () -> answer.completeExceptionally(new KilnException(ErrorCode.TIMEOUT,
@@ -379,9 +409,17 @@ public final class Database {
     return ask(r -> new DatabaseProtocol.Stats(r));
   }
 
-  /** Answers every write already sent, then stops; completes when the database is fully stopped. */
+  /**
+   * Answers every write already sent, then stops; completes when the database is fully stopped. A
+   * hosted database's handle only stops taking requests: other handles (other nodes) still use the
+   * database, which the hosting stops when it is idle (a cluster passivates it).
+   */
   public CompletionStage<Done> close() {
     if (closed) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    if (ref == null) {
+      closed = true;
       return CompletableFuture.completedFuture(Done.getInstance());
     }
     CompletionStage<Done> reply = ask(r -> new DatabaseProtocol.Close(r));
@@ -396,7 +434,7 @@ public final class Database {
     }
     CompletionStage<Done> reply = ask(r -> new DatabaseProtocol.Destroy(r));
     closed = true;
-    return reply.thenCombine(terminated, (done, t) -> done);
+    return ref == null ? reply : reply.thenCombine(terminated, (done, t) -> done);
   }
 
   // ------------------------------------------------------------------ plumbing
@@ -405,7 +443,7 @@ public final class Database {
     if (closed) {
       return failed(new KilnException(ErrorCode.CLOSED, "database " + name + " is closed"));
     }
-    return AskPattern.askWithStatus(ref, message::apply, timeout, system.scheduler())
+    return AskPattern.askWithStatus(recipient, message::apply, timeout, system.scheduler())
         .exceptionallyCompose(Database::typed);
   }
 

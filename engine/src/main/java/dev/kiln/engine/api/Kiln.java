@@ -79,6 +79,8 @@ public final class Kiln implements Extension, AutoCloseable {
   private DataDirLock lock; // set, with guardian, once started; guarded by this
   private PostgresCarStorage postgres; // set when started with kiln.storage = postgres; guarded by this
   private ActorRef<KilnGuardian.Command> guardian;
+  /** Null: databases are children of the guardian. Set once started, before anyone can open. */
+  private volatile DatabaseHosting hosting;
 
   private Kiln(ActorSystem<?> system) {
     this.system = system;
@@ -102,11 +104,16 @@ public final class Kiln implements Extension, AutoCloseable {
     if (guardian != null) {
       return;
     }
-    DataDirLock acquired = DataDirLock.acquire(persistence.dataDir());
+    String hostingClass = system.settings().config().getString("kiln.hosting");
+    // With a hosting (a cluster), the nodes share their storage: no lock on the data directory; the
+    // hosting keeps one actor per database and fencing covers a former owner (docs/DESIGN.md).
+    DataDirLock acquired = hostingClass.isEmpty() ? DataDirLock.acquire(persistence.dataDir()) : null;
     try {
       Journal.prepare(system, askTimeout); // schema before any persistent actor; a clear error if unreachable
     } catch (RuntimeException e) {
-      acquired.close();
+      if (acquired != null) {
+        acquired.close();
+      }
       throw e;
     }
     PostgresCarStorage cars = null;
@@ -114,17 +121,55 @@ public final class Kiln implements Extension, AutoCloseable {
       try {
         cars = PostgresCarStorage.start(persistence.storage(), "kiln-cars-" + system.name());
       } catch (RuntimeException e) {
-        acquired.close();
+        if (acquired != null) {
+          acquired.close();
+        }
         throw new KilnException(ErrorCode.STORAGE, "the CAR store cannot be used: " + e.getMessage(), e);
       }
       system.classicSystem().registerOnTermination(cars::close);
     }
     // Held until the journal's pools have closed with the system, so no other process opens the H2 file
     // early; a termination callback runs before the system's whenTerminated completes.
-    system.classicSystem().registerOnTermination(acquired::close);
+    if (acquired != null) {
+      system.classicSystem().registerOnTermination(acquired::close);
+    }
     postgres = cars;
     lock = acquired;
     guardian = system.systemActorOf(KilnGuardian.create(), "kiln", Props.empty());
+    if (!hostingClass.isEmpty()) {
+      hosting = newHosting(hostingClass);
+    }
+  }
+
+  private DatabaseHosting newHosting(String className) {
+    try {
+      return (DatabaseHosting) Class.forName(className).getConstructor(Kiln.class).newInstance(this);
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      throw new IllegalStateException("kiln.hosting = " + className + ": not a DatabaseHosting with a public "
+          + "constructor taking a Kiln (is its module on the classpath?)", e);
+    }
+  }
+
+  /**
+   * The behavior of database {@code name} with the default settings, for a {@link DatabaseHosting}
+   * to run where it likes (a cluster's entity): the {@link DatabaseActor} itself, fenced, whose CAR
+   * store this Kiln's guardian closes when it stops.
+   */
+  public Behavior<DatabaseProtocol.Command> entity(String name) {
+    validateName(name);
+    ActorRef<KilnGuardian.Command> parentOfStores = guardian;
+    return Behaviors.setup(ctx -> {
+      CarStore store = newCarStore(name, defaults); // on PostgreSQL: claimed, so the former owner's store is fenced
+      parentOfStores.tell(new KilnGuardian.Adopt(ctx.getSelf(), store));
+      return DatabaseActor.createFenced(name, store, cache, defaults);
+    });
+  }
+
+  /** The hosting named by {@code kiln.hosting}, or null when databases run on this node. */
+  public DatabaseHosting hosting() {
+    return hosting;
   }
 
   /**
@@ -187,6 +232,10 @@ public final class Kiln implements Extension, AutoCloseable {
 
   /** Opens a database with its own settings, e.g. {@code kiln.defaults().withAutoCompact(3)}. */
   public Database open(String name, DatabaseSettings settings) {
+    if (hosting != null) {
+      validateName(name);
+      return openHosted(name, settings);
+    }
     return open(name, settings, java.util.function.UnaryOperator.identity());
   }
 
@@ -197,6 +246,10 @@ public final class Kiln implements Extension, AutoCloseable {
    */
   public Database open(String name, DatabaseSettings settings, java.util.function.UnaryOperator<CarStore> storeWrapper) {
     validateName(name);
+    if (hosting != null) {
+      throw new UnsupportedOperationException("database " + name + ": with kiln.hosting set, the hosting makes "
+          + "every database's store; a store wrapper is not supported");
+    }
     long deadline = System.nanoTime() + askTimeout.toNanos();
     while (true) {
       CompletableFuture<Void> oldGone;
@@ -224,6 +277,21 @@ public final class Kiln implements Extension, AutoCloseable {
         throw new KilnException(ErrorCode.TIMEOUT, "interrupted while database " + name + " was closing");
       }
     }
+  }
+
+  /** A handle on a hosted database: every node's handle reaches the one actor the hosting runs. */
+  private synchronized Database openHosted(String name, DatabaseSettings settings) {
+    if (!settings.equals(defaults)) {
+      // The database may run on another node, which knows only its own defaults.
+      throw new UnsupportedOperationException("database " + name + ": with kiln.hosting set, databases run with the "
+          + "configured defaults; per-open settings are not supported");
+    }
+    Database db = open.get(name);
+    if (db == null || db.isClosed()) {
+      db = new Database(name, hosting.database(name), system, askTimeout, mapper);
+      open.put(name, db);
+    }
+    return db;
   }
 
   /** Called with the lock held. */
@@ -306,6 +374,17 @@ public final class Kiln implements Extension, AutoCloseable {
    * read-only tool can refuse a mistyped name without creating anything. Refuses a bad name with
    * {@link ErrorCode#INVALID_NAME}.
    */
+  /**
+   * Whether database {@code name} exists in this Kiln's storage: its CAR directory under the data
+   * directory, or (with {@code kiln.storage = "postgres"}, which every node of a cluster shares) a
+   * claim on it in PostgreSQL. Refuses a bad name with {@link ErrorCode#INVALID_NAME}.
+   */
+  public boolean exists(String name) {
+    validateName(name);
+    PostgresCarStorage cars = postgresCarStorage();
+    return cars != null ? cars.epoch(name) > 0 : exists(persistence.dataDir(), name);
+  }
+
   public static boolean exists(Path dataDir, String name) {
     validateName(name);
     return java.nio.file.Files.isDirectory(carsDir(dataDir, name));

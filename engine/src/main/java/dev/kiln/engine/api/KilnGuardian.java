@@ -28,6 +28,9 @@ final class KilnGuardian extends AbstractBehavior<KilnGuardian.Command> {
   /** The database's actor, or the reason it was not started (then {@code ref} is null). */
   record Spawned(ActorRef<DatabaseProtocol.Command> ref, RuntimeException error) implements NoSerializationVerificationNeeded {}
 
+  /** A database started elsewhere (a cluster's entity): close its store when it stops. */
+  record Adopt(ActorRef<DatabaseProtocol.Command> database, CarStore store) implements Command {}
+
   private record Stopped(CarStore store, CompletableFuture<Void> terminated) implements Command {}
 
   static Behavior<Command> create() {
@@ -47,6 +50,7 @@ final class KilnGuardian extends AbstractBehavior<KilnGuardian.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Spawn.class, this::onSpawn)
+        .onMessage(Adopt.class, this::onAdopt)
         .onMessage(Stopped.class, this::onStopped)
         .build();
   }
@@ -62,6 +66,11 @@ final class KilnGuardian extends AbstractBehavior<KilnGuardian.Command> {
     }
     getContext().watchWith(ref, new Stopped(m.store(), m.terminated()));
     m.replyTo().tell(new Spawned(ref, null));
+    return this;
+  }
+
+  private Behavior<Command> onAdopt(Adopt m) {
+    getContext().watchWith(m.database(), new Stopped(m.store(), new CompletableFuture<>()));
     return this;
   }
 

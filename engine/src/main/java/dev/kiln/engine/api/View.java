@@ -49,6 +49,6 @@ public final class View implements AutoCloseable {
 
   @Override
   public void close() {
-    db.ref().tell(new DatabaseProtocol.CloseView(id));
+    db.recipient().tell(new DatabaseProtocol.CloseView(id));
   }
 }

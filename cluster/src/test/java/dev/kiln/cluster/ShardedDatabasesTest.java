@@ -1,0 +1,192 @@
+package dev.kiln.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.engine.api.Database;
+import dev.kiln.engine.api.Kiln;
+import dev.kiln.protocol.DatabaseProtocol;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Leave;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kiln's databases as sharded entities, on cluster nodes in one JVM: the same {@link Database} API
+ * through every node, one entity per database, hand-off on a graceful leave, passivation.
+ */
+class ShardedDatabasesTest {
+  @TempDir Path dir;
+  InJvmCluster cluster;
+
+  @AfterEach
+  void stop() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  static ObjectNode doc(String id, int v) {
+    ObjectNode doc = JsonNodeFactory.instance.objectNode();
+    doc.put("_id", id);
+    doc.put("v", v);
+    return doc;
+  }
+
+  static <T> T join(java.util.concurrent.CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(2, TimeUnit.MINUTES);
+  }
+
+  @Test
+  void manyDatabasesSpreadOverTheNodesAndWrittenThroughEveryNode() throws Exception {
+    cluster = new InJvmCluster(dir, "");
+    for (int i = 0; i < 3; i++) {
+      cluster.start();
+    }
+    int databases = 12;
+    int perNode = 5;
+    List<CompletableFuture<DatabaseProtocol.WriteResult>> writes = new ArrayList<>();
+    for (int n = 0; n < 3; n++) {
+      Kiln kiln = Kiln.get(cluster.nodes.get(n));
+      for (int d = 0; d < databases; d++) {
+        Database db = kiln.open("spread-" + d);
+        for (int i = 0; i < perNode; i++) {
+          writes.add(db.put(doc("n" + n + "-" + i, i)).toCompletableFuture());
+        }
+      }
+    }
+    for (CompletableFuture<DatabaseProtocol.WriteResult> w : writes) {
+      join(w); // every write through every node is acknowledged
+    }
+    for (int n = 0; n < 3; n++) {
+      Kiln kiln = Kiln.get(cluster.nodes.get(n));
+      for (int d = 0; d < databases; d++) {
+        assertThat(join(kiln.open("spread-" + d).allDocs()).rows()).as("spread-" + d + " read through node " + n)
+            .hasSize(3 * perNode);
+      }
+    }
+    // each database runs on exactly one node, and the databases are spread over more than one node
+    Map<String, Integer> hosts = new HashMap<>();
+    int nodesWithDatabases = 0;
+    for (ActorSystem<Void> node : cluster.nodes) {
+      Set<String> here = InJvmCluster.databasesOn(node);
+      nodesWithDatabases += here.isEmpty() ? 0 : 1;
+      here.forEach(name -> hosts.merge(name, 1, Integer::sum));
+    }
+    assertThat(hosts).hasSize(databases);
+    assertThat(hosts.values()).containsOnly(1);
+    assertThat(nodesWithDatabases).isGreaterThan(1);
+  }
+
+  @Test
+  void oneDatabaseUsedThroughTwoNodesIsOneEntityWithOneOrder() throws Exception {
+    cluster = new InJvmCluster(dir, "");
+    Database viaA = Kiln.get(cluster.start()).open("shared");
+    Database viaB = Kiln.get(cluster.start()).open("shared");
+    int each = 40;
+    Map<String, CompletableFuture<DatabaseProtocol.WriteResult>> writes = new HashMap<>();
+    for (int i = 0; i < each; i++) {
+      writes.put("a-" + i, viaA.put(doc("a-" + i, i)).toCompletableFuture());
+      writes.put("b-" + i, viaB.put(doc("b-" + i, i)).toCompletableFuture());
+    }
+    Map<String, Long> seqOf = new HashMap<>();
+    for (var w : writes.entrySet()) {
+      seqOf.put(w.getKey(), join(w.getValue()).seq());
+    }
+    // one sequence for both nodes' writes: no sequence number was given twice
+    assertThat(new HashSet<>(seqOf.values())).hasSize(2 * each);
+    for (Database via : List.of(viaA, viaB)) {
+      DatabaseProtocol.ChangesResult changes = join(via.changes(0, 0));
+      assertThat(changes.changes()).hasSize(2 * each);
+      long last = 0;
+      for (DatabaseProtocol.Change c : changes.changes()) {
+        assertThat(c.seq()).isGreaterThan(last).isEqualTo(seqOf.get(c.id()));
+        last = c.seq();
+      }
+    }
+    Set<String> onA = InJvmCluster.databasesOn(cluster.nodes.get(0));
+    Set<String> onB = InJvmCluster.databasesOn(cluster.nodes.get(1));
+    assertThat(onA.contains("shared") ^ onB.contains("shared")).as("on A %s, on B %s", onA, onB).isTrue();
+  }
+
+  @Test
+  void aGracefulLeaveHandsTheDatabasesOffWithoutErrors() throws Exception {
+    cluster = new InJvmCluster(dir, "");
+    for (int i = 0; i < 3; i++) {
+      cluster.start();
+    }
+    int databases = 9;
+    Kiln first = Kiln.get(cluster.nodes.get(0));
+    for (int d = 0; d < databases; d++) {
+      join(first.open("leave-" + d).put(doc("before", d)));
+    }
+    // a node other than the seed that runs at least one database leaves
+    ActorSystem<Void> leaving = InJvmCluster.databasesOn(cluster.nodes.get(2)).isEmpty()
+        ? cluster.nodes.get(1) : cluster.nodes.get(2);
+    Set<String> moved = InJvmCluster.databasesOn(leaving);
+    assertThat(moved).isNotEmpty();
+    // by identity: typed ActorSystems are ActorRefs, equal when their (address-less) paths are
+    List<ActorSystem<Void>> staying = new ArrayList<>(cluster.nodes);
+    staying.removeIf(node -> node == leaving);
+
+    List<CompletableFuture<DatabaseProtocol.WriteResult>> writes = new ArrayList<>();
+    Cluster.get(leaving).manager().tell(new Leave(Cluster.get(leaving).selfMember().address()));
+    int round = 0;
+    // writers through the staying nodes keep going until the leaving node has stopped, and a round after
+    while (!leaving.whenTerminated().isCompleted() || round < 2) {
+      for (int s = 0; s < staying.size(); s++) {
+        Kiln kiln = Kiln.get(staying.get(s));
+        for (int d = 0; d < databases; d++) {
+          writes.add(kiln.open("leave-" + d).put(doc("r" + round + "-s" + s, round)).toCompletableFuture());
+        }
+      }
+      for (CompletableFuture<DatabaseProtocol.WriteResult> w : writes.subList(writes.size() - staying.size() * databases,
+          writes.size())) {
+        join(w); // no write fails while the databases move
+      }
+      round++;
+    }
+    cluster.nodes.removeIf(node -> node == leaving);
+    cluster.awaitUp(2);
+    Set<String> nowHosted = new HashSet<>();
+    for (ActorSystem<Void> node : staying) {
+      nowHosted.addAll(InJvmCluster.databasesOn(node));
+    }
+    assertThat(nowHosted).containsAll(moved);
+    for (int d = 0; d < databases; d++) {
+      assertThat(join(Kiln.get(staying.get(0)).open("leave-" + d).allDocs()).rows())
+          .hasSize(1 + round * staying.size());
+    }
+  }
+
+  @Test
+  void anIdleDatabaseIsPassivatedAndComesBackOnTheNextRequest() throws Exception {
+    cluster = new InJvmCluster(dir, "kiln.cluster.passivate-after = 1s");
+    ActorSystem<Void> a = cluster.start();
+    ActorSystem<Void> b = cluster.start();
+    join(Kiln.get(a).open("idle").put(doc("kept", 7)));
+    assertThat(InJvmCluster.databasesOn(a).contains("idle") || InJvmCluster.databasesOn(b).contains("idle")).isTrue();
+    InJvmCluster.await("the idle database is passivated", () -> {
+      try {
+        return !InJvmCluster.databasesOn(a).contains("idle") && !InJvmCluster.databasesOn(b).contains("idle");
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    ObjectNode got = join(Kiln.get(b).open("idle").get("kept"));
+    assertThat(got.get("v").asInt()).isEqualTo(7);
+    assertThat(InJvmCluster.databasesOn(a).contains("idle") || InJvmCluster.databasesOn(b).contains("idle")).isTrue();
+  }
+}
