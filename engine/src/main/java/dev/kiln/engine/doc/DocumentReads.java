@@ -25,6 +25,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /** Reads of documents from one commit's roots. Blocking: run them on the IO dispatcher. */
 public final class DocumentReads {
@@ -111,8 +112,18 @@ public final class DocumentReads {
     return id == null ? null : DocumentKeys.id(id);
   }
 
-  /** A changes request answered from one commit's roots; see {@link Changes}. */
+  /** A changes request without a key range, answered from one commit's roots; see {@link Changes}. */
   public static ChangesResult changes(BlockSource src, CommitRoots roots, Changes q, String clock) {
+    return changes(src, roots, q, clock, null);
+  }
+
+  /**
+   * A changes request answered from one commit's roots; see {@link Changes}. {@code inRange} is the
+   * request's key range at this commit (null without one): a change after which the document is
+   * outside it is left out from sequence 0 and carried as {@code inRange} false from a later one.
+   */
+  public static ChangesResult changes(BlockSource src, CommitRoots roots, Changes q, String clock,
+      Predicate<String> inRange) {
     long since = q.sinceClock() != null ? sequenceOf(src, q.sinceClock()) : q.since();
     if (since < 0 || q.limit() < 0) {
       throw new KilnException(ErrorCode.INVALID_QUERY, "since and limit must not be negative: since="
@@ -128,9 +139,13 @@ public final class DocumentReads {
         continue;
       }
       boolean deleted = Boolean.TRUE.equals(v.get("del"));
+      Boolean in = inRange == null ? null : !deleted && inRange.test(id);
+      if (in != null && !in && since == 0) {
+        continue; // a reader from the start holds nothing it would have to drop
+      }
       Cid block = (Cid) v.get("doc");
       ObjectNode doc = deleted || !q.includeDocs() ? null : DocumentCodec.toJson(src.get(block));
-      out.add(new Change(DocumentKeys.seq(e.key()), id, deleted, doc, block.toString()));
+      out.add(new Change(DocumentKeys.seq(e.key()), id, deleted, doc, block.toString(), in));
     }
     // A page cut by the limit goes on after its last change; a scan that reached the end has seen
     // everything up to the commit's sequence, also what a filter left out.
