@@ -10,24 +10,12 @@ import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
@@ -111,103 +99,8 @@ class LiveChangesTest extends EmbeddedKilnTest {
     return feed.pull().toCompletableFuture().get(seconds(10), TimeUnit.SECONDS).orElseThrow();
   }
 
-  /**
-   * The torture checker's feed rules for one follower that starts from an old sequence while
-   * writers write and compactions run: sequences strictly increase (no duplicate, in order); each
-   * change is an acknowledged write (same id and value at that sequence); a write it does not list
-   * was superseded by a later write of the same document that it does list; and it ends with each
-   * document's last state.
-   */
-  @Test
-  void aFollowerFromAnOldSequenceSeesEveryChangeOnceInOrderWhileWritesAndCompactionsRun() throws Exception {
-    long seed = Long.getLong("kiln.test.seed", System.nanoTime());
-    System.out.println("LiveChangesTest seed=" + seed);
-    Random random = new Random(seed);
-    Database db = kiln.open("follow");
-    int ids = 40;
-    AtomicLong values = new AtomicLong();
-    Map<Long, WriteResult> bySeq = new ConcurrentHashMap<>();
-    Map<Long, Long> valueAtSeq = new ConcurrentHashMap<>();
-    for (int i = 0; i < 120; i++) {
-      long v = values.incrementAndGet();
-      WriteResult w = await(db.put(doc("d" + random.nextInt(ids), v)));
-      bySeq.put(w.seq(), w);
-      valueAtSeq.put(w.seq(), v);
-    }
-    long since = 30;
-
-    BlockingQueue<Change> seen = new LinkedBlockingQueue<>();
-    CompletionStage<Done> following = db.liveChanges(Database.Feed.since(since).withBufferSize(4096))
-        .runForeach(seen::add, kiln.system());
-
-    AtomicBoolean writing = new AtomicBoolean(true);
-    AtomicInteger compactions = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(5);
-    List<Future<?>> writers = new ArrayList<>();
-    for (int t = 0; t < 4; t++) {
-      Random mine = new Random(random.nextLong());
-      writers.add(pool.submit(() -> {
-        for (int i = 0; i < 60; i++) {
-          long v = values.incrementAndGet();
-          WriteResult w = await(db.put(doc("d" + mine.nextInt(ids), v)));
-          bySeq.put(w.seq(), w);
-          valueAtSeq.put(w.seq(), v);
-        }
-        return null;
-      }));
-    }
-    Future<?> compactor = pool.submit(() -> {
-      while (writing.get() || compactions.get() == 0) {
-        await(db.compact());
-        compactions.incrementAndGet();
-      }
-      return null;
-    });
-    for (Future<?> w : writers) {
-      w.get();
-    }
-    writing.set(false);
-    compactor.get();
-    pool.shutdown();
-    long last = bySeq.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
-
-    List<Change> feed = new ArrayList<>();
-    while (feed.isEmpty() || feed.get(feed.size() - 1).seq() < last) {
-      Change c = seen.poll(seconds(30), TimeUnit.SECONDS);
-      assertThat(c).as("the feed stopped before seq %d (seed %d): %s", last, seed, following).isNotNull();
-      feed.add(c);
-    }
-
-    long previous = since;
-    Map<String, Long> lastSeqOf = new HashMap<>();
-    for (Change c : feed) {
-      assertThat(c.seq()).as("order, seed %d", seed).isGreaterThan(previous);
-      previous = c.seq();
-      WriteResult w = bySeq.get(c.seq());
-      assertThat(w).as("seq %d was acknowledged, seed %d", c.seq(), seed).isNotNull();
-      assertThat(c.id()).isEqualTo(w.id());
-      assertThat(c.doc().get("v").asLong()).isEqualTo(valueAtSeq.get(c.seq()));
-      assertThat(c.version()).isEqualTo(w.version());
-      lastSeqOf.put(c.id(), c.seq());
-    }
-    Map<String, Long> finalSeqOf = new HashMap<>();
-    bySeq.values().forEach(w -> finalSeqOf.merge(w.id(), w.seq(), Math::max));
-    for (WriteResult w : bySeq.values()) {
-      if (w.seq() > since) {
-        Long listed = lastSeqOf.get(w.id());
-        assertThat(listed).as("a write of %s after since is never lost, seed %d", w.id(), seed).isNotNull();
-        assertThat(listed).as("%s at seq %d: listed or superseded by a listed one", w.id(), w.seq())
-            .isGreaterThanOrEqualTo(w.seq());
-      }
-    }
-    finalSeqOf.forEach((id, s) -> {
-      if (s > since) {
-        assertThat(lastSeqOf.get(id)).as("last state of %s, seed %d", id, seed).isEqualTo(s);
-      }
-    });
-    assertThat(compactions.get()).isPositive();
-    assertThat(seen.poll()).as("nothing after the last write").isNull();
-  }
+  // A follower from an old sequence while writers, deleters and compactions run, through this
+  // facade and through the raw protocol: FollowerTest in the testkit, by the torture checker's rules.
 
   // ------------------------------------------------------------------ the Follow protocol
 
