@@ -54,7 +54,7 @@ class BoundedImportTest extends EmbeddedKilnTest {
         "-Xmx" + HEAP_MB + "m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"), ImportMain.class.getName(), child.toString(), car.toString());
     Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-    assertThat(p.waitFor(10, TimeUnit.MINUTES)).as("the import finished").isTrue();
+    assertThat(p.waitFor(30, TimeUnit.MINUTES)).as("the import finished").isTrue();
     assertThat(p.exitValue()).as(Files.readString(err)).isZero();
     assertThat(Files.readString(out).trim()).isEqualTo("IMPORTED " + exported.root() + " " + stats.documents());
   }

@@ -12,7 +12,8 @@ public final class ImportMain {
   private ImportMain() {}
 
   public static void main(String[] args) {
-    Kiln kiln = Kiln.start(KilnTestSupport.config(Path.of(args[0]), Map.of("kiln.block-cache-bytes", "4MiB")));
+    Kiln kiln = Kiln.start(KilnTestSupport.config(Path.of(args[0]), Map.of("kiln.block-cache-bytes", "4MiB",
+        "kiln.ask-timeout", "30m")));
     int status = 1;
     try {
       Database db = kiln.open("copy");
