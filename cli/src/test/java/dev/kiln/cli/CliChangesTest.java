@@ -35,4 +35,26 @@ class CliChangesTest {
     assertThat(lines).extracting(c -> c.get("id").asText()).containsExactly("b1", "a2", "b2");
     assertThat(lines).allSatisfy(c -> assertThat(c.get("doc").isNull()).isTrue());
   }
+
+  @Test
+  void changesFilteredByAnIndexKeyRange() throws Exception {
+    kiln(dir, "put", "c", "{\"_id\":\"a\",\"city\":\"Bergen\"}");
+    kiln(dir, "put", "c", "{\"_id\":\"b\",\"city\":\"Oslo\"}");
+    kiln(dir, "put", "c", "{\"_id\":\"c\",\"city\":\"Cairo\"}");
+    kiln(dir, "put", "c", "{\"_id\":\"c\",\"city\":\"Rome\"}");
+    assertThat(kiln(dir, "index", "c", "city").status()).isZero();
+
+    CliRun range = kiln(dir, "changes", "c", "--index", "city", "--start", "\"A\"", "--end", "\"K\"");
+    assertThat(range.status()).as(range.err()).isZero();
+    assertThat(range.json().get("changes")).extracting(c -> c.get("id").asText()).containsExactly("a");
+    CliRun later = kiln(dir, "changes", "c", "--since", "1", "--index", "city", "--key-prefix", "Ber", "--no-docs");
+    assertThat(later.json().get("changes")).extracting(c -> c.get("id").asText() + c.get("inRange").asBoolean())
+        .containsExactly("bfalse", "cfalse");
+    CliRun follow = kiln(dir, "changes", "c", "--follow", "--max", "1", "--index", "city", "--key", "\"Oslo\"");
+    assertThat(KilnCli.JSON.readTree(follow.out().strip()).get("id").asText()).isEqualTo("b");
+
+    CliRun noIndex = kiln(dir, "changes", "c", "--key", "\"Oslo\"");
+    assertThat(noIndex.status()).isEqualTo(1);
+    assertThat(noIndex.err()).contains("--index");
+  }
 }

@@ -252,7 +252,8 @@ final class KilnRoutes extends AllDirectives {
                 put(() -> params(Set.of("each"), p -> respond(existing(name).thenCompose(db -> db.defineIndex(field,
                     p.flag("each")))))),
                 delete(() -> params(Set.of(), p -> respond(existing(name).thenCompose(db -> db.dropIndex(field))))))))),
-        path("changes", () -> get(() -> params(Set.of("since", "since-clock", "prefix", "no-docs", "limit", "feed"),
+        path("changes", () -> get(() -> params(Set.of("since", "since-clock", "prefix", "no-docs", "limit", "feed",
+            "index", "key", "start", "end", "key-prefix"),
             p -> changes(name, p)))),
         path("compact", () -> post(() -> params(Set.of("minor"), p -> respond(existing(name).thenCompose(db ->
             db.compact(p.flag("minor") ? DatabaseProtocol.CompactionKind.MINOR : DatabaseProtocol.CompactionKind.MAJOR)))))),
@@ -279,7 +280,7 @@ final class KilnRoutes extends AllDirectives {
   private Route changes(String name, QueryParams p) {
     String feed = p.string("feed");
     Feed from = new Feed(p.number("since", 0), p.string("since-clock"), p.string("prefix"), !p.flag("no-docs"),
-        settings.sseBuffer(), 512);
+        settings.sseBuffer(), 512, keyRange(p));
     if (feed == null) {
       return respond(existing(name).thenCompose(db -> db.changes(from, p.smallNumber("limit", 0))));
     }
@@ -292,7 +293,7 @@ final class KilnRoutes extends AllDirectives {
     // A reconnecting EventSource sends the id of the last event it got: resume right after it.
     return optionalHeaderValueByName("Last-Event-ID", last -> onSuccess(existing(name), db -> {
       Feed start = last.isEmpty() ? from : new Feed(parseLastEventId(last.get()), null, from.idPrefix(),
-          from.includeDocs(), from.bufferSize(), from.pageSize());
+          from.includeDocs(), from.bufferSize(), from.pageSize(), from.range());
       var events = db.liveChanges(start)
           .map(c -> ServerSentEvent.create(JSON.writeValueAsString(c), "change", Long.toString(c.seq())))
           .keepAlive(settings.sseKeepAlive(), ServerSentEvent::heartbeat)
@@ -303,6 +304,20 @@ final class KilnRoutes extends AllDirectives {
           });
       return completeOK(events, EventStreamMarshalling.toEventStream());
     }));
+  }
+
+  /** A feed's index key range: {@code index} with a query's {@code key}, {@code start}/{@code end} or {@code key-prefix}. */
+  private static DatabaseProtocol.KeyRange keyRange(QueryParams p) {
+    String index = p.string("index");
+    if (index == null) {
+      for (String name : List.of("key", "start", "end", "key-prefix")) {
+        if (p.string(name) != null) {
+          throw new KilnException(ErrorCode.INVALID_QUERY, name + " selects keys of an index: give the index too");
+        }
+      }
+      return null;
+    }
+    return new DatabaseProtocol.KeyRange(index, p.string("key"), p.string("start"), p.string("end"), p.string("key-prefix"));
   }
 
   private static long parseLastEventId(String text) {

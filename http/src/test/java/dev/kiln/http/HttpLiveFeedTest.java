@@ -104,6 +104,37 @@ class HttpLiveFeedTest {
     }
   }
 
+  /**
+   * A live feed filtered by an index key range over SSE (the query's parameter names, key-prefix for
+   * a prefix of keys): the documents in the range, then the change that takes one out, once.
+   */
+  @Test
+  void aLiveFeedFilteredByAnIndexKeyRangeCarriesWhatEntersAndWhatLeavesIt() throws Exception {
+    try (TestServer s = new TestServer(dir, Map.of())) {
+      int port = s.server.address().getPort();
+      Database db = s.kiln.open("cities");
+      db.defineIndex("city").toCompletableFuture().join();
+      db.put(JsonNodeFactory.instance.objectNode().put("_id", "a").put("city", "Oslo")).toCompletableFuture().join();
+      db.put(JsonNodeFactory.instance.objectNode().put("_id", "b").put("city", "Rome")).toCompletableFuture().join();
+      try (SseClient feed = new SseClient(port, "/db/cities/changes?feed=live&since=0&no-docs=true&index=city"
+          + "&key=%22Oslo%22")) {
+        SseClient.Event first = feed.next();
+        assertThat(first.data().path("id").asText()).isEqualTo("a");
+        assertThat(first.data().path("inRange").asBoolean()).isTrue();
+        db.put(JsonNodeFactory.instance.objectNode().put("_id", "b").put("city", "Lima")).toCompletableFuture().join();
+        db.put(JsonNodeFactory.instance.objectNode().put("_id", "a").put("city", "Bergen")).toCompletableFuture().join();
+        SseClient.Event left = feed.next();
+        assertThat(left.data().path("id").asText()).isEqualTo("a");
+        assertThat(left.data().path("inRange").asBoolean(true)).isFalse();
+        assertThat(left.id()).isEqualTo(4);
+      }
+      assertThat(s.get("/db/cities/changes?key=%22Oslo%22").statusCode()).isEqualTo(400);
+      assertThat(s.get("/db/cities/changes?index=nothing").statusCode()).isEqualTo(404);
+      assertThat(s.get("/db/cities/changes?index=city&start=%22A%22&end=%22K%22").body()).contains("\"inRange\":true")
+          .doesNotContain("\"id\":\"b\"");
+    }
+  }
+
   private static List<Long> read(SseClient client, int count) throws Exception {
     List<Long> seqs = new ArrayList<>(count);
     Set<String> ids = new HashSet<>();

@@ -141,15 +141,114 @@ public final class DatabaseProtocol {
    * each once with its latest state. {@code sinceClock}, when not null, replaces {@code since}: the
    * sequence of the commit a reply's clock names ({@link ErrorCode#INVALID_QUERY} when the database
    * no longer holds that commit: a compaction keeps only the head's). {@code idPrefix} keeps only ids
-   * starting with it; without {@code includeDocs} the changes carry no document. The reply's
-   * {@code lastSeq} is where the next page starts, also when a filter left the page short.
+   * starting with it; without {@code includeDocs} the changes carry no document. {@code range}, when
+   * not null, keeps the documents whose entry in an index falls in a key range (see {@link KeyRange}
+   * for which changes that is). The reply's {@code lastSeq} is where the next page starts, also when
+   * a filter left the page short.
    */
-  public record Changes(long since, String sinceClock, int limit, String idPrefix, boolean includeDocs,
+  public record Changes(long since, String sinceClock, int limit, String idPrefix, boolean includeDocs, KeyRange range,
       ActorRef<StatusReply<ChangesResult>> replyTo) implements Request<ChangesResult> {
     public Changes(long since, int limit, ActorRef<StatusReply<ChangesResult>> replyTo) {
-      this(since, null, limit, null, true, replyTo);
+      this(since, null, limit, null, true, null, replyTo);
+    }
+
+    public Changes(long since, String sinceClock, int limit, String idPrefix, boolean includeDocs,
+        ActorRef<StatusReply<ChangesResult>> replyTo) {
+      this(since, sinceClock, limit, idPrefix, includeDocs, null, replyTo);
     }
   }
+
+  /**
+   * Restricts a change feed to the documents whose entry in the index {@code index} falls in a key
+   * range, chosen as an {@link IndexQuery} chooses rows: one {@code key}, a range {@code start ..
+   * end} (both inclusive, either null for open), or string keys starting with {@code prefix}; keys
+   * are JSON texts. A document with several entries (an {@code each} index) is in the range when
+   * any of them is.
+   *
+   * <p>Which changes a filtered feed carries: every change after which the document is in the range
+   * ({@link Change#inRange} true), and the change that takes it out (deleted, or its key moved
+   * outside: {@code inRange} false), so a follower that keeps the documents in the range can drop
+   * it. A one-shot {@link Changes} read does not know what its reader already holds: from sequence
+   * 0 it leaves out-of-range documents out (the reader holds nothing yet), from a later sequence it
+   * carries every changed document that is outside the range as {@code inRange} false (the reader
+   * may hold an older version that was inside). A {@link Follow} feed remembers what it delivered
+   * and passes on a leaving change only for a document it last delivered in the range, or, when it
+   * started after sequence 0, one it has not delivered since it started.
+   */
+  public record KeyRange(String index, String key, String start, String end, String prefix) implements KilnSerializable {
+    public KeyRange {
+      if (index == null || index.isEmpty()) {
+        throw new KilnException(ErrorCode.INVALID_QUERY, "a key range names its index");
+      }
+    }
+
+    /** Every entry of the index: the documents the index holds at all. */
+    public static KeyRange of(String index) {
+      return new KeyRange(index, null, null, null, null);
+    }
+
+    public KeyRange withKey(String k) {
+      return new KeyRange(index, k, start, end, prefix);
+    }
+
+    public KeyRange withStart(String s) {
+      return new KeyRange(index, key, s, end, prefix);
+    }
+
+    public KeyRange withEnd(String e) {
+      return new KeyRange(index, key, start, e, prefix);
+    }
+
+    public KeyRange withPrefix(String p) {
+      return new KeyRange(index, key, start, end, p);
+    }
+
+    /** The same selection as an index query's options. */
+    public IndexQuery asQuery() {
+      return new IndexQuery(key, null, start, end, prefix, 0, false, false);
+    }
+  }
+
+  /**
+   * A complete change feed in one message: the database replays every change after {@code since}
+   * (or after the commit {@code sinceClock} names) and then follows new commits, with no gap and no
+   * duplicate, also across compactions: each change once, in sequence order; a document that changes
+   * again before the feed reaches it comes once, at its latest change (as in {@link Changes}).
+   * Filters as in {@link Changes}. The feed answers {@code subscriber} with {@link FeedStarted},
+   * naming the feed; the subscriber then asks for pages with {@link FeedDemand}, and gets one
+   * {@link FeedPage} (1 to {@code pageSize} changes) per page asked for, when there are changes to
+   * send. The feed reads only what was asked for, so a slow subscriber costs no memory: it falls
+   * behind and is caught up from the store when it asks again. The feed ends when the subscriber stops
+   * or sends {@link FeedCancel}, or with {@link FeedEnded} (the database closed, the clock is no longer
+   * held, a bad filter).
+   */
+  public record Follow(long since, String sinceClock, String idPrefix, boolean includeDocs, KeyRange range,
+      int pageSize, ActorRef<FeedEvent> subscriber) implements Command {}
+
+  /** What a {@link Follow} feed sends its subscriber. */
+  public interface FeedEvent extends KilnSerializable {}
+
+  /** The feed is running: send it {@link FeedDemand} (and {@link FeedCancel} to end it). */
+  public record FeedStarted(ActorRef<FeedControl> feed) implements FeedEvent {}
+
+  /** Changes in sequence order; {@code lastSeq} is where the feed goes on (resume from it after a reconnect). */
+  public record FeedPage(List<Change> changes, long lastSeq, String clock) implements FeedEvent {}
+
+  /** The feed ended and sends nothing more: why, as a {@link KilnException} would say it. */
+  public record FeedEnded(ErrorCode code, String message) implements FeedEvent {
+    public KilnException toException() {
+      return new KilnException(code, message);
+    }
+  }
+
+  /** What a subscriber sends its feed. */
+  public interface FeedControl extends KilnSerializable {}
+
+  /** Asks for {@code pages} more pages (1 or more). */
+  public record FeedDemand(int pages) implements FeedControl {}
+
+  /** Ends the feed; it sends nothing more. */
+  public record FeedCancel() implements FeedControl {}
 
   /**
    * Rows of a query index in key order (then by document id); {@link ErrorCode#NOT_FOUND} for an index
@@ -419,10 +518,30 @@ public final class DatabaseProtocol {
 
   public record AllDocsResult(List<DocRow> rows, String clock) implements KilnSerializable {}
 
-  /** One entry of the changes feed: the document's latest sequence and state, and its block's CID. */
-  public record Change(long seq, String id, boolean deleted, ObjectNode doc, String cid) implements KilnSerializable {
+  /**
+   * One entry of the changes feed: the document's latest sequence and state, and its block's CID.
+   * {@code inRange} is null without a {@link KeyRange}; with one, whether the document is in the
+   * range after this change (false: the change that takes it out).
+   */
+  public record Change(long seq, String id, boolean deleted, ObjectNode doc, String cid,
+      @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+      Boolean inRange) implements KilnSerializable {
     public Change(long seq, String id, boolean deleted, ObjectNode doc) {
-      this(seq, id, deleted, doc, null);
+      this(seq, id, deleted, doc, null, null);
+    }
+
+    public Change(long seq, String id, boolean deleted, ObjectNode doc, String cid) {
+      this(seq, id, deleted, doc, cid, null);
+    }
+
+    /** The same change, in or out of a range. */
+    public Change withInRange(Boolean in) {
+      return new Change(seq, id, deleted, doc, cid, in);
+    }
+
+    /** The same change without its document. */
+    public Change withoutDoc() {
+      return new Change(seq, id, deleted, null, cid, inRange);
     }
 
     public Version version() {

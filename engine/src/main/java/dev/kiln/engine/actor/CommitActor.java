@@ -201,8 +201,10 @@ public final class CommitActor extends AbstractBehavior<CommitActor.Command> {
         return new BatchDone(batchEpoch, units, result, null, null);
       }
       CarIndex car = store.write(List.of(result.commit().cid()), result.blocks());
-      for (Block b : result.blocks()) {
-        cache.put(b.cid(), b); // the next batch reads these paths again
+      if (result.blocks() instanceof java.util.RandomAccess) { // not an import's blocks, streamed from its file
+        for (Block b : result.blocks()) {
+          cache.put(b.cid(), b); // the next batch reads these paths again
+        }
       }
       return new BatchDone(batchEpoch, units, result, car, null);
     }, blocking);

@@ -241,6 +241,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         .onCommand(DatabaseProtocol.CloseView.class, c -> done(() -> leases.closeView(c.view())))
         .onCommand(DatabaseProtocol.Subscribe.class, c -> done(() -> subscribers.subscribe(c.subscriber())))
         .onCommand(DatabaseProtocol.Unsubscribe.class, c -> done(() -> subscribers.unsubscribe(c.subscriber())))
+        .onCommand(DatabaseProtocol.Follow.class, c -> done(() -> subscribers.follow(c)))
         .onCommand(Internal.SubscriberGone.class, m -> done(() -> subscribers.gone(m.subscriber())))
         .onCommand(Compact.class, (s, c) -> done(() -> compaction.ask(s, c.replyTo(), c.kind())))
         .onCommand(Close.class, c -> closeWhenSettled(new Phase.Closing(c.replyTo(), false, phase)))

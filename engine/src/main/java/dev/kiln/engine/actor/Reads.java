@@ -51,7 +51,8 @@ final class Reads {
       leases.read(snap, a.replyTo(), (s, src) ->
           new AllDocsResult(DocumentReads.allDocs(src, s.roots(), a.query()), s.clock()));
     } else if (read instanceof Changes c) {
-      leases.read(snap, c.replyTo(), (s, src) -> DocumentReads.changes(src, s.roots(), c, s.clock()));
+      leases.read(snap, c.replyTo(), (s, src) -> DocumentReads.changes(src, s.roots(), c, s.clock(),
+          c.range() == null ? null : IndexReads.inRange(src, s.roots(), c.range())));
     } else if (read instanceof DatabaseProtocol.Query q) {
       leases.read(snap, q.replyTo(), (s, src) ->
           new DatabaseProtocol.QueryResult(IndexReads.query(src, s.roots(), q.index(), q.query()), s.clock()));

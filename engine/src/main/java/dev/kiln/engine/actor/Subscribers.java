@@ -1,5 +1,6 @@
 package dev.kiln.engine.actor;
 
+import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.ChangeBatch;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -31,6 +32,14 @@ final class Subscribers {
 
   void gone(ActorRef<ChangeBatch> s) {
     subscribers.remove(s);
+  }
+
+  /**
+   * Starts a {@link DatabaseProtocol.Follow} feed as a child: it stops with the database, and its
+   * reads are ordinary requests, bounded and refused like any other.
+   */
+  void follow(DatabaseProtocol.Follow f) {
+    db.actor().spawnAnonymous(ChangeFeed.create(db.actor().getSelf(), f, db.settings().readTimeout().multipliedBy(2)));
   }
 
   void publish(ChangeBatch batch) {

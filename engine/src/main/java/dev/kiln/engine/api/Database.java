@@ -251,14 +251,14 @@ public final class Database {
   /** One page of at most {@code limit} changes (0: all) from where {@code from} starts, with its filters. */
   public CompletionStage<ChangesResult> changes(Feed from, int limit) {
     return ask(r -> new DatabaseProtocol.Changes(from.since(), from.sinceClock(), limit, from.idPrefix(),
-        from.includeDocs(), r));
+        from.includeDocs(), from.range(), r));
   }
 
   /**
    * Every commit from now on, as it is acknowledged. The source buffers {@code bufferSize} batches
    * and then fails (a subscriber too slow to keep up learns it rather than missing changes silently);
    * read {@link #changes} from the last sequence seen to catch up, or use {@link #liveChanges(Feed)},
-   * which replays from a sequence and then follows.
+   * which replays from a sequence and then follows, at the reader's pace.
    */
   public Source<ChangeBatch, NotUsed> liveChanges(int bufferSize) {
     return ActorSource.<ChangeBatch>actorRef(
@@ -273,81 +273,95 @@ public final class Database {
    * Where a complete change feed starts and what it carries: after sequence {@code since}, or after
    * the commit a reply's clock names ({@code sinceClock}, while the database still holds it; see
    * {@link DatabaseProtocol.Changes}); only ids starting with {@code idPrefix} (null: all); documents
-   * when {@code includeDocs}; {@code bufferSize} commits held for a slow reader before the feed fails;
-   * {@code pageSize} changes read at a time while replaying.
+   * when {@code includeDocs}; only documents in an index key {@code range} (null: all; see
+   * {@link DatabaseProtocol.KeyRange} for which changes those are); {@code bufferSize} pages read
+   * ahead of the reader; {@code pageSize} changes read at a time.
    */
-  public record Feed(long since, String sinceClock, String idPrefix, boolean includeDocs, int bufferSize, int pageSize) {
-    /** Every change after {@code since}, with documents, holding up to 1024 commits for a slow reader. */
+  public record Feed(long since, String sinceClock, String idPrefix, boolean includeDocs, int bufferSize, int pageSize,
+      DatabaseProtocol.KeyRange range) {
+    public Feed(long since, String sinceClock, String idPrefix, boolean includeDocs, int bufferSize, int pageSize) {
+      this(since, sinceClock, idPrefix, includeDocs, bufferSize, pageSize, null);
+    }
+
+    /** Every change after {@code since}, with documents, in pages of 512 with two read ahead. */
     public static Feed since(long since) {
-      return new Feed(since, null, null, true, 1024, 512);
+      return new Feed(since, null, null, true, 2, 512, null);
     }
 
     public static Feed sinceClock(String clock) {
-      return new Feed(0, clock, null, true, 1024, 512);
+      return new Feed(0, clock, null, true, 2, 512, null);
     }
 
     public Feed withIdPrefix(String prefix) {
-      return new Feed(since, sinceClock, prefix, includeDocs, bufferSize, pageSize);
+      return new Feed(since, sinceClock, prefix, includeDocs, bufferSize, pageSize, range);
     }
 
     public Feed withIncludeDocs(boolean include) {
-      return new Feed(since, sinceClock, idPrefix, include, bufferSize, pageSize);
+      return new Feed(since, sinceClock, idPrefix, include, bufferSize, pageSize, range);
     }
 
     public Feed withBufferSize(int size) {
-      return new Feed(since, sinceClock, idPrefix, includeDocs, size, pageSize);
+      if (size < 1) {
+        throw new KilnException(ErrorCode.INVALID_QUERY, "a feed reads 1 or more pages ahead, got " + size);
+      }
+      return new Feed(since, sinceClock, idPrefix, includeDocs, size, pageSize, range);
     }
 
     public Feed withPageSize(int size) {
       if (size < 1) {
         throw new KilnException(ErrorCode.INVALID_QUERY, "a feed's page size must be 1 or more, got " + size);
       }
-      return new Feed(since, sinceClock, idPrefix, includeDocs, bufferSize, size);
+      return new Feed(since, sinceClock, idPrefix, includeDocs, bufferSize, size, range);
+    }
+
+    /** Only documents whose entry in an index falls in {@code keys} (null: all documents). */
+    public Feed withRange(DatabaseProtocol.KeyRange keys) {
+      return new Feed(since, sinceClock, idPrefix, includeDocs, bufferSize, pageSize, keys);
+    }
+
+    /** The protocol message that starts this feed for {@code subscriber}. */
+    public DatabaseProtocol.Follow follow(ActorRef<DatabaseProtocol.FeedEvent> subscriber) {
+      return new DatabaseProtocol.Follow(since, sinceClock, idPrefix, includeDocs, range, pageSize, subscriber);
     }
   }
 
   /**
    * Replays every change after the feed's start, then follows new commits, with no gap and no
-   * duplicate, also across compactions: each document once per change, in sequence order. The feed
-   * subscribes to new commits before it reads the first page of the replay, and drops any change
-   * whose sequence it has already passed, so a commit that lands during the replay arrives exactly
-   * once. The replay pages follow demand; commits during it wait in the feed's buffer (it fails,
-   * saying so, when more than {@code bufferSize} commits wait: resume from the last sequence seen).
+   * duplicate, also across compactions: each change once, in sequence order (a document that
+   * changes again before the feed reaches it comes once, at its latest change). This is the
+   * protocol's {@link DatabaseProtocol.Follow} feed as a stream: pages are asked for as the stream
+   * is read, at most {@code bufferSize} ahead, so a slow reader costs no memory, only lag. The stream
+   * fails with the feed's {@link DatabaseProtocol.FeedEnded} error (CLOSED when the database closes);
+   * cancelling it ends the feed.
    */
   public Source<DatabaseProtocol.Change, NotUsed> liveChanges(Feed feed) {
-    record Cursor(long since, String clock, boolean done) {}
-    Source<List<DatabaseProtocol.Change>, NotUsed> replay = Source.unfoldAsync(
-        new Cursor(feed.since(), feed.sinceClock(), false), cursor -> {
-          if (cursor.done()) {
-            return CompletableFuture.completedFuture(java.util.Optional.empty());
-          }
-          Feed page = new Feed(cursor.since(), cursor.clock(), feed.idPrefix(), feed.includeDocs(), 0, 0);
-          return changes(page, feed.pageSize()).thenApply(read -> java.util.Optional.of(org.apache.pekko.japi.Pair.create(
-              new Cursor(read.lastSeq(), null, read.changes().size() < feed.pageSize()), read.changes())));
+    if (closed) {
+      return Source.failed(new KilnException(ErrorCode.CLOSED, "database " + name + " is closed"));
+    }
+    int ahead = Math.max(1, feed.bufferSize());
+    return ActorSource.<DatabaseProtocol.FeedEvent>actorRef(
+            e -> false,
+            e -> e instanceof DatabaseProtocol.FeedEnded end ? java.util.Optional.of(end.toException())
+                : java.util.Optional.empty(),
+            ahead + 2, // pages asked for, the start and the end: never more
+            OverflowStrategy.fail())
+        .mapMaterializedValue(subscriber -> {
+          ref.tell(feed.follow(subscriber));
+          return NotUsed.getInstance();
+        })
+        .statefulMapConcat(() -> {
+          List<ActorRef<DatabaseProtocol.FeedControl>> control = new ArrayList<>(1);
+          return event -> {
+            if (event instanceof DatabaseProtocol.FeedStarted started) {
+              control.add(started.feed());
+              started.feed().tell(new DatabaseProtocol.FeedDemand(ahead));
+              return List.of();
+            }
+            // this page is being passed on: ask for the next one in its place
+            control.get(0).tell(new DatabaseProtocol.FeedDemand(1));
+            return ((DatabaseProtocol.FeedPage) event).changes();
+          };
         });
-    Source<List<DatabaseProtocol.Change>, NotUsed> live = liveChanges(feed.bufferSize()).map(batch -> {
-      List<DatabaseProtocol.Change> kept = new ArrayList<>(batch.changes().size());
-      for (DatabaseProtocol.Change c : batch.changes()) {
-        if (feed.idPrefix() == null || c.id().startsWith(feed.idPrefix())) {
-          kept.add(feed.includeDocs() ? c : new DatabaseProtocol.Change(c.seq(), c.id(), c.deleted(), null, c.cid()));
-        }
-      }
-      return kept;
-    });
-    // concat materializes (subscribes) the live source at once and reads it only after the replay
-    return replay.concat(live).statefulMapConcat(() -> {
-      long[] last = {feed.sinceClock() == null ? feed.since() : -1};
-      return changes -> {
-        List<DatabaseProtocol.Change> out = new ArrayList<>(changes.size());
-        for (DatabaseProtocol.Change c : changes) {
-          if (c.seq() > last[0]) {
-            out.add(c);
-            last[0] = c.seq();
-          }
-        }
-        return out;
-      };
-    });
   }
 
   /** A consistent read view as of now; see {@link View}. */

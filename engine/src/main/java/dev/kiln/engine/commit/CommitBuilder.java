@@ -204,8 +204,7 @@ public final class CommitBuilder {
     }
 
     if (imported != null) {
-      List<Block> blocks = imported.blocks();
-      return new Result(imported.roots(), blocks.get(blocks.size() - 1), blocks, outcomes, List.of(), List.of());
+      return new Result(imported.roots(), imported.commit(), imported.blocks(), outcomes, List.of(), List.of());
     }
     if (after.isEmpty() && defined.isEmpty() && dropped.isEmpty() && !refresh) {
       return new Result(null, null, List.of(), outcomes, List.of(), List.of());

@@ -23,6 +23,9 @@ import dev.kiln.protocol.KilnException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /** Reads of documents from one commit's roots. Blocking: run them on the IO dispatcher. */
 public final class DocumentReads {
@@ -96,8 +99,18 @@ public final class DocumentReads {
     return id == null ? null : DocumentKeys.id(id);
   }
 
-  /** A changes request answered from one commit's roots; see {@link Changes}. */
+  /** A changes request without a key range, answered from one commit's roots; see {@link Changes}. */
   public static ChangesResult changes(BlockSource src, CommitRoots roots, Changes q, String clock) {
+    return changes(src, roots, q, clock, null);
+  }
+
+  /**
+   * A changes request answered from one commit's roots; see {@link Changes}. {@code inRange} is the
+   * request's key range at this commit (null without one): a change after which the document is
+   * outside it is left out from sequence 0 and carried as {@code inRange} false from a later one.
+   */
+  public static ChangesResult changes(BlockSource src, CommitRoots roots, Changes q, String clock,
+      Predicate<String> inRange) {
     long since = q.sinceClock() != null ? sequenceOf(src, q.sinceClock()) : q.since();
     if (since < 0 || q.limit() < 0) {
       throw new KilnException(ErrorCode.INVALID_QUERY, "since and limit must not be negative: since="
@@ -113,8 +126,12 @@ public final class DocumentReads {
         continue;
       }
       DocEntry entry = entryAt(src, roots, seq, id);
+      Boolean in = inRange == null ? null : !entry.deleted() && inRange.test(id);
+      if (in != null && !in && since == 0) {
+        continue; // a reader from the start holds nothing it would have to drop
+      }
       ObjectNode doc = entry.deleted() || !q.includeDocs() ? null : DocumentCodec.toJson(src.get(entry.block()));
-      out.add(new Change(seq, id, entry.deleted(), doc, entry.block().toString()));
+      out.add(new Change(seq, id, entry.deleted(), doc, entry.block().toString(), in));
     }
     // A page cut by the limit goes on after its last change; a scan that reached the end has seen
     // everything up to the commit's sequence, also what a filter left out.

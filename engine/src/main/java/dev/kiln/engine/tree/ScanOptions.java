@@ -1,5 +1,7 @@
 package dev.kiln.engine.tree;
 
+import java.util.Arrays;
+
 /**
  * Which entries a {@link ProllyTree#scan} returns, and in which order.
  *
@@ -61,6 +63,31 @@ public record ScanOptions(byte[] start, byte[] end, byte[] prefix, int limit, bo
   /** Highest key first; {@code start} is then the high bound. */
   public ScanOptions descending(boolean descending) {
     return new ScanOptions(start, end, prefix, limit, descending, startInclusive, endInclusive);
+  }
+
+  /**
+   * Whether a scan with these bounds and prefix (whatever its limit and direction) would return
+   * {@code key}: for asking of one key what a scan would say, without scanning.
+   */
+  public boolean admits(byte[] key) {
+    byte[] low = descending ? end : start;
+    byte[] high = descending ? start : end;
+    boolean lowInclusive = descending ? endInclusive : startInclusive;
+    boolean highInclusive = descending ? startInclusive : endInclusive;
+    if (low != null) {
+      int c = Arrays.compareUnsigned(key, low);
+      if (c < 0 || (c == 0 && !lowInclusive)) {
+        return false;
+      }
+    }
+    if (high != null) {
+      int c = Arrays.compareUnsigned(key, high);
+      if (c > 0 || (c == 0 && !highInclusive)) {
+        return false;
+      }
+    }
+    return prefix == null || (key.length >= prefix.length
+        && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length));
   }
 
   @Override

@@ -10,22 +10,13 @@ import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import org.apache.pekko.Done;
+import dev.kiln.protocol.DatabaseProtocol;
+import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.junit.jupiter.api.Test;
@@ -108,101 +99,182 @@ class LiveChangesTest extends EmbeddedKilnTest {
     return feed.pull().toCompletableFuture().get(seconds(10), TimeUnit.SECONDS).orElseThrow();
   }
 
+  // A follower from an old sequence while writers, deleters and compactions run, through this
+  // facade and through the raw protocol: FollowerTest in the testkit, by the torture checker's rules.
+
+  // ------------------------------------------------------------------ the Follow protocol
+
+  private java.time.Duration within(long s) {
+    return java.time.Duration.ofSeconds(seconds(s));
+  }
+
   /**
-   * The torture checker's feed rules for one follower that starts from an old sequence while
-   * writers write and compactions run: sequences strictly increase (no duplicate, in order); each
-   * change is an acknowledged write (same id and value at that sequence); a write it does not list
-   * was superseded by a later write of the same document that it does list; and it ends with each
-   * document's last state.
+   * A subscriber that asks for nothing costs nothing: 200 commits later its feed has sent nothing
+   * and holds no batch, and the first page it asks for is read from the store then, so it starts
+   * at the latest change of the first document (seq 101), not at the first commit it slept through.
    */
   @Test
-  void aFollowerFromAnOldSequenceSeesEveryChangeOnceInOrderWhileWritesAndCompactionsRun() throws Exception {
-    long seed = Long.getLong("kiln.test.seed", System.nanoTime());
-    System.out.println("LiveChangesTest seed=" + seed);
-    Random random = new Random(seed);
-    Database db = kiln.open("follow");
-    int ids = 40;
-    AtomicLong values = new AtomicLong();
-    Map<Long, WriteResult> bySeq = new ConcurrentHashMap<>();
-    Map<Long, Long> valueAtSeq = new ConcurrentHashMap<>();
-    for (int i = 0; i < 120; i++) {
-      long v = values.incrementAndGet();
-      WriteResult w = await(db.put(doc("d" + random.nextInt(ids), v)));
-      bySeq.put(w.seq(), w);
-      valueAtSeq.put(w.seq(), v);
-    }
-    long since = 30;
-
-    BlockingQueue<Change> seen = new LinkedBlockingQueue<>();
-    CompletionStage<Done> following = db.liveChanges(Database.Feed.since(since).withBufferSize(4096))
-        .runForeach(seen::add, kiln.system());
-
-    AtomicBoolean writing = new AtomicBoolean(true);
-    AtomicInteger compactions = new AtomicInteger();
-    ExecutorService pool = Executors.newFixedThreadPool(5);
-    List<Future<?>> writers = new ArrayList<>();
-    for (int t = 0; t < 4; t++) {
-      Random mine = new Random(random.nextLong());
-      writers.add(pool.submit(() -> {
-        for (int i = 0; i < 60; i++) {
-          long v = values.incrementAndGet();
-          WriteResult w = await(db.put(doc("d" + mine.nextInt(ids), v)));
-          bySeq.put(w.seq(), w);
-          valueAtSeq.put(w.seq(), v);
-        }
-        return null;
-      }));
-    }
-    Future<?> compactor = pool.submit(() -> {
-      while (writing.get() || compactions.get() == 0) {
-        await(db.compact());
-        compactions.incrementAndGet();
-      }
-      return null;
-    });
-    for (Future<?> w : writers) {
-      w.get();
-    }
-    writing.set(false);
-    compactor.get();
-    pool.shutdown();
-    long last = bySeq.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
-
-    List<Change> feed = new ArrayList<>();
-    while (feed.isEmpty() || feed.get(feed.size() - 1).seq() < last) {
-      Change c = seen.poll(seconds(30), TimeUnit.SECONDS);
-      assertThat(c).as("the feed stopped before seq %d (seed %d): %s", last, seed, following).isNotNull();
-      feed.add(c);
-    }
-
-    long previous = since;
-    Map<String, Long> lastSeqOf = new HashMap<>();
-    for (Change c : feed) {
-      assertThat(c.seq()).as("order, seed %d", seed).isGreaterThan(previous);
-      previous = c.seq();
-      WriteResult w = bySeq.get(c.seq());
-      assertThat(w).as("seq %d was acknowledged, seed %d", c.seq(), seed).isNotNull();
-      assertThat(c.id()).isEqualTo(w.id());
-      assertThat(c.doc().get("v").asLong()).isEqualTo(valueAtSeq.get(c.seq()));
-      assertThat(c.version()).isEqualTo(w.version());
-      lastSeqOf.put(c.id(), c.seq());
-    }
-    Map<String, Long> finalSeqOf = new HashMap<>();
-    bySeq.values().forEach(w -> finalSeqOf.merge(w.id(), w.seq(), Math::max));
-    for (WriteResult w : bySeq.values()) {
-      if (w.seq() > since) {
-        Long listed = lastSeqOf.get(w.id());
-        assertThat(listed).as("a write of %s after since is never lost, seed %d", w.id(), seed).isNotNull();
-        assertThat(listed).as("%s at seq %d: listed or superseded by a listed one", w.id(), w.seq())
-            .isGreaterThanOrEqualTo(w.seq());
+  void aFeedReadsOnlyWhatItsSubscriberAsksForSoASlowSubscriberCostsNoMemory() {
+    Database db = kiln.open("slow");
+    TestProbe<DatabaseProtocol.FeedEvent> probe = TestProbe.create(kiln.system());
+    db.ref().tell(new DatabaseProtocol.Follow(0, null, null, false, null, 10, probe.getRef()));
+    DatabaseProtocol.FeedStarted started = probe.expectMessageClass(DatabaseProtocol.FeedStarted.class, within(10));
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < 100; i++) {
+        await(db.put(doc("d" + i, round * 100 + i)));
       }
     }
-    finalSeqOf.forEach((id, s) -> {
-      if (s > since) {
-        assertThat(lastSeqOf.get(id)).as("last state of %s, seed %d", id, seed).isEqualTo(s);
+    started.feed().tell(new DatabaseProtocol.FeedDemand(1));
+    DatabaseProtocol.FeedPage first = probe.expectMessageClass(DatabaseProtocol.FeedPage.class, within(10));
+    assertThat(first.changes()).extracting(Change::seq).containsExactly(101L, 102L, 103L, 104L, 105L, 106L, 107L,
+        108L, 109L, 110L);
+    assertThat(first.lastSeq()).isEqualTo(110);
+    started.feed().tell(new DatabaseProtocol.FeedDemand(2));
+    assertThat(probe.expectMessageClass(DatabaseProtocol.FeedPage.class, within(10)).changes().get(0).seq()).isEqualTo(111);
+    assertThat(probe.expectMessageClass(DatabaseProtocol.FeedPage.class, within(10)).changes().get(0).seq()).isEqualTo(121);
+    started.feed().tell(new DatabaseProtocol.FeedCancel());
+    probe.expectTerminated(started.feed(), within(10));
+  }
+
+  /** A feed whose subscriber stops ends with it; one whose database closes tells its subscriber CLOSED. */
+  @Test
+  void aFeedEndsWhenItsSubscriberStopsAndTellsItsSubscriberWhenTheDatabaseCloses() {
+    Database db = kiln.open("ends");
+    await(db.put(doc("a", 1)));
+    TestProbe<DatabaseProtocol.FeedEvent> gone = TestProbe.create(kiln.system());
+    db.ref().tell(new DatabaseProtocol.Follow(0, null, null, true, null, 10, gone.getRef()));
+    DatabaseProtocol.FeedStarted first = gone.expectMessageClass(DatabaseProtocol.FeedStarted.class, within(10));
+    TestProbe<Object> watcher = TestProbe.create(kiln.system());
+    gone.stop();
+    watcher.expectTerminated(first.feed(), within(10));
+
+    TestProbe<DatabaseProtocol.FeedEvent> probe = TestProbe.create(kiln.system());
+    db.ref().tell(new DatabaseProtocol.Follow(0, null, null, true, null, 10, probe.getRef()));
+    DatabaseProtocol.FeedStarted started = probe.expectMessageClass(DatabaseProtocol.FeedStarted.class, within(10));
+    started.feed().tell(new DatabaseProtocol.FeedDemand(1));
+    assertThat(probe.expectMessageClass(DatabaseProtocol.FeedPage.class, within(10)).changes()).extracting(Change::id)
+        .containsExactly("a");
+    await(db.close());
+    DatabaseProtocol.FeedEnded ended = probe.expectMessageClass(DatabaseProtocol.FeedEnded.class, within(10));
+    assertThat(ended.code()).isEqualTo(ErrorCode.CLOSED);
+    probe.expectTerminated(started.feed(), within(10));
+  }
+
+  /** A stale clock or a range on a missing index ends the feed with the error a read would give. */
+  @Test
+  void aFeedThatCannotStartEndsWithATypedError() {
+    Database db = kiln.open("bad");
+    WriteResult w = await(db.put(doc("a", 1)));
+    await(db.put(doc("b", 2)));
+    await(db.compact());
+    TestProbe<DatabaseProtocol.FeedEvent> probe = TestProbe.create(kiln.system());
+    db.ref().tell(new DatabaseProtocol.Follow(0, w.clock(), null, true, null, 10, probe.getRef()));
+    DatabaseProtocol.FeedStarted started = probe.expectMessageClass(DatabaseProtocol.FeedStarted.class, within(10));
+    started.feed().tell(new DatabaseProtocol.FeedDemand(1));
+    assertThat(probe.expectMessageClass(DatabaseProtocol.FeedEnded.class, within(10)).code())
+        .isEqualTo(ErrorCode.INVALID_QUERY);
+    probe.expectTerminated(started.feed(), within(10));
+
+    KilnException noIndex = KilnTestSupport.failsWith(db.liveChanges(Database.Feed.since(0)
+        .withRange(DatabaseProtocol.KeyRange.of("city"))).runWith(Sink.seq(), kiln.system()), ErrorCode.NOT_FOUND);
+    assertThat(noIndex.getMessage()).contains("city");
+    db.ref().tell(new DatabaseProtocol.Follow(0, null, null, true, null, 0, probe.getRef()));
+    assertThat(probe.expectMessageClass(DatabaseProtocol.FeedEnded.class, within(10)).code())
+        .isEqualTo(ErrorCode.INVALID_QUERY);
+  }
+
+  // ------------------------------------------------------------------ filter by an index key range
+
+  static ObjectNode city(String id, String city) {
+    ObjectNode d = JsonNodeFactory.instance.objectNode().put("_id", id);
+    if (city != null) {
+      d.put("city", city);
+    }
+    return d;
+  }
+
+  private static List<String> seen(List<Change> changes) {
+    List<String> out = new ArrayList<>();
+    for (Change c : changes) {
+      out.add(c.id() + "@" + c.seq() + (c.inRange() ? "+" : "-"));
+    }
+    return out;
+  }
+
+  /**
+   * A one-shot read filtered by a key range: from 0, the documents in the range now; from a later
+   * sequence, also each changed one that is outside it now (inRange false), which a reader that
+   * holds an older version must drop. Ranges are as a query's: inclusive bounds, a key, a prefix.
+   */
+  @Test
+  void aOneShotReadFilteredByAKeyRangeCarriesWhatIsInItAndFromALaterSequenceWhatLeftIt() {
+    Database db = kiln.open("range");
+    await(db.defineIndex("city"));
+    await(db.put(city("a", "Berlin")));   // 1 (defining an index takes no sequence)
+    await(db.put(city("b", "Paris")));    // 2
+    await(db.put(city("c", "Cairo")));    // 3
+    await(db.put(city("d", "Bonn")));     // 4
+    await(db.put(city("a", "Rome")));     // 5: a leaves B..C
+    await(db.delete("d"));                // 6: d leaves
+    await(db.put(city("e", null)));       // 7: no entry at all
+    DatabaseProtocol.KeyRange bc = DatabaseProtocol.KeyRange.of("city").withStart("\"B\"").withEnd("\"Cairo\"");
+    ChangesResult fromStart = await(db.changes(Database.Feed.since(0).withRange(bc), 0));
+    assertThat(seen(fromStart.changes())).containsExactly("c@3+");
+    assertThat(fromStart.lastSeq()).isEqualTo(7);
+    ChangesResult later = await(db.changes(Database.Feed.since(2).withRange(bc), 0));
+    assertThat(seen(later.changes())).containsExactly("c@3+", "a@5-", "d@6-", "e@7-");
+    assertThat(seen(await(db.changes(Database.Feed.since(0).withRange(
+        DatabaseProtocol.KeyRange.of("city").withKey("\"Paris\"")), 0)).changes())).containsExactly("b@2+");
+    assertThat(seen(await(db.changes(Database.Feed.since(0).withRange(
+        DatabaseProtocol.KeyRange.of("city").withPrefix("R")), 0)).changes())).containsExactly("a@5+");
+    KilnTestSupport.failsWith(db.changes(Database.Feed.since(0).withRange(
+        DatabaseProtocol.KeyRange.of("city").withStart("B")), 0), ErrorCode.INVALID_QUERY); // not JSON
+  }
+
+  /**
+   * A live feed filtered by a key range delivers the changes that put a document in the range, and
+   * the one change that takes it out (moved or deleted), so a follower keeping the range's documents
+   * drops it; changes of documents it does not hold and that stay outside are not delivered. An
+   * "each" index: a document is in the range while any element is.
+   */
+  @Test
+  void aLiveFeedFilteredByAKeyRangeDeliversTheChangeThatTakesADocumentOutOnce() throws Exception {
+    Database db = kiln.open("live-range");
+    await(db.defineIndex("tags", true));
+    SinkQueueWithCancel<Change> feed = db.liveChanges(Database.Feed.since(0).withPageSize(3)
+            .withRange(DatabaseProtocol.KeyRange.of("tags").withKey("\"red\"")))
+        .runWith(Sink.queue(1), kiln.system());
+    java.util.Map<String, ObjectNode> follower = new java.util.TreeMap<>();
+    List<Change> got = new ArrayList<>();
+    // Each pull waits for the one change the writes so far must produce next; the feed may read
+    // late (then a document comes at its latest change), but never so late that this differs.
+    ObjectNode red = JsonNodeFactory.instance.objectNode().put("_id", "x");
+    red.putArray("tags").add("blue").add("red");
+    await(db.put(red));                                                         // 1: x in
+    got.add(pull(feed));
+    await(db.put(city("y", "Oslo")));                                            // 2: y never in
+    ObjectNode blue = JsonNodeFactory.instance.objectNode().put("_id", "x");
+    blue.putArray("tags").add("blue");
+    await(db.put(blue));                                                        // 3: x out
+    got.add(pull(feed));
+    await(db.put(blue.deepCopy().put("n", 1)));                                 // 4: x stays out
+    ObjectNode z = JsonNodeFactory.instance.objectNode().put("_id", "z");
+    z.putArray("tags").add("red");
+    await(db.put(z));                                                           // 5: z in
+    got.add(pull(feed));
+    await(db.delete("z"));                                                      // 6: z out
+    got.add(pull(feed));
+    await(db.put(red.deepCopy().put("n", 2)));                                  // 7: x in again
+    got.add(pull(feed));
+    feed.cancel();
+    for (Change c : got) {
+      if (c.inRange()) {
+        follower.put(c.id(), c.doc());
+      } else {
+        follower.remove(c.id());
       }
-    });
-    assertThat(compactions.get()).isPositive();
-    assertThat(seen.poll()).as("nothing after the last write").isNull();
+    }
+    assertThat(seen(got)).containsExactly("x@1+", "x@3-", "z@5+", "z@6-", "x@7+");
+    assertThat(follower.keySet()).containsExactly("x");
   }
 }
