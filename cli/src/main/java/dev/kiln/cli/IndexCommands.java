@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.cli.client.KilnServer;
 import dev.kiln.engine.api.Database;
 import java.util.concurrent.CompletionStage;
 import picocli.CommandLine.Command;
@@ -24,6 +25,11 @@ final class IndexCommands {
     CompletionStage<?> call(Database database) {
       return database.defineIndex(field, each);
     }
+
+    @Override
+    Object remote(KilnCli.Remote r) {
+      return r.server().put(r.path("/indexes/" + KilnServer.segment(field)), KilnServer.params("each", each), null);
+    }
   }
 
   @Command(name = "indexes", description = {
@@ -32,6 +38,11 @@ final class IndexCommands {
     @Override
     CompletionStage<?> call(Database database) {
       return database.indexes();
+    }
+
+    @Override
+    Object remote(KilnCli.Remote r) {
+      return r.server().get(r.path("/indexes"), java.util.Map.of());
     }
   }
 
@@ -44,6 +55,11 @@ final class IndexCommands {
     @Override
     CompletionStage<?> call(Database database) {
       return database.dropIndex(name);
+    }
+
+    @Override
+    Object remote(KilnCli.Remote r) {
+      return r.server().delete(r.path("/indexes/" + KilnServer.segment(name)), java.util.Map.of());
     }
   }
 }
