@@ -36,8 +36,14 @@ public final class KilnServer {
   public static final String ADDRESS_FILE = "kiln-http.json";
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** A live server on loopback answers /health at once; a stale address must not hold a command up long. */
-  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+  /** A stale address (nothing listening) is refused at once; this bounds only a connect that hangs. */
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  /**
+   * A process that accepted the connection is a server, if a busy one (its first request after
+   * starting can take seconds on a loaded machine): it gets time to answer rather than being taken for
+   * stale, which would send the command to a directory the server holds.
+   */
+  private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(30);
 
   private final String url;
   private final String authorization;
@@ -46,7 +52,7 @@ public final class KilnServer {
   private KilnServer(String url, String token) {
     this.url = url;
     this.authorization = token == null ? null : "Bearer " + token;
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(PROBE_TIMEOUT).build();
+    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT).build();
   }
 
   /**
@@ -78,7 +84,7 @@ public final class KilnServer {
 
   private boolean healthy() {
     try {
-      HttpResponse<Void> r = http.send(request("/health").timeout(PROBE_TIMEOUT).GET().build(),
+      HttpResponse<Void> r = http.send(request("/health").timeout(HEALTH_TIMEOUT).GET().build(),
           HttpResponse.BodyHandlers.discarding());
       return r.statusCode() == 200;
     } catch (IOException e) {
