@@ -60,10 +60,17 @@ public final class KilnCli implements Runnable {
   InputStream stdin = System.in;
 
   public static void main(String[] args) {
-    // Logging starts here, on one thread, before any ActorSystem: SLF4J then has no calls from
-    // Pekko's threads to buffer during its initialisation and nothing to replay (and warn about).
-    org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * Starts logging on the command's one thread, before any ActorSystem: SLF4J then has no calls from
+   * Pekko's threads to buffer during its initialisation and nothing to replay (and warn about). Only
+   * commands that start Kiln call it (through {@link DataDir#config()}): a command through a server
+   * logs nothing and spares the JVM loading the logging backend.
+   */
+  static void startLogging() {
+    org.slf4j.LoggerFactory.getILoggerFactory();
   }
 
   /** The command line with Kiln's error handling: a failure says why on stderr and exits non-zero. */
@@ -106,7 +113,9 @@ public final class KilnCli implements Runnable {
       this.dataDir = dataDir;
     }
 
+    /** The configuration Kiln starts with on this directory (and logging, started before it). */
     Config config() {
+      startLogging();
       Config overrides = ConfigFactory.empty()
           .withValue("kiln.data-dir", ConfigValueFactory.fromAnyRef(dataDir.toAbsolutePath().toString()));
       return KilnConfig.withDefaults(overrides.withFallback(ConfigFactory.defaultApplication()));
