@@ -44,7 +44,7 @@ import picocli.CommandLine.Parameters;
         KilnCli.Query.class, IndexCommands.Define.class, IndexCommands.List.class,
         IndexCommands.Drop.class, TransferCommands.Export.class, TransferCommands.Import.class, KilnCli.Compact.class,
         KilnCli.Stats.class, DirectoryCommands.Dbs.class, DirectoryCommands.Destroy.class, ServeCommand.class, ReproCommand.class, TortureCommand.class,
-        VerifyCommand.class})
+        VerifyCommand.class, dev.kiln.cli.bench.BenchCommand.class})
 public final class KilnCli implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper();
 
