@@ -174,7 +174,7 @@ public final class KilnServer {
       return http.send(request, handler);
     } catch (IOException e) {
       throw new ServerError("UNREACHABLE", "the server at " + url + " (from " + ADDRESS_FILE + ") went away: "
-          + e.getMessage(), e);
+          + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ServerError("UNREACHABLE", "interrupted while waiting for the server at " + url, e);
