@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", description = {
     "Run Kiln's whole-process workloads (bench/WORKLOADS.md), each in a JVM of its own, with a progress bar;",
-    "write report.md (a table), results.csv (every figure), latency.svg and carlog.svg into --out."})
+    "write report.md (a table), results.csv (every figure), latency.svg and carlog.svg into --out",
+    "(and each workload's stderr in logs/)."})
 public final class BenchCommand implements Callable<Integer> {
   static final List<String> DEFAULT = List.of("sequential", "concurrent", "bulk", "get", "alldocs", "query", "compaction",
       "latency");
@@ -99,7 +100,9 @@ public final class BenchCommand implements Callable<Integer> {
         "--series", seriesDir.toString(), name));
     Process p = new ProcessBuilder(command).start();
     p.getOutputStream().close();
-    Thread progress = new Thread(() -> drawProgress(p, name, index, err), "bench-progress-" + name);
+    Path log = out.resolve("logs").resolve(name + ".log");
+    Files.createDirectories(log.getParent());
+    Thread progress = new Thread(() -> drawProgress(p, name, index, err, log), "bench-progress-" + name);
     progress.setDaemon(true);
     progress.start();
     List<String> stdout = new ArrayList<>();
@@ -115,11 +118,15 @@ public final class BenchCommand implements Callable<Integer> {
     return ResultLine.parse(result);
   }
 
-  private void drawProgress(Process p, String name, int index, PrintWriter err) {
+  /** Draws the bar from the workload's progress lines; keeps all of its stderr in {@code log} (a failure's trace too). */
+  private void drawProgress(Process p, String name, int index, PrintWriter err, Path log) {
     String phase = "starting";
     double fraction = 0;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+         java.io.Writer keep = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
       for (String l = r.readLine(); l != null; l = r.readLine()) {
+        keep.write(l);
+        keep.write('\n');
         Matcher m = PROGRESS.matcher(l);
         Matcher start = PHASE.matcher(l);
         if (m.find()) {

@@ -32,6 +32,7 @@ class BenchCommandTest {
         "--tmp", temp.resolve("data").toString());
     assertThat(status).as("stderr: %s", stderr).isZero();
     assertThat(stderr.toString()).contains("[", "] ", "sequential: ", "done latency in ");
+    assertThat(out.resolve("logs").resolve("latency.log")).isNotEmptyFile();
 
     assertThat(stdout.toString().lines()).contains(out.resolve("report.md").toString(), out.resolve("results.csv").toString(),
         out.resolve("latency.svg").toString(), out.resolve("carlog.svg").toString());
