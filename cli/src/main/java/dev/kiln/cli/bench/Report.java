@@ -123,9 +123,9 @@ final class Report {
           .collect(Collectors.joining(", "));
       String baseline = line.figures().stream().filter(f -> f.section().startsWith("baseline"))
           .map(f -> f.section().substring("baseline".length()).strip() + ": " + figure(f)).collect(Collectors.joining("; "));
-      String ratio = line.figures().stream().filter(f -> f.section().equals("ratio")).map(f -> figure(f)
+      String ratio = line.figures().stream().filter(f -> f.section().startsWith("ratio")).map(f -> figure(f)
           + (f.target().isEmpty() ? "" : " (" + f.target() + " " + f.verdict() + ")")).collect(Collectors.joining(", "));
-      String other = line.figures().stream().filter(f -> !f.section().isEmpty() && !f.section().equals("ratio")
+      String other = line.figures().stream().filter(f -> !f.section().isEmpty() && !f.section().startsWith("ratio")
           && !f.section().startsWith("baseline")).map(f -> f.section() + " " + figure(f)).collect(Collectors.joining(", "));
       md.append("| ").append(line.workload()).append(" | ").append(cell(figures + (other.isEmpty() ? "" : "; " + other)))
           .append(" | ").append(cell(baseline)).append(" | ").append(cell(ratio)).append(" |\n");

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * and unit, and the target the line sets for it, if any.
  */
 record ResultLine(String workload, String text, List<Figure> figures) {
-  private static final Pattern FIGURE = Pattern.compile("(\\S+)=(\\S+)(?: \\(target (<=|>=)(\\S+) (PASS|MISS)\\))?");
+  private static final Pattern TARGET = Pattern.compile(" \\(target (<=|>=)(\\S+) (PASS|MISS)\\)");
   private static final Pattern NUMBER = Pattern.compile("(-?[0-9]+(?:\\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)(.*)");
 
   /** One figure; {@code value} is NaN when the text is not a number (a size such as {@code doc=109B} is one). */
@@ -31,13 +31,24 @@ record ResultLine(String workload, String text, List<Figure> figures) {
         section = colon < 0 ? part : part.substring(0, colon).strip();
         part = colon < 0 ? "" : part.substring(colon + 1);
       }
-      Matcher m = FIGURE.matcher(part);
-      while (m.find()) {
-        Matcher n = NUMBER.matcher(m.group(2));
+      // a target belongs to the figure before it: fold it into that figure's token
+      part = TARGET.matcher(part).replaceAll("\u0001$1$2\u0001$3");
+      String key = "";
+      for (String token : part.strip().split(" +")) {
+        int eq = token.indexOf('=');
+        if (eq < 0) { // a key with spaces in it, such as "compaction/raw_write (median)"
+          key = key.isEmpty() ? token : key + " " + token;
+          continue;
+        }
+        key = key.isEmpty() ? token.substring(0, eq) : key + " " + token.substring(0, eq);
+        String[] valueAndTarget = token.substring(eq + 1).split("\u0001", -1);
+        String text = valueAndTarget[0];
+        Matcher n = NUMBER.matcher(text);
         double value = n.matches() ? Double.parseDouble(n.group(1)) : Double.NaN;
         String unit = n.matches() ? n.group(2) : "";
-        String target = m.group(3) == null ? "" : m.group(3) + m.group(4);
-        figures.add(new Figure(section, m.group(1), value, unit, m.group(2), target, m.group(5) == null ? "" : m.group(5)));
+        figures.add(new Figure(section, key, value, unit, text, valueAndTarget.length > 1 ? valueAndTarget[1] : "",
+            valueAndTarget.length > 2 ? valueAndTarget[2] : ""));
+        key = "";
       }
     }
     return new ResultLine(workload, trimmed, List.copyOf(figures));
