@@ -37,7 +37,8 @@ alone_put=$(timed put notes '{"_id": "b"}' | median)
 
 fifo="$data/serve.out"
 mkfifo "$fifo"
-kiln serve --port 0 --data-dir "$data" >"$fifo" 2>"$data/serve.err" &
+# java itself in the background (not the function, whose subshell would take the SIGTERM), so the trap stops it
+java ${KILN_JAVA_OPTS:-} -jar "$root/cli/target/kiln-cli.jar" serve --port 0 --data-dir "$data" >"$fifo" 2>"$data/serve.err" &
 server=$!
 read -r line <"$fifo"
 echo "$line" >&2
