@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.kiln.cli.client.KilnServer;
 import dev.kiln.engine.api.Database;
 import dev.kiln.protocol.DatabaseProtocol.Change;
 import dev.kiln.protocol.DatabaseProtocol.KeyRange;
@@ -8,6 +9,7 @@ import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
@@ -92,5 +94,25 @@ final class ChangesCommand extends KilnCli.DatabaseCommand {
       }
       out.flush();
     }, kiln.system()).thenApply(done -> null);
+  }
+
+  @Override
+  Object remote(KilnCli.Remote r) {
+    Map<String, Object> query = KilnServer.params("since", sinceClock == null ? since : null, "since-clock", sinceClock,
+        "prefix", prefix, "no-docs", noDocs);
+    if (!follow) {
+      query.put("limit", limit);
+      return r.server().get(r.path("/changes"), query);
+    }
+    // Server-Sent Events: each event's data is the change as one line of JSON, as printed without a server
+    query.put("feed", "live");
+    PrintWriter out = spec.commandLine().getOut();
+    long[] printed = {0};
+    r.server().events(r.path("/changes"), query, change -> {
+      out.println(change);
+      out.flush();
+      return max == 0 || ++printed[0] < max;
+    });
+    return null;
   }
 }

@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.cli.client.KilnServer;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.index.IndexDefinition;
 import java.io.PrintWriter;
@@ -53,6 +54,11 @@ final class IndexCommands {
         }
       });
     }
+
+    @Override
+    Object remote(KilnCli.Remote r) {
+      return r.server().put(r.path("/indexes/" + KilnServer.segment(field)), KilnServer.params("each", each), null);
+    }
   }
 
   /** {@code index n [##########..........]  50% (seq 500 of 1000)}. */
@@ -70,6 +76,11 @@ final class IndexCommands {
     CompletionStage<?> call(Database database) {
       return database.indexes();
     }
+
+    @Override
+    Object remote(KilnCli.Remote r) {
+      return r.server().get(r.path("/indexes"), java.util.Map.of());
+    }
   }
 
   @Command(name = "drop-index", description = {
@@ -81,6 +92,11 @@ final class IndexCommands {
     @Override
     CompletionStage<?> call(Database database) {
       return database.dropIndex(name);
+    }
+
+    @Override
+    Object remote(KilnCli.Remote r) {
+      return r.server().delete(r.path("/indexes/" + KilnServer.segment(name)), java.util.Map.of());
     }
   }
 }

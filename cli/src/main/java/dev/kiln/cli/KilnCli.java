@@ -1,12 +1,18 @@
 package dev.kiln.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dev.kiln.cli.client.KilnServer;
+import dev.kiln.cli.client.ServerError;
 import dev.kiln.engine.api.Database;
+import dev.kiln.engine.doc.DocumentCodec;
+import dev.kiln.engine.doc.DocumentIds;
+import dev.kiln.http.HttpSettings;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.protocol.DatabaseProtocol;
@@ -20,6 +26,7 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -37,8 +44,8 @@ import picocli.CommandLine.Parameters;
         KilnCli.Put.class, PutAllCommand.class, KilnCli.Get.class, KilnCli.Del.class, KilnCli.AllDocs.class, ChangesCommand.class,
         KilnCli.Query.class, IndexCommands.Define.class, IndexCommands.List.class,
         IndexCommands.Drop.class, TransferCommands.Export.class, TransferCommands.Import.class, KilnCli.Compact.class,
-        KilnCli.Stats.class, ServeCommand.class, ReproCommand.class, TortureCommand.class,
-        VerifyCommand.class})
+        KilnCli.Stats.class, DirectoryCommands.Dbs.class, DirectoryCommands.Destroy.class, ServeCommand.class, ReproCommand.class, TortureCommand.class,
+        VerifyCommand.class, dev.kiln.cli.bench.BenchCommand.class})
 public final class KilnCli implements Runnable {
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -54,10 +61,17 @@ public final class KilnCli implements Runnable {
   InputStream stdin = System.in;
 
   public static void main(String[] args) {
-    // Logging starts here, on one thread, before any ActorSystem: SLF4J then has no calls from
-    // Pekko's threads to buffer during its initialisation and nothing to replay (and warn about).
-    org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * Starts logging on the command's one thread, before any ActorSystem: SLF4J then has no calls from
+   * Pekko's threads to buffer during its initialisation and nothing to replay (and warn about). Only
+   * commands that start Kiln call it (through {@link DataDir#config()}): a command through a server
+   * logs nothing and spares the JVM loading the logging backend.
+   */
+  static void startLogging() {
+    org.slf4j.LoggerFactory.getILoggerFactory();
   }
 
   /** The command line with Kiln's error handling: a failure says why on stderr and exits non-zero. */
@@ -78,6 +92,8 @@ public final class KilnCli implements Runnable {
       Throwable t = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
       if (t instanceof KilnException k) {
         commandLine.getErr().println("kiln: " + k.code() + ": " + k.getMessage());
+      } else if (t instanceof ServerError s) {
+        commandLine.getErr().println("kiln: " + s.code() + ": " + s.getMessage());
       } else {
         commandLine.getErr().println("kiln: " + t);
       }
@@ -98,19 +114,38 @@ public final class KilnCli implements Runnable {
       this.dataDir = dataDir;
     }
 
+    /** The configuration Kiln starts with on this directory (and logging, started before it). */
     Config config() {
       return config(ConfigFactory.empty());
     }
 
     /** With {@code file}'s settings over the application's (system properties still win). */
     Config config(Config file) {
+      startLogging();
       Config overrides = ConfigFactory.empty()
           .withValue("kiln.data-dir", ConfigValueFactory.fromAnyRef(dataDir.toAbsolutePath().toString()));
       return KilnConfig.withDefaults(overrides.withFallback(file).withFallback(ConfigFactory.defaultApplication()));
     }
+
+    /** The {@code kiln serve} running on this directory, if one is (its address file, alive). */
+    Optional<KilnServer> server() {
+      // the configuration is read only for a server that asks for a token: reading it costs more than the request
+      return KilnServer.find(dataDir, () -> HttpSettings.from(config()).token());
+    }
   }
 
-  /** Opens Kiln, runs one call on one database, prints its answer as JSON, closes everything. */
+  /** One database of a running server: its routes under {@code /db/NAME}. */
+  record Remote(KilnServer server, String db) {
+    String path(String rest) {
+      return "/db/" + KilnServer.segment(db) + rest;
+    }
+  }
+
+  /**
+   * Runs one call on one database and prints its answer as JSON: through the {@code kiln serve} that
+   * runs on the data directory if there is one (no ActorSystem, no journal: one HTTP request), else
+   * by opening Kiln on the directory itself and closing it after. Both print the same.
+   */
   abstract static class DatabaseCommand implements Callable<Integer> {
     @CommandLine.Mixin
     DataDir dataDir = new DataDir();
@@ -125,6 +160,14 @@ public final class KilnCli implements Runnable {
     Kiln kiln;
 
     abstract CompletionStage<?> call(Database database);
+
+    /** The same call through a running server: what to print (as {@link #call} answers it), or null. */
+    abstract Object remote(Remote server);
+
+    /** Whether this command goes through a running server (every one does, unless told otherwise). */
+    boolean throughServer() {
+      return true;
+    }
 
     /** Whether this command may create the database; reads of one that does not exist fail instead. */
     boolean createsDatabase() {
@@ -143,16 +186,24 @@ public final class KilnCli implements Runnable {
         throw new KilnException(ErrorCode.NOT_FOUND, "no database named " + db + " in " + dataDir.dataDir
             + " (a put creates one)");
       }
+      Optional<KilnServer> server = throughServer() ? dataDir.server() : Optional.empty();
+      if (server.isPresent()) {
+        print(remote(new Remote(server.get(), db)));
+        return 0;
+      }
       try (Kiln started = Kiln.start(dataDir.config())) {
         kiln = started;
-        Object answer = call(started.open(db)).toCompletableFuture().join();
-        if (answer != null) { // null: the command printed its own output
-          PrintWriter out = spec.commandLine().getOut();
-          out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
-          out.flush();
-        }
+        print(call(started.open(db)).toCompletableFuture().join());
       }
       return 0;
+    }
+
+    private void print(Object answer) throws JsonProcessingException {
+      if (answer != null) { // null: the command printed its own output
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
+        out.flush();
+      }
     }
   }
 
@@ -181,6 +232,20 @@ public final class KilnCli implements Runnable {
       ObjectNode doc = document();
       return (ifVersion == null ? database.put(doc) : database.put(doc, Expected.parse(ifVersion)))
           .thenApply(KilnCli::written);
+    }
+
+    @Override
+    Object remote(Remote r) {
+      ObjectNode doc = document();
+      if (ifVersion != null) {
+        Expected.parse(ifVersion); // a malformed version is refused here, as it is without a server
+      }
+      // checked here as the engine checks it (same refusals, same words), and an id made for a document without one
+      String id = DocumentCodec.prepare(doc, Integer.MAX_VALUE).id();
+      if (ifVersion == null && !KilnServer.namable(id)) { // the id rides in the body of a bulk of one
+        return r.server().post(r.path("/docs"), Map.of(), JSON.createArrayNode().add(doc)).path("results").path(0);
+      }
+      return r.server().put(r.path(docPath(id)), KilnServer.params("if-version", ifVersion), doc);
     }
 
     ObjectNode document() {
@@ -212,6 +277,12 @@ public final class KilnCli implements Runnable {
     CompletionStage<?> call(Database database) {
       return withVersion ? database.read(id) : database.get(id);
     }
+
+    @Override
+    Object remote(Remote r) {
+      DocumentIds.validate(id);
+      return r.server().get(r.path(docPath(id)), KilnServer.params("with-version", withVersion));
+    }
   }
 
   @Command(name = "del", description = "Delete a document.")
@@ -228,6 +299,24 @@ public final class KilnCli implements Runnable {
       return (ifVersion == null ? database.delete(id) : database.delete(id, Expected.parse(ifVersion)))
           .thenApply(KilnCli::written);
     }
+
+    @Override
+    Object remote(Remote r) {
+      DocumentIds.validate(id);
+      if (ifVersion != null) {
+        Expected.parse(ifVersion);
+      }
+      return r.server().delete(r.path(docPath(id)), KilnServer.params("if-version", ifVersion));
+    }
+  }
+
+  /** {@code /docs/ID}; an id the server cannot take in a path (a dot segment) is refused with a reason. */
+  static String docPath(String id) {
+    if (!KilnServer.namable(id)) {
+      throw new KilnException(ErrorCode.INVALID_ID, "the id '" + id + "' is a dot segment, which the running server "
+          + "refuses in a URL path; stop the server to reach this document from the command line");
+    }
+    return "/docs/" + KilnServer.segment(id);
   }
 
   /** A write's answer as printed: the same JSON as the HTTP API's, version ready for the next --if-version. */
@@ -247,6 +336,12 @@ public final class KilnCli implements Runnable {
     @Override
     CompletionStage<?> call(Database database) {
       return database.allDocs(new AllDocsQuery(start, end, prefix, null, limit, descending, includeDeleted));
+    }
+
+    @Override
+    Object remote(Remote r) {
+      return r.server().get(r.path("/all-docs"), KilnServer.params("prefix", prefix, "start", start, "end", end,
+          "limit", limit, "descending", descending, "include-deleted", includeDeleted));
     }
   }
 
@@ -271,14 +366,28 @@ public final class KilnCli implements Runnable {
       IndexQuery q = new IndexQuery(key, null, start, end, prefix, limit, descending, includeDocs);
       return database.query(field, q).exceptionallyCompose(error -> {
         Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (t instanceof KilnException k && k.code() == ErrorCode.NOT_FOUND) {
-          // Defining an index here would make every later write pay for a mistyped field.
-          return CompletableFuture.failedFuture(new KilnException(ErrorCode.NOT_FOUND, "no index on " + field + " in "
-              + db + ": define it once with 'kiln index " + db + " " + field + "' (add --each to index each element"
-              + " of an array), then query it; 'kiln indexes " + db + "' lists the indexes", k));
-        }
-        return CompletableFuture.failedFuture(t);
+        return CompletableFuture.failedFuture(t instanceof KilnException k ? explained(k) : t);
       });
+    }
+
+    @Override
+    Object remote(Remote r) {
+      try {
+        return r.server().get(r.path("/query/" + KilnServer.segment(field)), KilnServer.params("key", key, "start", start,
+            "end", end, "prefix", prefix, "limit", limit, "descending", descending, "include-docs", includeDocs));
+      } catch (KilnException k) {
+        throw explained(k); // the database exists (checked first): NOT_FOUND is the index
+      }
+    }
+
+    private KilnException explained(KilnException k) {
+      if (k.code() != ErrorCode.NOT_FOUND) {
+        return k;
+      }
+      // Defining an index here would make every later write pay for a mistyped field.
+      return new KilnException(ErrorCode.NOT_FOUND, "no index on " + field + " in "
+          + db + ": define it once with 'kiln index " + db + " " + field + "' (add --each to index each element"
+          + " of an array), then query it; 'kiln indexes " + db + "' lists the indexes", k);
     }
   }
 
@@ -293,6 +402,12 @@ public final class KilnCli implements Runnable {
       System.err.println((minor ? "minor" : "major") + " compaction of " + db + " …");
       return database.compact(minor ? DatabaseProtocol.CompactionKind.MINOR : DatabaseProtocol.CompactionKind.MAJOR);
     }
+
+    @Override
+    Object remote(Remote r) {
+      System.err.println((minor ? "minor" : "major") + " compaction of " + db + " …");
+      return r.server().post(r.path("/compact"), minor ? Map.of("minor", "true") : Map.of(), null);
+    }
   }
 
   @Command(name = "stats", description = {"CarLog length, CAR files and bytes, documents, generation, compactions",
@@ -301,6 +416,11 @@ public final class KilnCli implements Runnable {
     @Override
     CompletionStage<?> call(Database database) {
       return database.stats();
+    }
+
+    @Override
+    Object remote(Remote r) {
+      return r.server().get(r.path("/stats"), Map.of());
     }
   }
 

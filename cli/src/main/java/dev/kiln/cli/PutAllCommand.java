@@ -1,5 +1,7 @@
 package dev.kiln.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.doc.DocumentCodec;
@@ -21,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -48,8 +51,29 @@ class PutAllCommand extends KilnCli.DatabaseCommand {
     return true;
   }
 
+  /** What one stored batch answers: the sequence of its last document and the commit's clock. */
+  record Stored(long lastSeq, Object clock) {}
+
   @Override
   CompletionStage<?> call(Database database) {
+    return CompletableFuture.completedFuture(run(docs -> {
+      BulkResult r = database.putAll(docs).toCompletableFuture().join();
+      return new Stored(r.results().get(r.results().size() - 1).seq(), r.clock());
+    }));
+  }
+
+  @Override
+  Object remote(KilnCli.Remote server) {
+    return run(docs -> {
+      ArrayNode body = KilnCli.JSON.createArrayNode().addAll(docs);
+      JsonNode answer = server.server().post(server.path("/docs"), Map.of(), body);
+      JsonNode results = answer.path("results");
+      return new Stored(results.get(results.size() - 1).path("seq").asLong(), answer.path("clock"));
+    });
+  }
+
+  /** Checks every line, then stores them in batches with {@code putAll}; answers the summary to print. */
+  private Map<String, Object> run(Function<List<ObjectNode>, Stored> putAll) {
     if (batch < 1) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch must be 1 or more, got " + batch);
     }
@@ -74,7 +98,7 @@ class PutAllCommand extends KilnCli.DatabaseCommand {
           throw new KilnException(e.code(), where + ": " + e.getMessage(), e);
         }
       });
-      return CompletableFuture.completedFuture(store(database, file, source, lines));
+      return store(putAll, file, source, lines);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + input + ": " + e.getMessage(), e);
     } finally {
@@ -88,20 +112,21 @@ class PutAllCommand extends KilnCli.DatabaseCommand {
     }
   }
 
-  private Map<String, Object> store(Database database, Path file, String source, long total) throws IOException {
+  private Map<String, Object> store(Function<List<ObjectNode>, Stored> putAll, Path file, String source, long total)
+      throws IOException {
     PrintWriter err = spec.commandLine().getErr();
     List<ObjectNode> pending = new ArrayList<>(Math.min(batch, 10_000));
     long[] stored = {0};
     long[] commits = {0};
-    BulkResult[] last = {null};
+    Stored[] last = {null};
     Runnable flush = () -> {
       if (pending.isEmpty()) {
         return;
       }
       try {
-        last[0] = database.putAll(List.copyOf(pending)).toCompletableFuture().join();
-      } catch (java.util.concurrent.CompletionException e) {
-        if (e.getCause() instanceof KilnException k) {
+        last[0] = putAll.apply(List.copyOf(pending));
+      } catch (java.util.concurrent.CompletionException | KilnException e) {
+        if ((e instanceof KilnException ? e : e.getCause()) instanceof KilnException k) {
           throw new KilnException(k.code(), k.getMessage() + " (" + stored[0] + " of " + total
               + " documents were stored before this batch)", k);
         }
@@ -123,7 +148,7 @@ class PutAllCommand extends KilnCli.DatabaseCommand {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("documents", stored[0]);
     out.put("commits", commits[0]);
-    out.put("lastSeq", last[0] == null ? null : last[0].results().get(last[0].results().size() - 1).seq());
+    out.put("lastSeq", last[0] == null ? null : last[0].lastSeq());
     out.put("clock", last[0] == null ? null : last[0].clock());
     return out;
   }

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
     "Prints the address and leaves it in <data-dir>/" + ServeCommand.ADDRESS_FILE + " while it runs."})
 final class ServeCommand implements Callable<Integer> {
   /** Where a running server leaves its address in the data directory, for later clients. */
-  static final String ADDRESS_FILE = "kiln-http.json";
+  static final String ADDRESS_FILE = dev.kiln.cli.client.KilnServer.ADDRESS_FILE;
 
   @Mixin
   KilnCli.DataDir dataDir = new KilnCli.DataDir();
@@ -115,7 +115,7 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   /** {@code {"url": …, "pid": …}}, written whole (a temporary file moved in place) so a reader never sees half. */
-  private static void writeAddress(Path file, KilnHttpServer server) {
+  static void writeAddress(Path file, KilnHttpServer server) {
     ObjectNode address = KilnCli.JSON.createObjectNode();
     address.put("url", server.url());
     address.put("pid", ProcessHandle.current().pid());

@@ -74,6 +74,7 @@ final class TortureCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    KilnCli.startLogging(); // before the torture run starts its ActorSystems
     if (minutes != null && seconds != null) {
       throw new CommandLine.ParameterException(spec.commandLine(), "give --minutes or --seconds, not both");
     }

@@ -1,9 +1,10 @@
 package dev.kiln.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.cli.client.KilnServer;
 import dev.kiln.engine.api.Database;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
-import dev.kiln.protocol.DatabaseProtocol.DocRow;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -12,11 +13,14 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,10 +47,32 @@ final class TransferCommands {
       if (!ndjson) {
         return database.exportCar(Path.of(out == null ? db + ".car" : out));
       }
-      return CompletableFuture.completedFuture(exportNdjson(database));
+      return CompletableFuture.completedFuture(exportNdjson(q -> database.allDocs(q).toCompletableFuture().join().rows()
+          .stream().map(row -> new Row(row.id(), row.doc())).toList(),
+          () -> database.stats().toCompletableFuture().join().clock()));
     }
 
-    private Map<String, Object> exportNdjson(Database database) {
+    /** A CAR is written where the engine runs, so only the documents (--ndjson) go through a server. */
+    @Override
+    boolean throughServer() {
+      return ndjson;
+    }
+
+    @Override
+    Object remote(KilnCli.Remote r) {
+      return exportNdjson(q -> {
+        List<Row> rows = new ArrayList<>();
+        for (JsonNode row : r.server().get(r.path("/all-docs"), KilnServer.params("start", q.start(), "limit", q.limit()))
+            .path("rows")) {
+          rows.add(new Row(row.path("id").asText(), row.path("doc")));
+        }
+        return rows;
+      }, () -> r.server().get(r.path("/stats"), Map.of()).path("clock").textValue());
+    }
+
+    private record Row(String id, Object doc) {}
+
+    private Map<String, Object> exportNdjson(Function<AllDocsQuery, List<Row>> pages, Supplier<String> headClock) {
       String target = out == null ? db + ".ndjson" : out;
       PrintWriter err = spec.commandLine().getErr();
       long count = 0;
@@ -57,9 +83,9 @@ final class TransferCommands {
         while (true) {
           // all-docs pages: each from the head of its time; ids only move forward, so none twice
           AllDocsQuery q = AllDocsQuery.all().withStart(after).withLimit(page + (after == null ? 0 : 1));
-          List<DocRow> rows = database.allDocs(q).toCompletableFuture().join().rows();
+          List<Row> rows = pages.apply(q);
           int fresh = 0;
-          for (DocRow row : rows) {
+          for (Row row : rows) {
             if (row.id().equals(after)) {
               continue;
             }
@@ -75,7 +101,7 @@ final class TransferCommands {
             break;
           }
         }
-        clock = database.stats().toCompletableFuture().join().clock();
+        clock = headClock.get();
       } catch (JsonProcessingException e) {
         throw new UncheckedIOException(e);
       } catch (IOException e) {
@@ -105,6 +131,12 @@ final class TransferCommands {
     @Override
     CompletionStage<?> call(Database database) {
       return ndjson ? super.call(database) : database.importCar(Path.of(input));
+    }
+
+    /** A CAR is read where the engine runs, so only documents (--ndjson) go through a server. */
+    @Override
+    boolean throughServer() {
+      return ndjson;
     }
   }
 }

@@ -15,11 +15,7 @@ import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -32,7 +28,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -215,7 +210,7 @@ final class KilnRoutes extends AllDirectives {
   private Route database(String name) {
     return concat(
         pathEnd(() -> delete(() -> respond(existing(name).thenCompose(Database::destroy).thenApply(done -> {
-          removeEmptyDirectory(name);
+          DataDirectory.removeEmpty(dataDir, name);
           return Map.of("ok", true);
         })))),
         pathPrefix("docs", () -> concat(
@@ -390,28 +385,8 @@ final class KilnRoutes extends AllDirectives {
     return open(name, false);
   }
 
-  /** Names of the databases in the data directory. */
   private List<String> databases() {
-    if (!Files.isDirectory(dataDir)) {
-      return List.of();
-    }
-    try (Stream<Path> entries = Files.list(dataDir)) {
-      return entries.filter(p -> Files.isDirectory(p.resolve("cars"))).map(p -> p.getFileName().toString()).sorted().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** After a destroy, the name's empty directories go too, so it no longer lists or answers. */
-  private void removeEmptyDirectory(String name) {
-    try {
-      Files.deleteIfExists(dataDir.resolve(name).resolve("cars"));
-      Files.deleteIfExists(dataDir.resolve(name));
-    } catch (DirectoryNotEmptyException e) {
-      // a new write recreated it meanwhile: it stays
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return DataDirectory.databases(dataDir);
   }
 
   private Route respondDoc(String name, String id, boolean withVersion) {

@@ -29,25 +29,29 @@ import java.util.function.Function;
  * noisy: the ratios are what the targets are about.
  *
  * <pre>
- * Workloads [--scale S] [--tmp DIR] [--sizes N,N…] [name …|all]
+ * Workloads [--scale S] [--tmp DIR] [--sizes N,N…] [--series DIR] [name …|all]
  *   names: sequential concurrent bulk get alldocs query compaction latency heap, and scale
  *          (not part of all: it takes many minutes), and postgres (not part of all: it needs a
  *          PostgreSQL server, see PostgresWorkload)
  *   --scale multiplies every document and operation count (default 1; 0.1 for a quick try)
  *   --tmp   where the temp data dirs go (default java.io.tmpdir)
  *   --sizes database sizes for scale (default 10000,100000; add 1000000 for the million)
+ *   --series where latency (latency.csv: each put's start and latency, by phase) and sequential
+ *            (carlog.csv: the CarLog length sampled while it writes) leave time series for plots
  * </pre>
  *
  * Exit status is 1 when a workload failed to run (a missed target is reported, not an error).
  */
 public final class Workloads {
   /** In the order the script runs them. */
-  static final List<String> NAMES = List.of(
+  public static final List<String> NAMES = List.of(
       "sequential", "concurrent", "bulk", "get", "alldocs", "query", "compaction", "latency", "heap");
 
   private final double scale;
   private final Path tmp;
   private List<Integer> sizes = ScaleWorkload.DEFAULT_SIZES;
+  /** Where workloads that have time series (latency, sequential) write them as CSV; null: nowhere. */
+  private Path seriesDir;
 
   Workloads(double scale, Path tmp) {
     this.scale = scale;
@@ -59,10 +63,12 @@ public final class Workloads {
     Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
     List<String> names = new ArrayList<>();
     List<Integer> sizes = ScaleWorkload.DEFAULT_SIZES;
+    Path series = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--scale" -> scale = Double.parseDouble(args[++i]);
         case "--tmp" -> tmp = Path.of(args[++i]);
+        case "--series" -> series = Path.of(args[++i]);
         case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).map(String::trim).map(Integer::parseInt).toList();
         case "all" -> names.addAll(NAMES);
         case "-h", "--help" -> {
@@ -83,6 +89,7 @@ public final class Workloads {
     }
     Workloads w = new Workloads(scale, tmp);
     w.sizes = sizes;
+    w.seriesDir = series;
     boolean failed = false;
     for (String name : names) {
       try {
@@ -134,7 +141,10 @@ public final class Workloads {
       Latencies newFile = new Latencies(400);
       mergeInto(fsync, Baselines.rawFsync(f.dir, 200, 100));
       mergeInto(newFile, Baselines.rawNewFileCommit(f.dir, 200, 1024));
-      Timed puts = sequentialPuts(w, db, 0, n);
+      Timed puts;
+      try (CarLogSampler sampler = new CarLogSampler(db, Series.to(seriesDir, "carlog.csv", "carlog_length"))) {
+        puts = sequentialPuts(w, db, 0, n);
+      }
       mergeInto(fsync, Baselines.rawFsync(f.dir, 200, 100));
       mergeInto(newFile, Baselines.rawNewFileCommit(f.dir, 200, 1024));
       DatabaseStats stats = join(db.stats());
@@ -473,9 +483,11 @@ public final class Workloads {
       int compactions = 0;
       List<Double> compactionMs = new ArrayList<>();
       concurrentPuts(w + " warm-up", db, writers, perWriter, update); // JIT; not recorded
+      Series series = Series.to(seriesDir, "latency.csv", "phase", "latency_ms");
       for (int round = 0; round < 2; round++) {
         join(db.compact()); // each phase starts from a compacted database
-        Timed q = concurrentPuts(w + " without compaction", db, writers, perWriter, update);
+        Timed q = concurrentPuts(w + " without compaction", db, writers, perWriter, update,
+            (start, nanos) -> series.row(start, "quiet", nanos / 1e6));
         mergeInto(quiet, q.latencies);
         AtomicBoolean stop = new AtomicBoolean();
         Thread compactor = new Thread(() -> {
@@ -488,7 +500,8 @@ public final class Workloads {
           }
         }, "compaction-loop");
         compactor.start();
-        Timed b = concurrentPuts(w + " while compacting", db, writers, perWriter, update);
+        Timed b = concurrentPuts(w + " while compacting", db, writers, perWriter, update,
+            (start, nanos) -> series.row(start, "compacting", nanos / 1e6));
         stop.set(true);
         try {
           compactor.join();
@@ -498,6 +511,7 @@ public final class Workloads {
         }
         mergeInto(busy, b.latencies);
       }
+      series.close();
       compactions = compactionMs.size();
       double[] cms = compactionMs.stream().mapToDouble(Double::doubleValue).toArray();
       return new Line(w)
@@ -596,6 +610,48 @@ public final class Workloads {
 
   /** {@code writers} threads, each putting {@code perWriter} documents one awaited put after another. */
   static Timed concurrentPuts(String w, Database db, int writers, int perWriter, Function<Integer, ObjectNode> doc) {
+    return concurrentPuts(w, db, writers, perWriter, doc, (start, nanos) -> { });
+  }
+
+  /** Each put's start ({@link System#nanoTime()}) and latency in nanoseconds, from the writer's thread. */
+  interface PutObserver {
+    void put(long startNanos, long latencyNanos);
+  }
+
+  /** The CarLog length every 10 ms on a thread of its own, into a series, until closed. */
+  private static final class CarLogSampler implements AutoCloseable {
+    private final Series series;
+    private final java.util.concurrent.ScheduledExecutorService timer;
+
+    CarLogSampler(Database db, Series series) {
+      this.series = series;
+      this.timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "carlog-sampler");
+        t.setDaemon(true);
+        return t;
+      });
+      if (series.recording()) {
+        timer.scheduleWithFixedDelay(() -> {
+          long at = System.nanoTime();
+          series.row(at, join(db.stats()).carLogLength());
+        }, 0, 10, java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+    }
+
+    @Override
+    public void close() {
+      timer.shutdownNow();
+      try {
+        timer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      series.close();
+    }
+  }
+
+  private static Timed concurrentPuts(String w, Database db, int writers, int perWriter, Function<Integer, ObjectNode> doc,
+      PutObserver observer) {
     Latencies l = new Latencies(writers * perWriter);
     CountDownLatch go = new CountDownLatch(1);
     List<Thread> threads = new ArrayList<>(writers);
@@ -610,7 +666,9 @@ public final class Workloads {
               ObjectNode d = doc.apply(writer * perWriter + i);
               long t0 = System.nanoTime();
               join(db.put(d));
-              l.record(System.nanoTime() - t0);
+              long took = System.nanoTime() - t0;
+              l.record(took);
+              observer.put(t0, took);
               p.add(1);
             }
           } catch (Throwable e) {

@@ -1,0 +1,149 @@
+package dev.kiln.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.kiln.engine.api.Kiln;
+import dev.kiln.engine.config.KilnConfig;
+import dev.kiln.http.HttpSettings;
+import dev.kiln.http.KilnHttpServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every command prints the same, and exits the same, through a running server as it does opening
+ * the data directory itself: one script of commands runs on two data directories, one of them
+ * served (in this JVM, with its address file, as {@code kiln serve} leaves it), and each command's
+ * stdout, stderr and status must match. Each served command must also have reached the server.
+ */
+class CliThroughServerTest {
+  @TempDir Path temp;
+
+  /** One command of the script: its arguments, its stdin. */
+  record Step(String stdin, String... args) {
+    static Step of(String... args) {
+      return new Step("", args);
+    }
+  }
+
+  @Test
+  void anIdThatIsADotSegmentIsWrittenThroughAServerButNotReadWithAReason() throws Exception {
+    Path served = temp.resolve("served");
+    Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of("kiln.data-dir", served.toString(),
+        "kiln.http.port", 0)));
+    try (Kiln kiln = Kiln.start(config)) {
+      KilnHttpServer server = KilnHttpServer.start(kiln, HttpSettings.from(config)).toCompletableFuture().join();
+      try {
+        ServeCommand.writeAddress(served.resolve(ServeCommand.ADDRESS_FILE), server);
+        assertThat(CliRun.kiln(served, "put", "notes", "{\"_id\":\"..\"}").status()).isZero();
+        CliRun get = CliRun.kiln(served, "get", "notes", "..");
+        assertThat(get.status()).isEqualTo(1);
+        assertThat(get.err()).startsWith("kiln: INVALID_ID: the id '..' is a dot segment");
+        assertThat(kiln.open("notes").get("..").toCompletableFuture().join().path("_id").asText()).isEqualTo("..");
+      } finally {
+        server.stop().toCompletableFuture().join();
+      }
+    }
+  }
+
+  @Test
+  void everyCommandPrintsTheSameThroughAServerAsOnItsOwn() throws Exception {
+    Path ndjson = temp.resolve("more.ndjson");
+    Files.writeString(ndjson, "{\"_id\":\"c\",\"title\":\"hey\",\"tags\":[\"red\"]}\n\n"
+        + "{\"_id\":\"d\",\"title\":\"ho\",\"n\":4}\n{\"_id\":\"e\",\"title\":\"hu\",\"tags\":[\"blue\",\"red\"]}\n");
+    Path bad = temp.resolve("bad.ndjson");
+    Files.writeString(bad, "{\"_id\":\"x\"}\n{\"_id\":\"y\",\n");
+    List<Step> script = List.of(
+        Step.of("put", "notes", "{\"_id\":\"a\",\"title\":\"hello\",\"tags\":[\"red\",\"blue\"]}"),
+        new Step("{\"_id\":\"b\",\"title\":\"hi\"}", "put", "notes", "-"),
+        Step.of("put", "notes", "{\"_id\":\"a\",\"title\":\"again\"}", "--if-version", "none"),
+        Step.of("put", "notes", "{\"_id\":\"a\",\"title\":\"again\"}", "--if-version", "nonsense"),
+        Step.of("put", "notes", "{\"_id\":5}"),
+        Step.of("put", "notes", "{\"_id\":\"../x\"}"),
+        Step.of("put", "notes", "{\"_id\":\"with space/and slash\",\"x\":true}"),
+        Step.of("get", "notes", "a"),
+        Step.of("get", "notes", "a", "--with-version"),
+        Step.of("get", "notes", "with space/and slash"),
+        Step.of("get", "notes", "zzz"),
+        Step.of("get", "nosuch", "a"),
+        Step.of("put-all", "notes", ndjson.toString(), "--batch", "2"),
+        Step.of("put-all", "notes", bad.toString()),
+        Step.of("all-docs", "notes"),
+        Step.of("all-docs", "notes", "--start", "b", "--limit", "2", "--descending"),
+        Step.of("index", "notes", "title"),
+        Step.of("index", "notes", "tags", "--each"),
+        Step.of("index", "notes", "/n"),
+        Step.of("indexes", "notes"),
+        Step.of("query", "notes", "title", "--prefix", "h", "--include-docs"),
+        Step.of("query", "notes", "tags", "--key", "\"red\""),
+        Step.of("query", "notes", "/n", "--start", "1"),
+        Step.of("query", "notes", "nosuch"),
+        Step.of("drop-index", "notes", "tags"),
+        Step.of("changes", "notes"),
+        Step.of("changes", "notes", "--since", "1", "--limit", "2", "--no-docs"),
+        Step.of("changes", "notes", "--prefix", "a"),
+        Step.of("changes", "notes", "--follow", "--max", "3", "--since", "2"),
+        Step.of("del", "notes", "b"),
+        Step.of("del", "notes", "b", "--if-version", "none"),
+        Step.of("compact", "notes"),
+        Step.of("stats", "notes"),
+        Step.of("export", "notes", "--ndjson", "--out", "-", "--page", "2"),
+        Step.of("import", "copy", ndjson.toString(), "--ndjson"),
+        Step.of("dbs"),
+        Step.of("destroy", "copy"),
+        Step.of("destroy", "copy"),
+        Step.of("dbs"));
+
+    Path alone = temp.resolve("alone");
+    Path served = temp.resolve("served");
+    Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of("kiln.data-dir", served.toString(),
+        "kiln.http.port", 0)));
+    List<String> differences = new ArrayList<>();
+    try (Kiln kiln = Kiln.start(config)) {
+      KilnHttpServer server = KilnHttpServer.start(kiln, HttpSettings.from(config)).toCompletableFuture().join();
+      try {
+        ServeCommand.writeAddress(served.resolve(ServeCommand.ADDRESS_FILE), server);
+        for (Step step : script) {
+          CliRun own = CliRun.withStdin(alone, step.stdin(), step.args());
+          long before = requests(server);
+          CliRun through = CliRun.withStdin(served, step.stdin(), step.args());
+          long after = requests(server);
+          String what = String.join(" ", step.args());
+          assertThat(own.status()).as("%s without a server: %s", what, own.err()).isIn(0, 1);
+          if (!normalized(own, alone).equals(normalized(through, served))) {
+            differences.add(what + "\n  alone:  " + normalized(own, alone) + "\n  served: " + normalized(through, served));
+          }
+          if (through.status() == 0) {
+            // the metrics read before, the health probe, and at least one call
+            assertThat(after - before).as("requests the server got for: %s", what).isGreaterThanOrEqualTo(3);
+          }
+        }
+      } finally {
+        server.stop().toCompletableFuture().join();
+      }
+    }
+    assertThat(differences).as("commands that printed differently through the server").isEmpty();
+  }
+
+  private static String normalized(CliRun run, Path dataDir) {
+    return (run.status() + " | " + run.out() + " | " + run.err()).replace(dataDir.toString(), "<data-dir>");
+  }
+
+  /** Requests the server has answered so far, from its own metrics. */
+  private static long requests(KilnHttpServer server) throws Exception {
+    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create(server.url() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+    return metrics.body().lines().filter(l -> l.startsWith("kiln_http_requests_total{"))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+}
