@@ -10,6 +10,7 @@ import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -30,7 +31,7 @@ import java.util.function.Function;
  *
  * <pre>
  * Workloads [--scale S] [--tmp DIR] [--sizes N,N…] [name …|all]
- *   names: sequential concurrent bulk get alldocs query compaction latency heap, and scale
+ *   names: sequential concurrent bulk get alldocs query compaction latency heap http-load, and scale
  *          (not part of all: it takes many minutes)
  *   --scale multiplies every document and operation count (default 1; 0.1 for a quick try)
  *   --tmp   where the temp data dirs go (default java.io.tmpdir)
@@ -42,7 +43,7 @@ import java.util.function.Function;
 public final class Workloads {
   /** In the order the script runs them. */
   static final List<String> NAMES = List.of(
-      "sequential", "concurrent", "bulk", "get", "alldocs", "query", "compaction", "latency", "heap");
+      "sequential", "concurrent", "bulk", "get", "alldocs", "query", "compaction", "latency", "heap", HttpLoadWorkload.NAME);
 
   private final double scale;
   private final Path tmp;
@@ -107,6 +108,7 @@ public final class Workloads {
       case "compaction" -> compaction();
       case "latency" -> latency();
       case "heap" -> heap();
+      case HttpLoadWorkload.NAME -> new HttpLoadWorkload(tmp, Duration.ofMillis(Math.max(3_000, Math.round(30_000 * scale)))).run();
       case ScaleWorkload.NAME -> new ScaleWorkload(tmp, scaled(2_000)).run(sizes.stream().map(this::scaled).toList());
       default -> throw new IllegalArgumentException("unknown workload " + name);
     };
