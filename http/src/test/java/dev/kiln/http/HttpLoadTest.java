@@ -32,7 +32,7 @@ class HttpLoadTest {
         // Closing the database under the server would race its requests (the torture gate holds calls only
         // until they are sent); the final reopen, after every call has its answer, stays.
         .reopenProbability(0)
-        .until(p -> p.ops() > 3_000 && p.compactions() >= 5)
+        .until(p -> p.ops() > 2_000 && p.compactions() >= 5)
         .duration(TestTime.dilated(Duration.ofSeconds(120)))
         .dataDir(dir)
         .access(kiln -> {
@@ -43,7 +43,7 @@ class HttpLoadTest {
 
     System.out.println(report.summary() + "; " + report.breakdown());
     assertThat(report.anomalies()).as(report.describe(10)).isEmpty();
-    assertThat(report.ops()).isGreaterThan(3_000);
+    assertThat(report.ops()).isGreaterThan(2_000);
     assertThat(report.compactions()).isGreaterThanOrEqualTo(5);
     assertThat(report.acked()).isPositive();
   }
