@@ -363,6 +363,10 @@ final class KilnRoutes extends AllDirectives {
 
   /** The database, opened (created when {@code create}) off the HTTP threads: opening waits for its actor. */
   private CompletionStage<Database> open(String name, boolean create) {
+    Database db = kiln.get(name);
+    if (db != null) { // open already: no trip to the blocking dispatcher (which CAR writes and fsyncs share) to look at the disk
+      return CompletableFuture.completedFuture(db);
+    }
     return CompletableFuture.supplyAsync(() -> {
       if (!Kiln.exists(dataDir, name) && !create) { // exists() also refuses a bad name, before anything is created
         throw new KilnException(ErrorCode.NOT_FOUND, "no database named " + name + " (a PUT of a document creates one)");
