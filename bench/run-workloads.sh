@@ -23,7 +23,7 @@ cd "$root"
 
 budget="${WORKLOAD_BUDGET:-540}"
 scale="${WORKLOAD_SCALE:-1}"
-all=(sequential concurrent bulk get alldocs query compaction latency heap)
+all=(sequential concurrent bulk get alldocs query compaction latency heap http-load)
 if [ "$#" -gt 0 ]; then names=("$@"); else names=("${all[@]}"); fi
 
 echo "building bench …" >&2

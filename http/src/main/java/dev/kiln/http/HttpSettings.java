@@ -15,9 +15,10 @@ import java.util.Optional;
  * The server's settings, from {@code kiln.http.*} (defaults in this module's {@code reference.conf}).
  *
  * @param token the bearer token every request must carry, or empty when none is asked for
+ * @param statsInterval how often the status page's stream ({@code GET /events/stats}) sends the databases' statistics
  */
 public record HttpSettings(String host, int port, Optional<String> token, long maxBodyBytes, int maxUriLength,
-    Duration bodyTimeout, Duration shutdownDeadline, Duration sseKeepAlive, int sseBuffer) {
+    Duration bodyTimeout, Duration shutdownDeadline, Duration sseKeepAlive, int sseBuffer, Duration statsInterval) {
 
   public HttpSettings {
     if (port < 0 || port > 65535) {
@@ -25,6 +26,9 @@ public record HttpSettings(String host, int port, Optional<String> token, long m
     }
     if (token.isPresent() && token.get().isBlank()) {
       throw new IllegalArgumentException("a bearer token must not be blank");
+    }
+    if (statsInterval.isNegative() || statsInterval.isZero()) {
+      throw new IllegalArgumentException("kiln.http.stats-interval must be positive, got " + statsInterval);
     }
   }
 
@@ -38,24 +42,33 @@ public record HttpSettings(String host, int port, Optional<String> token, long m
     }
     return new HttpSettings(c.getString("host"), c.getInt("port"), token.isEmpty() ? Optional.empty() : Optional.of(token),
         c.getBytes("max-body-bytes"), Math.toIntExact(c.getBytes("max-uri-length")), c.getDuration("body-timeout"),
-        c.getDuration("shutdown-deadline"), c.getDuration("sse-keep-alive"), c.getInt("sse-buffer"));
+        c.getDuration("shutdown-deadline"), c.getDuration("sse-keep-alive"), c.getInt("sse-buffer"),
+        c.getDuration("stats-interval"));
   }
 
   public HttpSettings withHost(String h) {
-    return new HttpSettings(h, port, token, maxBodyBytes, maxUriLength, bodyTimeout, shutdownDeadline, sseKeepAlive, sseBuffer);
+    return new HttpSettings(h, port, token, maxBodyBytes, maxUriLength, bodyTimeout, shutdownDeadline, sseKeepAlive, sseBuffer,
+        statsInterval);
   }
 
   public HttpSettings withPort(int p) {
-    return new HttpSettings(host, p, token, maxBodyBytes, maxUriLength, bodyTimeout, shutdownDeadline, sseKeepAlive, sseBuffer);
+    return new HttpSettings(host, p, token, maxBodyBytes, maxUriLength, bodyTimeout, shutdownDeadline, sseKeepAlive, sseBuffer,
+        statsInterval);
   }
 
   public HttpSettings withToken(String t) {
     return new HttpSettings(host, port, Optional.ofNullable(t), maxBodyBytes, maxUriLength, bodyTimeout, shutdownDeadline,
-        sseKeepAlive, sseBuffer);
+        sseKeepAlive, sseBuffer, statsInterval);
   }
 
   public HttpSettings withMaxBodyBytes(long b) {
-    return new HttpSettings(host, port, token, b, maxUriLength, bodyTimeout, shutdownDeadline, sseKeepAlive, sseBuffer);
+    return new HttpSettings(host, port, token, b, maxUriLength, bodyTimeout, shutdownDeadline, sseKeepAlive, sseBuffer,
+        statsInterval);
+  }
+
+  public HttpSettings withStatsInterval(Duration d) {
+    return new HttpSettings(host, port, token, maxBodyBytes, maxUriLength, bodyTimeout, shutdownDeadline, sseKeepAlive,
+        sseBuffer, d);
   }
 
   /**

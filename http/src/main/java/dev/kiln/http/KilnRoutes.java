@@ -60,6 +60,7 @@ final class KilnRoutes extends AllDirectives {
   private final Materializer materializer;
   private final byte[] token;
   final Metrics metrics = new Metrics();
+  private final StatusPage status;
   volatile boolean stopping;
 
   KilnRoutes(Kiln kiln, HttpSettings settings) {
@@ -69,6 +70,7 @@ final class KilnRoutes extends AllDirectives {
     this.blocking = kiln.system().dispatchers().lookup(DispatcherSelector.fromConfig("kiln.blocking-dispatcher"));
     this.materializer = Materializer.matFromSystem(kiln.system());
     this.token = settings.token().map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8)).orElse(null);
+    this.status = new StatusPage(kiln, blocking, this::databases);
   }
 
   Route route() {
@@ -80,11 +82,16 @@ final class KilnRoutes extends AllDirectives {
       String reason = response.entity() instanceof HttpEntity.Strict s ? s.getData().utf8String() : response.status().reason();
       return ApiErrors.response(response.status(), codeOf(response.status().intValue()), reason);
     });
-    return timed(() -> authorized(() -> handleExceptions(errors, () -> handleRejections(rejections, () -> safePath(() -> concat(
+    // The status page is static and holds no data, so it is served without the token (StatusPage says why).
+    return timed(() -> handleExceptions(errors, () -> handleRejections(rejections, () -> concat(
+        pathSingleSlash(() -> get(() -> complete(status.page()))),
+        authorized(() -> safePath(() -> concat(
         path("health", () -> get(this::health)),
         path("metrics", () -> get(this::metricsRoute)),
+        path(segment("events").slash("stats"), () -> get(() -> params(Set.of(), p -> completeOK(
+            status.events(settings.statsInterval()), EventStreamMarshalling.toEventStream())))),
         path("dbs", () -> get(() -> respond(CompletableFuture.supplyAsync(() -> Map.of("databases", databases()), blocking)))),
-        pathPrefix("db", () -> pathPrefix(segment(), this::database))))))));
+        pathPrefix("db", () -> pathPrefix(segment(), this::database)))))))));
   }
 
   // ------------------------------------------------------------------ cross-cutting
@@ -373,6 +380,10 @@ final class KilnRoutes extends AllDirectives {
 
   /** The database, opened (created when {@code create}) off the HTTP threads: opening waits for its actor. */
   private CompletionStage<Database> open(String name, boolean create) {
+    Database db = kiln.get(name);
+    if (db != null) { // open already: no trip to the blocking dispatcher (which CAR writes and fsyncs share) to look at the disk
+      return CompletableFuture.completedFuture(db);
+    }
     return CompletableFuture.supplyAsync(() -> {
       if (!create && !kiln.exists(name)) { // exists() also refuses a bad name, before anything is created
         throw new KilnException(ErrorCode.NOT_FOUND, "no database named " + name + " (a PUT of a document creates one)");

@@ -28,7 +28,8 @@ class HttpSecurityTest {
       new String[] {"GET", "/db/sec/changes?feed=live", null}, new String[] {"POST", "/db/sec/compact", null},
       new String[] {"GET", "/db/sec/stats", null}, new String[] {"GET", "/dbs", null},
       new String[] {"DELETE", "/db/sec", null}, new String[] {"GET", "/health", null},
-      new String[] {"GET", "/metrics", null});
+      new String[] {"GET", "/metrics", null}, new String[] {"GET", "/events/stats", null},
+      new String[] {"POST", "/", null});
 
   @TempDir static Path dir;
   static TestServer s;
@@ -66,6 +67,17 @@ class HttpSecurityTest {
     // and the right token gets through (a non-live route each, so the request ends)
     assertThat(s.put("/db/sec/docs/a", "{}").statusCode()).isEqualTo(200);
     assertThat(s.get("/db/sec/docs/a").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void theStatusPageIsTheOneRouteServedWithoutATokenAndItHoldsNoData() {
+    assertThat(s.put("/db/sec-private-name/docs/secret-id", "{\"secret\":\"s3\"}").statusCode()).isEqualTo(200);
+    HttpResponse<String> withToken = s.get("/");
+    HttpResponse<String> without = call(new String[] {"GET", "/", null}, null);
+    assertThat(without.statusCode()).isEqualTo(200);
+    assertThat(without.body()).isEqualTo(withToken.body()).doesNotContain("sec-private-name").doesNotContain("secret-id");
+    // what it shows comes from the stream, which asks for the token
+    assertThat(call(new String[] {"GET", "/events/stats", null}, null).statusCode()).isEqualTo(401);
   }
 
   @Test

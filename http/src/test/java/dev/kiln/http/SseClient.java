@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
  * in HTTP/1.0, so the stream arrives without chunking and ends when the connection does.
  */
 final class SseClient implements AutoCloseable {
-  /** One {@code change} event: its id (the sequence) and its data. */
+  /** One event: its id (a change's sequence) and its data. */
   record Event(long id, JsonNode data) {}
 
   private final Socket socket;
@@ -23,6 +23,8 @@ final class SseClient implements AutoCloseable {
 
   SseClient(int port, String path, String... headers) throws IOException {
     socket = new Socket("127.0.0.1", port);
+    // a stream that goes silent fails the test instead of hanging it
+    socket.setSoTimeout((int) dev.kiln.testkit.TestTime.dilated(java.time.Duration.ofSeconds(60)).toMillis());
     StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n");
     for (int i = 0; i < headers.length; i += 2) {
       request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");
@@ -43,13 +45,18 @@ final class SseClient implements AutoCloseable {
 
   /** The next change event (heartbeats skipped); null when the stream ended. */
   Event next() throws IOException {
+    return next("change");
+  }
+
+  /** The next event of this type (others and heartbeats skipped; an event without an id has id -1); null when the stream ended. */
+  Event next(String wanted) throws IOException {
     long id = -1;
     String data = null;
     String type = null;
     String line;
     while ((line = in.readLine()) != null) {
       if (line.isEmpty()) {
-        if (data != null && "change".equals(type)) {
+        if (data != null && wanted.equals(type)) {
           return new Event(id, TestServer.JSON.readTree(data));
         }
         id = -1;

@@ -77,6 +77,11 @@ final class Fixture implements AutoCloseable {
   @Override
   public void close() {
     stop();
+    removeTree(dir);
+  }
+
+  /** Removes a workload's scratch directory; one left behind is reported, not a failure of the workload. */
+  static void removeTree(Path dir) {
     try (Stream<Path> all = Files.walk(dir)) {
       all.sorted(Comparator.reverseOrder()).forEach(Baselines::deleteQuietly);
     } catch (IOException e) {

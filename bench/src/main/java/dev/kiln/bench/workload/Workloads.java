@@ -10,6 +10,7 @@ import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -30,7 +31,7 @@ import java.util.function.Function;
  *
  * <pre>
  * Workloads [--scale S] [--tmp DIR] [--sizes N,N…] [--series DIR] [name …|all]
- *   names: sequential concurrent bulk get alldocs query compaction latency heap, and scale
+ *   names: sequential concurrent bulk get alldocs query compaction latency heap http-load, and scale
  *          (not part of all: it takes many minutes), and postgres (not part of all: it needs a
  *          PostgreSQL server, see PostgresWorkload)
  *   --scale multiplies every document and operation count (default 1; 0.1 for a quick try)
@@ -45,7 +46,7 @@ import java.util.function.Function;
 public final class Workloads {
   /** In the order the script runs them. */
   public static final List<String> NAMES = List.of(
-      "sequential", "concurrent", "bulk", "get", "alldocs", "query", "compaction", "latency", "heap");
+      "sequential", "concurrent", "bulk", "get", "alldocs", "query", "compaction", "latency", "heap", HttpLoadWorkload.NAME);
 
   private final double scale;
   private final Path tmp;
@@ -115,6 +116,7 @@ public final class Workloads {
       case "compaction" -> compaction();
       case "latency" -> latency();
       case "heap" -> heap();
+      case HttpLoadWorkload.NAME -> new HttpLoadWorkload(tmp, Duration.ofMillis(Math.max(3_000, Math.round(30_000 * scale)))).run();
       case ScaleWorkload.NAME -> new ScaleWorkload(tmp, scaled(2_000)).run(sizes.stream().map(this::scaled).toList());
       case PostgresWorkload.NAME -> new PostgresWorkload(tmp, scaled(250)).run();
       default -> throw new IllegalArgumentException("unknown workload " + name);

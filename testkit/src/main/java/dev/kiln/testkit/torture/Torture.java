@@ -80,6 +80,7 @@ public final class Torture {
     Map<String, Object> settings = new HashMap<>();
     UnaryOperator<CarStore> storeWrapper = UnaryOperator.identity();
     UnaryOperator<TortureDb> dbWrapper = UnaryOperator.identity();
+    Function<Kiln, Access> access = kiln -> Access.FACADE;
     Consumer<String> progress = line -> {};
     Duration progressEvery = Duration.ofSeconds(10);
     Predicate<Progress> until;
@@ -173,6 +174,15 @@ public final class Torture {
       return this;
     }
 
+    /**
+     * How the workload reaches the run's Kiln instead of the facade: {@code start} is called once Kiln
+     * has started (to start a server on it, say) and the access it returns is closed before Kiln is.
+     */
+    public Options access(Function<Kiln, Access> start) {
+      access = start;
+      return this;
+    }
+
     public Options progress(Consumer<String> sink, Duration every) {
       progress = sink;
       progressEvery = every;
@@ -180,13 +190,29 @@ public final class Torture {
     }
   }
 
+  /** A way to the run's databases other than the facade, e.g. an HTTP client of a server on the run's Kiln. */
+  public interface Access extends AutoCloseable {
+    Access FACADE = facade -> facade;
+
+    /** The database the workload calls in place of the facade's, after each open. */
+    TortureDb wrap(TortureDb facade);
+
+    @Override
+    default void close() {}
+  }
+
   /** What a run has done so far; {@code anomalies} counts those seen while running (errors, failed recoveries). */
   public record Progress(long ops, long compactions, long reopens, long faults, long anomalies, long minorCompactions) {}
 
-  /** What a run did and found. */
-  /** {@code compactions} forced and installed, of which {@code minorCompactions} ran minor. */
+  /**
+   * What a run did and found.
+   *
+   * @param elapsed how long the workload ran (its threads' start to their end), for throughput
+   * @param acked writes (puts and deletes) acknowledged
+   * @param minorCompactions of the {@code compactions} forced and installed, those that ran minor
+   */
   public record Report(long seed, long ops, long compactions, long reopens, long faults, List<Anomaly> anomalies,
-      long origin, Path dataDir, String breakdown, long minorCompactions) {
+      long origin, Path dataDir, String breakdown, Duration elapsed, long acked, long minorCompactions) {
     public boolean ok() {
       return anomalies.isEmpty();
     }
@@ -232,15 +258,16 @@ public final class Torture {
       settings.putIfAbsent("kiln.block-cache-bytes", "64KiB");
     }
     Report report;
-    try (Kiln kiln = TestKiln.start(dir, settings)) {
-      report = new Run(o, kiln).go();
+    try (Kiln kiln = TestKiln.start(dir, settings); Access access = o.access.apply(kiln)) {
+      report = new Run(o, kiln, access).go();
     }
     if (o.dataDir == null && report.ok()) {
       deleteTree(dir);
       return report;
     }
     return new Report(report.seed(), report.ops(), report.compactions(), report.reopens(), report.faults(),
-        report.anomalies(), report.origin(), dir, report.breakdown(), report.minorCompactions());
+        report.anomalies(), report.origin(), dir, report.breakdown(), report.elapsed(), report.acked(),
+        report.minorCompactions());
   }
 
   private static void deleteTree(Path dir) {
@@ -255,6 +282,7 @@ public final class Torture {
   private static final class Run {
     final Options o;
     final Kiln kiln;
+    final Access access;
     final History history = new History();
     final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
     final AtomicLong values = new AtomicLong();
@@ -274,9 +302,10 @@ public final class Torture {
     volatile long halfway = Long.MAX_VALUE;
     final long origin = System.nanoTime();
 
-    Run(Options o, Kiln kiln) {
+    Run(Options o, Kiln kiln, Access access) {
       this.o = o;
       this.kiln = kiln;
+      this.access = access;
       this.errorsOnly = new HistoryChecker(o.faults ? EnumSet.of(ErrorCode.STORAGE)
           : EnumSet.noneOf(ErrorCode.class));
     }
@@ -307,6 +336,7 @@ public final class Torture {
       }
       long deadline = System.nanoTime() + o.duration.toNanos();
       halfway = System.nanoTime() + o.duration.toNanos() / 2;
+      long started = System.nanoTime();
       threads.forEach(Thread::start);
       long nextProgress = System.nanoTime() + o.progressEvery.toNanos();
       while (System.nanoTime() < deadline && (o.until == null || !o.until.test(counts()))) {
@@ -324,12 +354,13 @@ public final class Torture {
           Thread.currentThread().interrupt();
         }
       }
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
       finish();
       List<Op> ops = history.ops();
       List<Anomaly> anomalies = new ArrayList<>(recovery);
       anomalies.addAll(HistoryChecker.check(ops, o.faults));
       return new Report(o.seed, ops.size(), compactions.get(), reopens.get(), faultCount(), anomalies, origin, null,
-          breakdown(ops), minorCompactions.get());
+          breakdown(ops), elapsed, ops.stream().filter(Op::acked).count(), minorCompactions.get());
     }
 
     /** Operations by kind and outcome, e.g. "PUT ok=812 STORAGE=9 unknown=1". */
@@ -392,7 +423,7 @@ public final class Torture {
       // The index on "writer" is registered, so the first query builds it and every write keeps it current.
       Database d = kiln.open(DB, kiln.defaults().withIndex(IndexDefinition.field(WRITER_INDEX)), wrap);
       raw = d;
-      db = o.dbWrapper.apply(TortureDb.of(d));
+      db = o.dbWrapper.apply(access.wrap(TortureDb.of(d)));
     }
 
     /** The final look: a clean reopen, then a full scan and a full changes feed. */
