@@ -7,6 +7,7 @@ import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
 import dev.kiln.protocol.DatabaseProtocol.Change;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
+import dev.kiln.protocol.DatabaseProtocol.CompactionKind;
 import dev.kiln.protocol.DatabaseProtocol.DocRow;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
 import dev.kiln.protocol.DatabaseProtocol.QueryResult;
@@ -113,9 +114,11 @@ public final class HttpTortureDb implements TortureDb {
   }
 
   @Override
-  public CompletionStage<CompactResult> compact() {
-    return call("POST", "/compact", null, b -> new CompactResult(b.path("carLogBefore").asInt(), b.path("carLogAfter").asInt(),
-        b.path("generation").asLong(), b.path("bytesBefore").asLong(), b.path("bytesAfter").asLong()));
+  public CompletionStage<CompactResult> compact(CompactionKind kind) {
+    return call("POST", "/compact" + (kind == CompactionKind.MINOR ? "?minor=true" : ""), null,
+        b -> new CompactResult(b.path("carLogBefore").asInt(), b.path("carLogAfter").asInt(),
+            b.path("generation").asLong(), b.path("bytesBefore").asLong(), b.path("bytesAfter").asLong(),
+            CompactionKind.valueOf(b.path("kind").asText("MAJOR"))));
   }
 
   @Override
