@@ -98,8 +98,10 @@ final class ChangesCommand extends KilnCli.DatabaseCommand {
 
   @Override
   Object remote(KilnCli.Remote r) {
+    range(); // refused here as without a server
     Map<String, Object> query = KilnServer.params("since", sinceClock == null ? since : null, "since-clock", sinceClock,
-        "prefix", prefix, "no-docs", noDocs);
+        "prefix", prefix, "no-docs", noDocs, "index", index, "key", key, "start", start, "end", end,
+        "key-prefix", keyPrefix);
     if (!follow) {
       query.put("limit", limit);
       return r.server().get(r.path("/changes"), query);

@@ -40,6 +40,7 @@ class SmallHeapTest {
     Path stderr = dir.resolve("child.err");
     Process child = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
     List<String> lines = new ArrayList<>();
+    boolean[] ended = {false};
     Thread reader = new Thread(() -> {
       try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -51,6 +52,11 @@ class SmallHeapTest {
         }
       } catch (IOException e) {
         // the child's end shows in its exit code
+      } finally {
+        synchronized (lines) {
+          ended[0] = true; // its output ended: the loop below must not wait a step's deadline for a line
+          lines.notifyAll();
+        }
       }
     });
     reader.start();
@@ -58,17 +64,17 @@ class SmallHeapTest {
       int seen = 0;
       while (true) {
         synchronized (lines) {
-          if (lines.size() == seen && child.isAlive()) {
+          if (lines.size() == seen && !ended[0]) {
             lines.wait(STEP_DEADLINE.toMillis());
-            if (lines.size() == seen && child.isAlive()) {
+            if (lines.size() == seen && !ended[0]) {
               throw new AssertionError("the child finished no step for " + STEP_DEADLINE + "; so far " + lines
                   + "\n" + tail(stderr));
             }
           }
           seen = lines.size();
-        }
-        if (!child.isAlive()) {
-          break;
+          if (ended[0]) {
+            break; // every line is in: nothing arrives after the end
+          }
         }
       }
       assertThat(child.waitFor(1, TimeUnit.MINUTES)).isTrue();
