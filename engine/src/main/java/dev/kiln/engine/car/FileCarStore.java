@@ -54,12 +54,6 @@ public final class FileCarStore implements CarStore {
   private static final long SPAN_GAP = 16 * 1024;
   /** ... and keeps each read at most this long, so a batch never needs one huge buffer. */
   private static final long SPAN_MAX = 1024 * 1024;
-  /**
-   * A written CAR with more blocks than this is answered with the index read through its file (one
-   * page a lookup) rather than the one built on the heap while writing: bulk loads and compactions
-   * would otherwise keep about 45 bytes a block on the heap for as long as the CAR is in the log.
-   */
-  static final int HEAP_INDEX_MAX_BLOCKS = 4096;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Path dir;
@@ -172,7 +166,7 @@ public final class FileCarStore implements CarStore {
         fsyncDirectory();
       }
       done = true;
-      return index.blockCount() > HEAP_INDEX_MAX_BLOCKS ? paged(index) : index;
+      return index;
     } catch (IOException e) {
       if (e instanceof ClosedByInterruptException) {
         Thread.currentThread().interrupt();
@@ -201,15 +195,6 @@ public final class FileCarStore implements CarStore {
       // Missing, damaged or stale: the CAR is the truth.
     }
     return rebuild(car);
-  }
-
-  /** The index of a CAR just written, read through the index file just written; the heap one if that fails. */
-  private CarIndex paged(CarIndex written) {
-    try {
-      return indexFiles.open(written.car(), written.byteSize(), () -> written);
-    } catch (CarIndexFile.Invalid | IOException e) {
-      return written; // the file is checked again, and rebuilt if need be, at the next open
-    }
   }
 
   private CarIndex rebuild(Cid car) {
