@@ -26,10 +26,8 @@ import dev.kiln.protocol.DatabaseProtocol.PutAll;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PreRestart;
@@ -37,7 +35,6 @@ import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.RecoveryFailed;
@@ -55,22 +52,18 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * {@link Phase} and its one guard for refusals, and the events that touch several parts (a commit
  * fans out to its writers, subscribers, the CommitActor, auto-compaction and the close check).
  * State and logic live in package-private parts sharing one {@link DatabaseContext}:
- * {@link Opening}, {@link WriteAdmission}, {@link Compaction}, {@link SnapshotLeases},
- * {@link Reads}, {@link IndexRequests}, {@link Subscribers}. The invariants it keeps are listed in
- * this package's {@code package-info}.
+ * {@link Opening}, {@link HeadMigration}, {@link Fencing}, {@link WriteAdmission}, {@link Compaction},
+ * {@link SnapshotLeases}, {@link Reads}, {@link IndexRequests}, {@link Subscribers}, {@link Shutdown}.
+ * The invariants it keeps are listed in this package's {@code package-info}.
  */
 public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event, State> {
 
   private final String name;
-  private final ActorContext<Command> context;
   private final ReplayGate gate;
   private final DatabaseSettings settings;
-  private final DatabaseContext db;
   private final ActorRef<CommitActor.Command> commitActor;
   /** NONE except in the schedule explorer's tests of the explorer itself. */
   private final InjectedBug bug;
-  /** Persist {@link Events.Fenced} after each replay, before any file is opened or removed (cluster entities). */
-  private final boolean fenced;
 
   /** Bumped when the actor restarts from the journal: messages of older epochs are ignored. */
   private long epoch;
@@ -86,6 +79,9 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
   private final Reads reads;
   private final IndexRequests indexRequests;
   private final Subscribers subscribers;
+  private final Fencing fencing;
+  private final HeadMigration migration;
+  private final Shutdown shutdown;
 
   public static PersistenceId persistenceId(String name) {
     return PersistenceId.of("KilnDatabase", name);
@@ -143,23 +139,23 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         KilnPersistence.from(context.getSystem().settings().config()));
     this.name = name;
     this.gate = gate;
-    this.context = context;
     this.settings = settings;
     this.bug = bug;
-    this.fenced = fenced;
-    DatabaseContext shared = new DatabaseContext(name, context, timers, store, cache, wiring.blocking(context),
+    DatabaseContext db = new DatabaseContext(name, context, timers, store, cache, wiring.blocking(context),
         wiring.reads(context), settings);
-    this.db = shared;
-    Wiring.Parts parts = new Wiring.Parts(context, store, cache, shared.blocking(), settings);
+    Wiring.Parts parts = new Wiring.Parts(context, store, cache, db.blocking(), settings);
     this.commitActor = wiring.commitActor(parts);
-    this.opening = new Opening(shared);
-    this.leases = new SnapshotLeases(shared, () -> epoch, installed, bug);
-    this.writes = new WriteAdmission(shared, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
-    this.compaction = new Compaction(shared, writes, () -> epoch, () -> phase.loaded(), leases::leaseCurrent,
+    this.opening = new Opening(db);
+    this.leases = new SnapshotLeases(db, () -> epoch, installed, bug);
+    this.writes = new WriteAdmission(db, unit -> commitActor.tell(new CommitActor.Submit(epoch, unit)));
+    this.compaction = new Compaction(db, writes, () -> epoch, () -> phase.loaded(), leases::leaseCurrent,
         installed::current, wiring.compactor(parts));
-    this.reads = new Reads(shared, leases);
-    this.indexRequests = new IndexRequests(shared, writes, installed::roots, () -> phase.closing());
-    this.subscribers = new Subscribers(shared);
+    this.reads = new Reads(db, leases);
+    this.indexRequests = new IndexRequests(db, writes, installed::roots, () -> phase.closing());
+    this.subscribers = new Subscribers(db);
+    this.fencing = new Fencing(db, Effect(), fenced);
+    this.migration = new HeadMigration(db, Effect());
+    this.shutdown = new Shutdown(db, Effect(), writes, compaction, opening);
   }
 
   @Override
@@ -182,11 +178,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.class, (state, signal) -> {
           gate.replayed();
-          if (fenced) {
-            context.getSelf().tell(new Internal.Fence(epoch));
-          } else {
-            startLoading(state);
-          }
+          fencing.replayed(epoch, () -> startLoading(state));
         })
         .onSignal(RecoveryFailed.class, (state, signal) -> gate.replayFailed(signal.getFailure()))
         .onSignal(PreRestart.class, (state, signal) -> {
@@ -224,9 +216,11 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         .onCommand(Internal.CompactionFailed.class, this::onCompactionFailed)
         .onCommand(Internal.ViewIdle.class, m -> done(() -> leases.closeView(m.view()))) // views outlive a restart, ids too
         .onCommand(Internal.DeletionDone.class, m -> done(() -> leases.deletionDone(m)))
-        .onCommand(Internal.Fence.class, this::onFence)
-        .onCommand(Internal.Passivate.class, this::onPassivate)
-        .onCommand(c -> phase.loading(), this::whileLoading)
+        .onCommand(Internal.Fence.class, m -> fencing.fence(m, epoch, this::startLoading))
+        // a passivation waits in the stash while loading, with the requests
+        .onCommand(Internal.Passivate.class, m -> phase.loading() ? Effect().stash() : close(shutdown.passivated(phase)))
+        // while loading requests wait in the stash; other internal messages are an older incarnation's
+        .onCommand(c -> phase.loading(), c -> Internal.isRequest(c) ? Effect().stash() : Effect().none())
         .onCommand(Put.class, c -> done(() -> writes.admit(c)))
         .onCommand(Delete.class, c -> done(() -> writes.admit(c)))
         .onCommand(PutAll.class, c -> done(() -> writes.admit(c)))
@@ -244,10 +238,10 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         .onCommand(DatabaseProtocol.Follow.class, c -> done(() -> subscribers.follow(c)))
         .onCommand(Internal.SubscriberGone.class, m -> done(() -> subscribers.gone(m.subscriber())))
         .onCommand(Compact.class, (s, c) -> done(() -> compaction.ask(s, c.replyTo(), c.kind())))
-        .onCommand(Close.class, c -> closeWhenSettled(new Phase.Closing(c.replyTo(), false, phase)))
-        .onCommand(Destroy.class, c -> closeWhenSettled(new Phase.Closing(c.replyTo(), true, phase)))
-        .onCommand(Internal.CloseCheck.class, this::onCloseCheck)
-        .onCommand(Internal.DestroyDone.class, this::onDestroyDone)
+        .onCommand(Close.class, c -> close(Shutdown.closing(phase, c.replyTo(), false)))
+        .onCommand(Destroy.class, c -> close(Shutdown.closing(phase, c.replyTo(), true)))
+        .onCommand(Internal.CloseCheck.class, m -> shutdown.check(phase, epoch))
+        .onCommand(Internal.DestroyDone.class, m -> shutdown.destroyed(phase, m))
         .onCommand(Internal.Committed.class, this::onCommitted)
         .onCommand(Internal.CommitFailed.class, this::onCommitFailed)
         .onCommand(Internal.Idle.class, this::onIdle)
@@ -266,21 +260,6 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     opening.load(epoch, state, installed.known(), Set.copyOf(leases.replacedButLeasable()));
   }
 
-  private Effect<Event, State> whileLoading(State state, Command command) {
-    if (Internal.isRequest(command)) {
-      return Effect().stash();
-    }
-    return Effect().none(); // internal messages of an older incarnation
-  }
-
-  /** Fenced first, then the files: nothing is opened or removed before this incarnation holds the newest sequence number. */
-  private Effect<Event, State> onFence(State state, Internal.Fence m) {
-    if (m.epoch() != epoch) {
-      return Effect().none();
-    }
-    return Effect().persist(new Events.Fenced()).thenRun(this::startLoading);
-  }
-
   private Effect<Event, State> onRetryLoad(State state, Internal.RetryLoad m) {
     if (m.epoch() != epoch || !(phase instanceof Phase.Failed)) {
       return Effect().none();
@@ -296,19 +275,13 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     }
     if (m.error() != null) {
       phase = phase.opened(new Phase.Failed(opening.failed(epoch, m.error())));
-      closeCheckIfClosing();
+      shutdown.checkIfClosing(phase);
       return Effect().unstashAll();
     }
     opening.opened();
     installed.loaded(m.indexes(), m.roots());
     if (m.migration() != null) {
-      // The head in the current commit format joins the CarLog before anything reads it.
-      Internal.Migration mig = m.migration();
-      context.getLog().info("database {}: its head was migrated to commit format {} in CAR {}", name,
-          dev.kiln.engine.commit.CommitRoots.FORMAT, mig.car().car());
-      return Effect().persist(new CarAppended(mig.car().car(), mig.commit(), mig.seq()))
-          .thenRun(this::running)
-          .thenUnstashAll();
+      return migration.install(m.migration(), this::running).thenUnstashAll();
     }
     running(state);
     return Effect().unstashAll();
@@ -320,7 +293,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     commitActor.tell(new CommitActor.Rebase(epoch, leases.leaseCurrent(state)));
     compaction.autoIfDue(state);
     indexRequests.resume(); // an index catch-up cut short goes on
-    closeCheckIfClosing(); // a close that waited for writes a journal failure has since failed
+    shutdown.checkIfClosing(phase); // a close that waited for writes a journal failure has since failed
   }
 
   /** Persisting failed and the behavior restarts from the journal: fail what was in flight. */
@@ -347,7 +320,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
       // Everything the batch asked for was already stored (an index defined twice, a refresh
       // that found every index current): its writes succeeded at the current head.
       writes.answerSucceeded(m.result(), state.head() == null ? null : state.head().toString());
-      afterWritesSettled();
+      shutdown.writesSettled(phase);
       return Effect().none();
     }
     installed.written(m.car());
@@ -361,22 +334,16 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
           subscribers.publish(new ChangeBatch(result.changes(), clock));
           commitActor.tell(new CommitActor.Appended(epoch, leases.leaseCurrent(newState)));
           compaction.autoIfDue(newState);
-          afterWritesSettled();
+          shutdown.writesSettled(phase);
         });
   }
 
   private Effect<Event, State> onCommitFailed(State state, Internal.CommitFailed m) {
     if (m.epoch() == epoch) {
       writes.commitFailed(m);
-      afterWritesSettled();
+      shutdown.writesSettled(phase);
     }
     return Effect().none();
-  }
-
-  private void afterWritesSettled() {
-    if (writes.noneWaiting()) {
-      closeCheckIfClosing();
-    }
   }
 
   private Effect<Event, State> onIdle(State state, Internal.Idle m) {
@@ -425,44 +392,10 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     return Effect().none();
   }
 
-  private Effect<Event, State> closeWhenSettled(Phase.Closing closing) {
-    phase = closing;
-    closeCheckIfClosing();
+  /** Close, Destroy or a passivation made the phase {@code next}: the actor stops once the writes sent are answered. */
+  private Effect<Event, State> close(Phase next) {
+    phase = next;
+    shutdown.checkIfClosing(phase);
     return Effect().none();
-  }
-
-  /** Closes like Close once loaded (until then it waits in the stash with the requests); a second one is ignored. */
-  private Effect<Event, State> onPassivate(State state, Internal.Passivate m) {
-    if (phase.loading()) {
-      return Effect().stash();
-    }
-    if (phase.closing()) {
-      return Effect().none();
-    }
-    return closeWhenSettled(new Phase.Closing(context.getSystem().ignoreRef(), false, phase));
-  }
-
-  private void closeCheckIfClosing() {
-    if (phase.closing()) {
-      context.getSelf().tell(new Internal.CloseCheck());
-    }
-  }
-
-  /** Stops once every write sent has its answer (held writes are sent when compaction starts). */
-  private Effect<Event, State> onCloseCheck(State state, Internal.CloseCheck m) {
-    if (!(phase instanceof Phase.Closing closing) || !writes.noneWaiting()) {
-      return Effect().none();
-    }
-    compaction.fail(phase.refusal(name));
-    if (!closing.destroy()) {
-      return Effect().stop().thenRun(s -> closing.replyTo().tell(StatusReply.ack()));
-    }
-    return Effect().persist(new Events.Destroyed()).thenRun(s -> opening.deleteAll(epoch));
-  }
-
-  private Effect<Event, State> onDestroyDone(State state, Internal.DestroyDone m) {
-    ActorRef<StatusReply<Done>> replyTo = ((Phase.Closing) phase).replyTo();
-    StatusReply<Done> reply = m.error() == null ? StatusReply.ack() : StatusReply.error(Errors.toKiln(m.error()));
-    return Effect().stop().thenRun(s -> replyTo.tell(reply));
   }
 }

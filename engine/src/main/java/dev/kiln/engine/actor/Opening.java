@@ -28,8 +28,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The DatabaseActor's part that opens the database's files, at start and after every journal restart:
  * it opens each CAR the CarLog names (reusing the indexes of CARs opened before a restart),
- * checks that the head's trees are stored, removes orphans (invariant 9), migrates a head of an
- * older commit format (written as a CAR here; the DatabaseActor persists its event), and after a disk error
+ * checks that the head's trees are stored, removes orphans (invariant 9), has {@link HeadMigration}
+ * migrate a head of an older commit format, and after a disk error
  * tries again with a growing delay. Used on the actor's thread only; the work runs on the blocking
  * dispatcher and comes back as {@link Loaded}. It also removes them all when the database is destroyed.
  */
@@ -62,8 +62,7 @@ final class Opening {
       CarLogBlocks blocks = head == null ? null : new CarLogBlocks(store,
           new Snapshot(0, new ArrayList<>(opened.values()), head, null), db.cache(), true);
       Block headBlock = head == null ? null : blocks.get(head);
-      FormatMigration.Migrated migrated = head != null && FormatMigration.isFormat1(headBlock)
-          ? FormatMigration.migrate(blocks, headBlock) : null;
+      FormatMigration.Migrated migrated = head == null ? null : HeadMigration.of(blocks, headBlock);
       // a migrated head's trees were just built from the stored ones, which the migration read whole
       CommitRoots headRoots = head == null ? CommitRoots.empty()
           : migrated != null ? migrated.roots() : headRoots(head, CommitRoots.fromBlock(headBlock), blocks);
@@ -74,12 +73,10 @@ final class Opening {
           store.delete(car);
         }
       }
-      Internal.Migration migration = null;
-      if (migrated != null) {
-        // written after the orphans went: until its event is persisted it is one of them
-        CarIndex car = store.write(List.of(migrated.commit().cid()), migrated.blocks());
-        opened.put(car.car(), car);
-        migration = new Internal.Migration(car, migrated.commit().cid(), migrated.roots().seq());
+      // written after the orphans went: until its event is persisted it is one of them
+      Internal.Migration migration = migrated == null ? null : HeadMigration.write(store, migrated);
+      if (migration != null) {
+        opened.put(migration.car().car(), migration.car());
       }
       return new Loaded(epoch, opened, headRoots, migration, null);
     }, db.blocking());
