@@ -217,7 +217,6 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         .onCommand(Internal.ViewIdle.class, m -> done(() -> leases.closeView(m.view()))) // views outlive a restart, ids too
         .onCommand(Internal.DeletionDone.class, m -> done(() -> leases.deletionDone(m)))
         .onCommand(Internal.Fence.class, m -> fencing.fence(m, epoch, this::startLoading))
-        // a passivation waits in the stash while loading, with the requests
         .onCommand(Internal.Passivate.class, m -> phase.loading() ? Effect().stash() : close(shutdown.passivated(phase)))
         // while loading requests wait in the stash; other internal messages are an older incarnation's
         .onCommand(c -> phase.loading(), c -> Internal.isRequest(c) ? Effect().stash() : Effect().none())
