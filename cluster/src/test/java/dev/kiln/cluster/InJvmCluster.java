@@ -88,19 +88,9 @@ final class InJvmCluster implements AutoCloseable {
 
   /** Polls {@code condition} until it holds, for at most a dilated minute. */
   static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TestTime.dilated(Duration.ofSeconds(60)).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting until " + what);
-      }
-    }
+    TestTime.await(what, condition, Duration.ofSeconds(60));
   }
+
 
   static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {

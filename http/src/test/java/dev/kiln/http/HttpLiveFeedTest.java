@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.kiln.engine.api.Database;
+import dev.kiln.testkit.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -90,8 +91,7 @@ class HttpLiveFeedTest {
       a.close();
       b.close();
       // the server notices each client has gone and ends its feed (unsubscribing it)
-      waitFor(() -> s.server.liveFeeds() == 0, Duration.ofSeconds(30));
-      assertThat(s.server.liveFeeds()).isZero();
+      TestTime.await("the server has ended both feeds", () -> s.server.liveFeeds() == 0, Duration.ofSeconds(30));
       assertThat(s.get("/health").statusCode()).isEqualTo(200);
     }
   }
@@ -150,12 +150,5 @@ class HttpLiveFeedTest {
 
   private static long last(List<Long> seqs) {
     return seqs.get(seqs.size() - 1);
-  }
-
-  private static void waitFor(java.util.function.BooleanSupplier condition, Duration max) throws InterruptedException {
-    long deadline = System.nanoTime() + dev.kiln.testkit.TestTime.dilated(max).toNanos();
-    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
   }
 }

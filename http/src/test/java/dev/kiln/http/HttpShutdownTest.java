@@ -3,6 +3,7 @@ package dev.kiln.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.testkit.TestTime;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -31,12 +32,12 @@ class HttpShutdownTest {
         out.write(("PUT /db/inflight/docs/a HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
             + body.length() + "\r\n\r\n" + body.substring(0, 5)).getBytes(StandardCharsets.US_ASCII));
         out.flush();
-        waitFor(() -> s.server.requestsInFlight() == 1);
-        assertThat(s.server.requestsInFlight()).as("the half-sent request has arrived").isEqualTo(1);
+        TestTime.await("the half-sent request has arrived", () -> s.server.requestsInFlight() == 1,
+            Duration.ofSeconds(30));
 
         CompletableFuture<Done> stopped = s.server.stop().toCompletableFuture();
         // no new connections once the port is closed
-        waitFor(() -> !canConnect(port));
+        TestTime.await("the port is closed", () -> !canConnect(port), Duration.ofSeconds(30));
         assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
         assertThat(stopped).isNotDone();
 
@@ -55,13 +56,6 @@ class HttpShutdownTest {
       return true;
     } catch (java.io.IOException e) {
       return false;
-    }
-  }
-
-  private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + dev.kiln.testkit.TestTime.dilated(Duration.ofSeconds(30)).toNanos();
-    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-      Thread.sleep(10);
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.testkit;
 
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /**
  * Waits of tests against Kiln, scaled by Pekko's test time factor ({@code -Dpekko.test.timefactor=3}
@@ -26,5 +27,26 @@ public final class TestTime {
   /** {@code d} times the factor. */
   public static Duration dilated(Duration d) {
     return Duration.ofNanos((long) (d.toNanos() * factor()));
+  }
+
+  /**
+   * Polls {@code condition} every 20 ms until it holds, for state a test can only poll (a server's
+   * counters, a socket, cluster membership), never in place of an event it could wait for. Fails
+   * naming {@code what} once {@code max}, dilated, has passed.
+   */
+  public static void await(String what, BooleanSupplier condition, Duration max) {
+    Duration dilated = dilated(max);
+    long deadline = System.nanoTime() + dilated.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("timed out after " + dilated + " waiting until " + what);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting until " + what, e);
+      }
+    }
   }
 }

@@ -76,7 +76,7 @@ class PostgresStorageTest {
       var compacted = await(db.compact());
       assertThat(compacted.carLogAfter()).isEqualTo(1);
       // The replaced CARs are deleted once no lease reaches them: wait for that, not for a time.
-      awaitCondition(() -> carRows(name) == 1, "replaced CARs deleted");
+      TestTime.await("replaced CARs deleted", () -> carRows(name) == 1, Duration.ofSeconds(90));
       await(db.put(doc("after", 1)));
     }
     // Another process (a new ActorSystem, another data directory) finds all of it in PostgreSQL.
@@ -112,7 +112,7 @@ class PostgresStorageTest {
       proxy.cut();
       writer.awaitFailures(5);
       // Failures on the broken connections first, then on new ones that the proxy refuses.
-      awaitCondition(() -> proxy.refused() > 0, "Kiln tries to reconnect while cut off");
+      TestTime.await("Kiln tries to reconnect while cut off", () -> proxy.refused() > 0, Duration.ofSeconds(90));
       int failedSoFar = writer.failed.size();
       writer.awaitFailures(failedSoFar + 1);
       proxy.restore();
@@ -203,12 +203,14 @@ class PostgresStorageTest {
     }
 
     void awaitAcks(int n) throws InterruptedException {
-      awaitCondition(() -> acknowledged.size() >= n || !untyped.isEmpty(), n + " writes acknowledged");
+      TestTime.await(n + " writes acknowledged", () -> acknowledged.size() >= n || !untyped.isEmpty(),
+          Duration.ofSeconds(90));
       assertThat(untyped).as("every failure is a typed KilnException").isEmpty();
     }
 
     void awaitFailures(int n) throws InterruptedException {
-      awaitCondition(() -> failed.size() >= n || !untyped.isEmpty(), n + " writes failed");
+      TestTime.await(n + " writes failed", () -> failed.size() >= n || !untyped.isEmpty(),
+          Duration.ofSeconds(90));
       assertThat(untyped).as("every failure is a typed KilnException").isEmpty();
     }
 
@@ -241,17 +243,6 @@ class PostgresStorageTest {
       }
     } catch (SQLException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  /** Polls a condition that an event makes true, failing after a generous, time-factor-scaled wait. */
-  private static void awaitCondition(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TestTime.dilated(Duration.ofSeconds(90)).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("did not happen: " + what);
-      }
-      Thread.sleep(50);
     }
   }
 }
