@@ -1,5 +1,6 @@
 package dev.kiln.engine.car;
 
+import dev.kiln.engine.block.CidSet;
 import dev.kiln.protocol.Cid;
 import java.util.Arrays;
 import java.util.List;
@@ -19,9 +20,7 @@ import java.util.function.BiConsumer;
  * order.
  */
 public final class CarIndex {
-  static final int KEY_BYTES = 1 + Cid.SHA2_256_LENGTH;
-  /** A Kiln CID: version, codec, hash code and digest length, one byte each, then the digest. */
-  private static final int CID_BYTES = 4 + Cid.SHA2_256_LENGTH;
+  static final int KEY_BYTES = CidSet.KEY_BYTES;
 
   private final Cid car;
   private final List<Cid> roots;
@@ -184,15 +183,7 @@ public final class CarIndex {
   }
 
   static byte[] key(Cid cid) {
-    byte[] bytes = cid.toBytes();
-    if (bytes.length != CID_BYTES) {
-      // Cid only admits CIDv1 + dag-cbor/raw + sha2-256, all of whose prefix varints are one byte.
-      throw new IllegalStateException("unexpected CID length " + bytes.length + ": " + cid);
-    }
-    byte[] key = new byte[KEY_BYTES];
-    key[0] = bytes[1];
-    System.arraycopy(bytes, 4, key, 1, Cid.SHA2_256_LENGTH);
-    return key;
+    return CidSet.key(cid);
   }
 
   /** Same CAR, roots and entries, wherever each index keeps its entries (reads a paged one whole). */
@@ -276,93 +267,51 @@ public final class CarIndex {
 
   /**
    * Collects blocks as a CAR is written or read, in file order, refusing a second copy of a CID,
-   * then sorts them into a {@link CarIndex}. Its duplicate check is an open-addressing table of ints
-   * over the collected keys, so collecting costs about 53 bytes per block, not a HashSet's ~150.
+   * then sorts them into a {@link CarIndex}. Its keys and duplicate check are a {@link CidSet}, so
+   * collecting costs about 53 bytes per block, not a HashSet's ~150.
    */
   static final class Builder {
-    private byte[] keys = new byte[16 * KEY_BYTES];
+    /** The collected blocks' keys in file order, with the duplicate check. */
+    private final CidSet cids = new CidSet();
     private long[] offsets = new long[16];
     private int[] lengths = new int[16];
-    private int count;
-    /** Slot holds (entry index + 1); 0 is empty. Kept at most half full. */
-    private int[] table = new int[32];
 
     /** Records a block; false (and nothing recorded) when this CID is already recorded. */
     boolean add(Cid cid, long offset, int length) {
-      byte[] key = key(cid);
-      int slot = find(key);
-      if (table[slot] != 0) {
+      if (!cids.add(cid)) {
         return false;
       }
-      if (count == offsets.length) {
-        int n = count * 2;
-        keys = Arrays.copyOf(keys, n * KEY_BYTES);
-        offsets = Arrays.copyOf(offsets, n);
-        lengths = Arrays.copyOf(lengths, n);
+      int i = cids.size() - 1;
+      if (i == offsets.length) {
+        offsets = Arrays.copyOf(offsets, i * 2);
+        lengths = Arrays.copyOf(lengths, i * 2);
       }
-      System.arraycopy(key, 0, keys, count * KEY_BYTES, KEY_BYTES);
-      offsets[count] = offset;
-      lengths[count] = length;
-      count++;
-      table[slot] = count;
-      if (count * 2 > table.length) {
-        rehash();
-      }
+      offsets[i] = offset;
+      lengths[i] = length;
       return true;
     }
 
     boolean contains(Cid cid) {
-      return table[find(key(cid))] != 0;
+      return cids.contains(cid);
     }
 
     int count() {
-      return count;
+      return cids.size();
     }
 
     CarIndex build(Cid car, List<Cid> roots, long byteSize) {
+      int count = count();
       int[] order = sortedOrder();
       byte[] k = new byte[count * KEY_BYTES];
       long[] o = new long[count];
       int[] l = new int[count];
       for (int i = 0; i < count; i++) {
         int from = order[i];
-        System.arraycopy(keys, from * KEY_BYTES, k, i * KEY_BYTES, KEY_BYTES);
+        cids.copyKey(from, k, i * KEY_BYTES);
         o[i] = offsets[from];
         l[i] = lengths[from];
       }
       return new CarIndex(car, roots, byteSize, new ArrayEntries(k, o, l));
-    }
-
-    /** The slot holding this key, or the empty slot where it would go (linear probing). */
-    private int find(byte[] key) {
-      int mask = table.length - 1;
-      int slot = hash(key, 0) & mask;
-      while (true) {
-        int entry = table[slot];
-        if (entry == 0 || Arrays.equals(keys, (entry - 1) * KEY_BYTES, entry * KEY_BYTES, key, 0, KEY_BYTES)) {
-          return slot;
-        }
-        slot = (slot + 1) & mask;
-      }
-    }
-
-    private void rehash() {
-      int[] bigger = new int[table.length * 2];
-      int mask = bigger.length - 1;
-      for (int i = 0; i < count; i++) {
-        int slot = hash(keys, i * KEY_BYTES) & mask;
-        while (bigger[slot] != 0) {
-          slot = (slot + 1) & mask;
-        }
-        bigger[slot] = i + 1;
-      }
-      table = bigger;
-    }
-
-    /** Digest bytes are uniformly random already; mix in the codec so raw and dag-cbor twins differ. */
-    private static int hash(byte[] k, int at) {
-      int digestPrefix = (k[at + 1] & 0xFF) << 24 | (k[at + 2] & 0xFF) << 16 | (k[at + 3] & 0xFF) << 8 | (k[at + 4] & 0xFF);
-      return digestPrefix ^ ((k[at] & 0xFF) * 0x9E3779B9);
     }
 
     /**
@@ -372,10 +321,11 @@ public final class CarIndex {
      * by their whole keys.
      */
     private int[] sortedOrder() {
+      int count = count();
       long[] packed = new long[count];
       for (int i = 0; i < count; i++) {
         // Flipping the sign bit makes the signed order of the prefixes their unsigned order.
-        packed[i] = (long) (prefix(i) ^ Integer.MIN_VALUE) << 32 | i;
+        packed[i] = (long) (cids.keyPrefix(i) ^ Integer.MIN_VALUE) << 32 | i;
       }
       Arrays.sort(packed);
       int[] order = new int[count];
@@ -396,11 +346,6 @@ public final class CarIndex {
       return order;
     }
 
-    private int prefix(int entry) {
-      int at = entry * KEY_BYTES;
-      return (keys[at] & 0xFF) << 24 | (keys[at + 1] & 0xFF) << 16 | (keys[at + 2] & 0xFF) << 8 | (keys[at + 3] & 0xFF);
-    }
-
     /** Merge sort of entry numbers by whole key; int[] cannot take a Comparator. */
     private void sort(int[] a, int[] tmp, int from, int to) {
       if (to - from < 2) {
@@ -409,23 +354,19 @@ public final class CarIndex {
       int mid = (from + to) >>> 1;
       sort(a, tmp, from, mid);
       sort(a, tmp, mid, to);
-      if (compare(a[mid - 1], a[mid]) <= 0) {
+      if (cids.compareKeys(a[mid - 1], a[mid]) <= 0) {
         return;
       }
       System.arraycopy(a, from, tmp, from, to - from);
       int i = from;
       int j = mid;
       for (int k = from; k < to; k++) {
-        if (j >= to || (i < mid && compare(tmp[i], tmp[j]) <= 0)) {
+        if (j >= to || (i < mid && cids.compareKeys(tmp[i], tmp[j]) <= 0)) {
           a[k] = tmp[i++];
         } else {
           a[k] = tmp[j++];
         }
       }
-    }
-
-    private int compare(int x, int y) {
-      return Arrays.compareUnsigned(keys, x * KEY_BYTES, (x + 1) * KEY_BYTES, keys, y * KEY_BYTES, (y + 1) * KEY_BYTES);
     }
   }
 }

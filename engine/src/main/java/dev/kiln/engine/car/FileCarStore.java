@@ -18,8 +18,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
@@ -50,10 +48,6 @@ public final class FileCarStore implements CarStore {
   static final String CAR_SUFFIX = ".car";
   static final String TEMP_SUFFIX = ".car.tmp";
   private static final int DEFAULT_MAX_OPEN_CHANNELS = 256;
-  /** readMany reads two blocks with one read when at most this many bytes lie between them. */
-  private static final long SPAN_GAP = 16 * 1024;
-  /** ... and keeps each read at most this long, so a batch never needs one huge buffer. */
-  private static final long SPAN_MAX = 1024 * 1024;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Path dir;
@@ -261,68 +255,16 @@ public final class FileCarStore implements CarStore {
     return Block.verified(block, bytes, "CAR file " + path + ", block bytes at offset " + at.offset());
   }
 
-  /**
-   * Sorts the blocks by offset and reads runs of them that lie close together with one read each
-   * (a compaction reads most blocks of a CAR; one read per block costs more than the gaps), then
-   * verifies every block against its CID as {@link #read} does.
-   */
+  /** Reads runs of blocks that lie close together with one read each ({@link SpanPlanner}). */
   @Override
   public List<Block> readMany(Cid car, List<Cid> blocks, List<BlockLocation> at) {
-    if (blocks.size() != at.size()) {
-      throw new IllegalArgumentException(blocks.size() + " blocks but " + at.size() + " locations");
-    }
     checkOpen();
     Path path = pathOf(car);
-    Integer[] order = new Integer[blocks.size()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(order, Comparator.comparingLong(i -> at.get(i).offset()));
-    Block[] out = new Block[order.length];
-    int first = 0;
-    while (first < order.length) {
-      long start = at.get(order[first]).offset();
-      long end = start + at.get(order[first]).length();
-      int last = first;
-      while (last + 1 < order.length) {
-        BlockLocation next = at.get(order[last + 1]);
-        long nextEnd = Math.max(end, next.offset() + next.length());
-        if (next.offset() - end > SPAN_GAP || nextEnd - start > SPAN_MAX) {
-          break;
-        }
-        end = nextEnd;
-        last++;
-      }
-      if (first == last) {
-        out[order[first]] = read(car, blocks.get(order[first]), at.get(order[first]));
-      } else {
-        readSpan(car, path, blocks, at, order, first, last, start, end, out);
-      }
-      first = last + 1;
-    }
-    return Arrays.asList(out);
-  }
-
-  private void readSpan(Cid car, Path path, List<Cid> blocks, List<BlockLocation> at, Integer[] order,
-      int first, int last, long start, long end, Block[] out) {
-    byte[] span = new byte[(int) (end - start)];
-    try {
-      readInto(car, path, span, new BlockLocation(start, span.length), blocks.get(order[first]));
-    } catch (CarFormatException e) {
-      // The file ends inside the span: read the blocks one by one, so the error names the block
-      // that runs past the end.
-      for (int k = first; k <= last; k++) {
-        out[order[k]] = read(car, blocks.get(order[k]), at.get(order[k]));
-      }
-      return;
-    }
-    for (int k = first; k <= last; k++) {
-      BlockLocation loc = at.get(order[k]);
-      int from = (int) (loc.offset() - start);
-      byte[] bytes = Arrays.copyOfRange(span, from, from + loc.length());
-      out[order[k]] = Block.verified(blocks.get(order[k]), bytes,
-          "CAR file " + path + ", block bytes at offset " + loc.offset());
-    }
+    return SpanPlanner.readMany(blocks, at, (offset, length, first) -> {
+      byte[] span = new byte[length];
+      readInto(car, path, span, new BlockLocation(offset, length), first);
+      return span;
+    }, (block, loc) -> read(car, block, loc), "CAR file " + path);
   }
 
   /** Fills {@code bytes} from {@code at.offset()}, naming {@code block} in errors. */

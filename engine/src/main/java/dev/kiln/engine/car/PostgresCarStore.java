@@ -13,8 +13,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -44,10 +42,6 @@ import java.util.List;
  * nothing is changed by a failed call, and the store works again once PostgreSQL is back.
  */
 public final class PostgresCarStore implements CarStore {
-  /** readMany reads two blocks with one range when at most this many bytes lie between them… */
-  private static final long SPAN_GAP = 16 * 1024;
-  /** …and keeps each range at most this long. */
-  private static final long SPAN_MAX = 1024 * 1024;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private static final String INSERT_CHUNK = "INSERT INTO kiln_car_chunk (upload, seq, data) VALUES (?, ?, ?)";
@@ -220,54 +214,12 @@ public final class PostgresCarStore implements CarStore {
     return Block.verified(block, bytes, "CAR " + nameOf(car) + ", block bytes at offset " + at.offset());
   }
 
-  /** Reads runs of blocks that lie close together with one range each, then verifies every block. */
+  /** Reads runs of blocks that lie close together with one range each ({@link SpanPlanner}). */
   @Override
   public List<Block> readMany(Cid car, List<Cid> blocks, List<BlockLocation> at) {
-    if (blocks.size() != at.size()) {
-      throw new IllegalArgumentException(blocks.size() + " blocks but " + at.size() + " locations");
-    }
     checkOpen();
-    Integer[] order = new Integer[blocks.size()];
-    Arrays.setAll(order, i -> i);
-    Arrays.sort(order, Comparator.comparingLong(i -> at.get(i).offset()));
-    Block[] out = new Block[order.length];
-    for (int first = 0, last; first < order.length; first = last + 1) {
-      long start = at.get(order[first]).offset();
-      long end = start + at.get(order[first]).length();
-      last = first;
-      while (last + 1 < order.length) {
-        BlockLocation next = at.get(order[last + 1]);
-        long nextEnd = Math.max(end, next.offset() + next.length());
-        if (next.offset() - end > SPAN_GAP || nextEnd - start > SPAN_MAX) {
-          break;
-        }
-        end = nextEnd;
-        last++;
-      }
-      if (end - start > Integer.MAX_VALUE - 16 || first == last) {
-        for (int k = first; k <= last; k++) {
-          out[order[k]] = read(car, blocks.get(order[k]), at.get(order[k]));
-        }
-        continue;
-      }
-      byte[] span;
-      try {
-        span = readRange(car, start, (int) (end - start), blocks.get(order[first]));
-      } catch (CarFormatException e) {
-        // The CAR ends inside the span: one by one, so the error names the block that runs past it.
-        for (int k = first; k <= last; k++) {
-          out[order[k]] = read(car, blocks.get(order[k]), at.get(order[k]));
-        }
-        continue;
-      }
-      for (int k = first; k <= last; k++) {
-        BlockLocation loc = at.get(order[k]);
-        int from = (int) (loc.offset() - start);
-        out[order[k]] = Block.verified(blocks.get(order[k]), Arrays.copyOfRange(span, from, from + loc.length()),
-            "CAR " + nameOf(car) + ", block bytes at offset " + loc.offset());
-      }
-    }
-    return Arrays.asList(out);
+    return SpanPlanner.readMany(blocks, at, (offset, length, first) -> readRange(car, offset, length, first),
+        (block, loc) -> read(car, block, loc), "CAR " + nameOf(car));
   }
 
   /** Exactly {@code length} bytes from {@code offset}, naming {@code block} in errors. */
