@@ -5,6 +5,7 @@ import dev.kiln.engine.index.IndexDefinition;
 import dev.kiln.engine.index.IndexRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * The settings of one database, read from the {@code kiln} block of the configuration.
@@ -93,15 +94,11 @@ public record DatabaseSettings(
     if (n < 0) {
       throw new IllegalArgumentException("auto-compact must be 0 (off) or more, got " + n);
     }
-    return new DatabaseSettings(dataDir, fsync, n, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch,
-        maxSpaceAmplification);
+    return copy(c -> c.autoCompact = n);
   }
 
   public DatabaseSettings withDataDir(Path dir) {
-    return new DatabaseSettings(dir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch,
-        maxSpaceAmplification);
+    return copy(c -> c.dataDir = dir);
   }
 
   /**
@@ -111,22 +108,15 @@ public record DatabaseSettings(
    * queries on it fail until a process that registers it writes again.
    */
   public DatabaseSettings withIndex(IndexDefinition def) {
-    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes.with(def), maxPendingReads,
-        maxWaitingRequests, indexCatchUpBatch,
-        maxSpaceAmplification);
+    return copy(c -> c.indexes = indexes.with(def));
   }
 
   public DatabaseSettings withCompactionMaxWait(Duration d) {
-    return new DatabaseSettings(dataDir, fsync, autoCompact, d, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch,
-        maxSpaceAmplification);
+    return copy(c -> c.compactionMaxWait = d);
   }
 
   public DatabaseSettings withReadTimeout(Duration d) {
-    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, d, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch,
-        maxSpaceAmplification);
+    return copy(c -> c.readTimeout = d);
   }
 
   /** These settings with other bounds on reads in flight and on requests waiting to be handled. */
@@ -134,21 +124,71 @@ public record DatabaseSettings(
     if (pendingReads < 1 || waitingRequests < 1) {
       throw new IllegalArgumentException("request bounds must be at least 1, got " + pendingReads + " and " + waitingRequests);
     }
-    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, pendingReads, waitingRequests, indexCatchUpBatch,
-        maxSpaceAmplification);
+    return copy(c -> {
+      c.maxPendingReads = pendingReads;
+      c.maxWaitingRequests = waitingRequests;
+    });
   }
 
   /** These settings with another number of documents per index catch-up commit. */
   public DatabaseSettings withIndexCatchUpBatch(int batch) {
-    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, batch,
-        maxSpaceAmplification);
+    return copy(c -> c.indexCatchUpBatch = batch);
   }
 
   public DatabaseSettings withMaxSpaceAmplification(double amplification) {
-    return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
-        maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests,
-        indexCatchUpBatch, amplification);
+    return copy(c -> c.maxSpaceAmplification = amplification);
+  }
+
+  /** A copy of these settings with what {@code change} sets; checked by the canonical constructor. */
+  private DatabaseSettings copy(Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
+    return c.build();
+  }
+
+  /**
+   * The settings as fields a with-method sets: a new setting is one field here (and its line in the
+   * constructor and {@link #build}), and its with-method a one-line change.
+   */
+  private static final class Copy {
+    Path dataDir;
+    boolean fsync;
+    int autoCompact;
+    Duration compactionMaxWait;
+    int maxDocBytes;
+    int maxPendingWrites;
+    int maxHeldWrites;
+    int maxBatchWrites;
+    Duration readTimeout;
+    Duration viewIdleTimeout;
+    IndexRegistry indexes;
+    int maxPendingReads;
+    int maxWaitingRequests;
+    int indexCatchUpBatch;
+    double maxSpaceAmplification;
+
+    Copy(DatabaseSettings s) {
+      dataDir = s.dataDir;
+      fsync = s.fsync;
+      autoCompact = s.autoCompact;
+      compactionMaxWait = s.compactionMaxWait;
+      maxDocBytes = s.maxDocBytes;
+      maxPendingWrites = s.maxPendingWrites;
+      maxHeldWrites = s.maxHeldWrites;
+      maxBatchWrites = s.maxBatchWrites;
+      readTimeout = s.readTimeout;
+      viewIdleTimeout = s.viewIdleTimeout;
+      indexes = s.indexes;
+      maxPendingReads = s.maxPendingReads;
+      maxWaitingRequests = s.maxWaitingRequests;
+      indexCatchUpBatch = s.indexCatchUpBatch;
+      maxSpaceAmplification = s.maxSpaceAmplification;
+    }
+
+    DatabaseSettings build() {
+      return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
+          maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests,
+          indexCatchUpBatch, maxSpaceAmplification);
+    }
   }
 }
