@@ -2,9 +2,9 @@
  * The actors of one database and their protocol inside the engine: the event-sourced
  * {@code DatabaseActor} (journal, command table, signals, and the orchestration of events that touch
  * several parts), its {@code Phase} and one refusal guard, with its package-private parts
- * {@code Opening}, {@code Installed}, {@code WriteAdmission}, {@code Compaction},
- * {@code SnapshotLeases}, {@code Reads}, {@code IndexRequests} and {@code Subscribers} sharing one
- * {@code DatabaseContext}, its children {@code CommitActor} (group commit) and {@code CompactorActor}, the
+ * {@code Opening}, {@code HeadMigration}, {@code Fencing}, {@code Installed}, {@code WriteAdmission},
+ * {@code Compaction}, {@code SnapshotLeases}, {@code Reads}, {@code IndexRequests},
+ * {@code Subscribers} and {@code Shutdown} sharing one {@code DatabaseContext}, its children {@code CommitActor} (group commit) and {@code CompactorActor}, the
  * sealed {@code Internal} protocol they and the database's timers and futures share, the journal's
  * {@code Events}, and the {@code ReplayGate} that answers and bounds requests outside Pekko's restarts.
  *
