@@ -91,7 +91,6 @@ final class InJvmCluster implements AutoCloseable {
     TestTime.await(what, condition, Duration.ofSeconds(60));
   }
 
-
   static int freePort() {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
