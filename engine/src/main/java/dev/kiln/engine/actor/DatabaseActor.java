@@ -391,10 +391,12 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     return Effect().none();
   }
 
-  /** Close, Destroy or a passivation made the phase {@code next}: the actor stops once the writes sent are answered. */
+  /** Close, Destroy or a passivation made the phase {@code next} (a passivation while closing changes nothing). */
   private Effect<Event, State> close(Phase next) {
-    phase = next;
-    shutdown.checkIfClosing(phase);
+    if (next != phase) {
+      phase = next;
+      shutdown.checkIfClosing(phase);
+    }
     return Effect().none();
   }
 }
