@@ -17,6 +17,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,20 +41,12 @@ class CliThroughServerTest {
   @Test
   void anIdThatIsADotSegmentIsWrittenThroughAServerButNotReadWithAReason() throws Exception {
     Path served = temp.resolve("served");
-    Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of("kiln.data-dir", served.toString(),
-        "kiln.http.port", 0)));
-    try (Kiln kiln = Kiln.start(config)) {
-      KilnHttpServer server = KilnHttpServer.start(kiln, HttpSettings.from(config)).toCompletableFuture().join();
-      try {
-        ServeCommand.writeAddress(served.resolve(ServeCommand.ADDRESS_FILE), server);
-        assertThat(CliRun.kiln(served, "put", "notes", "{\"_id\":\"..\"}").status()).isZero();
-        CliRun get = CliRun.kiln(served, "get", "notes", "..");
-        assertThat(get.status()).isEqualTo(1);
-        assertThat(get.err()).startsWith("kiln: INVALID_ID: the id '..' is a dot segment");
-        assertThat(kiln.open("notes").get("..").toCompletableFuture().join().path("_id").asText()).isEqualTo("..");
-      } finally {
-        server.stop().toCompletableFuture().join();
-      }
+    try (Served it = Served.on(served)) {
+      assertThat(CliRun.kiln(served, "put", "notes", "{\"_id\":\"..\"}").status()).isZero();
+      CliRun get = CliRun.kiln(served, "get", "notes", "..");
+      assertThat(get.status()).isEqualTo(1);
+      assertThat(get.err()).startsWith("kiln: INVALID_ID: the id '..' is a dot segment");
+      assertThat(it.kiln().open("notes").get("..").toCompletableFuture().join().path("_id").asText()).isEqualTo("..");
     }
   }
 
@@ -110,32 +104,38 @@ class CliThroughServerTest {
 
     Path alone = temp.resolve("alone");
     Path served = temp.resolve("served");
-    Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of("kiln.data-dir", served.toString(),
-        "kiln.http.port", 0)));
+    Path quick = temp.resolve("quick");
     List<String> differences = new ArrayList<>();
-    try (Kiln kiln = Kiln.start(config)) {
-      KilnHttpServer server = KilnHttpServer.start(kiln, HttpSettings.from(config)).toCompletableFuture().join();
-      try {
-        ServeCommand.writeAddress(served.resolve(ServeCommand.ADDRESS_FILE), server);
-        for (Step step : script) {
-          CliRun own = CliRun.withStdin(alone, step.stdin(), step.args());
-          long before = requests(server);
-          CliRun through = CliRun.withStdin(served, step.stdin(), step.args());
-          long after = requests(server);
-          String what = String.join(" ", step.args());
-          assertThat(own.status()).as("%s without a server: %s", what, own.err()).isIn(0, 1);
-          if (!normalized(own, alone).equals(normalized(through, served))) {
-            differences.add(what + "\n  alone:  " + normalized(own, alone) + "\n  served: " + normalized(through, served));
-          }
-          if (through.status() == 0) {
-            // the metrics read before, the health probe, and at least one call
-            assertThat(after - before).as("requests the server got for: %s", what).isGreaterThanOrEqualTo(3);
-          }
+    Set<String> quickly = new TreeSet<>();
+    try (Served full = Served.on(served); Served fast = Served.on(quick)) {
+      for (Step step : script) {
+        CliRun own = CliRun.withStdin(alone, step.stdin(), step.args());
+        long before = full.requests();
+        CliRun through = CliRun.withStdin(served, step.stdin(), step.args());
+        long after = full.requests();
+        String what = String.join(" ", step.args());
+        assertThat(own.status()).as("%s without a server: %s", what, own.err()).isIn(0, 1);
+        if (!normalized(own, alone).equals(normalized(through, served))) {
+          differences.add(what + "\n  alone:  " + normalized(own, alone) + "\n  served: " + normalized(through, served));
         }
-      } finally {
-        server.stop().toCompletableFuture().join();
+        if (through.status() == 0) {
+          // the metrics read before, the health probe, and at least one call
+          assertThat(after - before).as("requests the server got for: %s", what).isGreaterThanOrEqualTo(3);
+        }
+        // the jar's entry point (Main): the quick path, or the full command line where it defers
+        CliRun entry = CliRun.quick(quick, step.stdin(), step.args());
+        if (entry == null) {
+          entry = CliRun.withStdin(quick, step.stdin(), step.args());
+        } else {
+          quickly.add(step.args()[0]);
+        }
+        if (!normalized(own, alone).equals(normalized(entry, quick))) {
+          differences.add(what + "\n  alone:  " + normalized(own, alone) + "\n  quick:  " + normalized(entry, quick));
+        }
       }
     }
+    assertThat(quickly).as("commands the quick path answered").containsExactly(
+        "all-docs", "dbs", "del", "get", "put", "query", "stats");
     assertThat(differences).as("commands that printed differently through the server").isEmpty();
   }
 
@@ -146,11 +146,32 @@ class CliThroughServerTest {
         .replaceAll("\"indexHeapBytes\" : \\d+", "\"indexHeapBytes\" : <heap>");
   }
 
-  /** Requests the server has answered so far, from its own metrics. */
-  private static long requests(KilnHttpServer server) throws Exception {
-    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create(server.url() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
-    return metrics.body().lines().filter(l -> l.startsWith("kiln_http_requests_total{"))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  /** Kiln and its HTTP server on one data directory, with the address file {@code kiln serve} leaves. */
+  record Served(Kiln kiln, KilnHttpServer server) implements AutoCloseable {
+    static Served on(Path dataDir) {
+      Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of("kiln.data-dir", dataDir.toString(),
+          "kiln.http.port", 0)));
+      Kiln kiln = Kiln.start(config);
+      KilnHttpServer server = KilnHttpServer.start(kiln, HttpSettings.from(config)).toCompletableFuture().join();
+      ServeCommand.writeAddress(dataDir.resolve(ServeCommand.ADDRESS_FILE), server);
+      return new Served(kiln, server);
+    }
+
+    /** Requests the server has answered so far, from its own metrics. */
+    long requests() throws Exception {
+      HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create(server.url() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+      return metrics.body().lines().filter(l -> l.startsWith("kiln_http_requests_total{"))
+          .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Override
+    public void close() {
+      try {
+        server.stop().toCompletableFuture().join();
+      } finally {
+        kiln.close();
+      }
+    }
   }
 }
