@@ -8,6 +8,10 @@ import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.http.HttpSettings;
 import dev.kiln.http.KilnHttpServer;
+import dev.kiln.testkit.TestTime;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,6 +23,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import picocli.CommandLine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,10 +60,45 @@ class CliThroughServerTest {
   }
 
   @Test
+  void aFollowThroughAServerEndsWithTheErrorOfItsClosedDatabaseSayingWhereToResume() throws Exception {
+    Path served = temp.resolve("served");
+    try (Served it = Served.on(served)) {
+      assertThat(CliRun.kiln(served, "put", "notes", "{\"_id\":\"a\"}").status()).isZero();
+      CountDownLatch printed = new CountDownLatch(1);
+      StringWriter out = new StringWriter() {
+        @Override
+        public void flush() {
+          printed.countDown(); // the command flushes after each change it prints
+        }
+      };
+      StringWriter err = new StringWriter();
+      CommandLine cli = KilnCli.commandLine(new ByteArrayInputStream(new byte[0]));
+      cli.setOut(new PrintWriter(out));
+      cli.setErr(new PrintWriter(err));
+      CompletableFuture<Integer> status = CompletableFuture.supplyAsync(
+          () -> cli.execute("changes", "notes", "--follow", "--data-dir", served.toString()));
+      long wait = TestTime.dilated(Duration.ofSeconds(60)).toMillis();
+      assertThat(printed.await(wait, TimeUnit.MILLISECONDS)).as("the first change printed").isTrue();
+      assertThat(out.toString()).contains("\"id\":\"a\"");
+
+      it.kiln().open("notes").close().toCompletableFuture().join();
+      assertThat(status.get(wait, TimeUnit.MILLISECONDS)).as(err.toString()).isEqualTo(1);
+      assertThat(err.toString()).startsWith("kiln: CLOSED: the database closed; resume from sequence 1 ");
+    }
+  }
+
+  @Test
   void everyCommandPrintsTheSameThroughAServerAsOnItsOwn() throws Exception {
     Path ndjson = temp.resolve("more.ndjson");
     Files.writeString(ndjson, "{\"_id\":\"c\",\"title\":\"hey\",\"tags\":[\"red\"]}\n\n"
         + "{\"_id\":\"d\",\"title\":\"ho\",\"n\":4}\n{\"_id\":\"e\",\"title\":\"hu\",\"tags\":[\"blue\",\"red\"]}\n");
+    // 20 documents of 900 KB: a batch of all of them is over kiln.http.max-body-bytes (16 MiB), one of 5 is not
+    Path large = temp.resolve("large.ndjson");
+    try (java.io.BufferedWriter w = Files.newBufferedWriter(large)) {
+      for (int i = 0; i < 20; i++) {
+        w.write("{\"_id\":\"big" + i + "\",\"text\":\"" + "x".repeat(900_000) + "\"}\n");
+      }
+    }
     Path bad = temp.resolve("bad.ndjson");
     Files.writeString(bad, "{\"_id\":\"x\"}\n{\"_id\":\"y\",\n");
     List<Step> script = List.of(
@@ -72,6 +116,8 @@ class CliThroughServerTest {
         Step.of("get", "nosuch", "a"),
         Step.of("put-all", "notes", ndjson.toString(), "--batch", "2"),
         Step.of("put-all", "notes", bad.toString()),
+        Step.of("put-all", "big", large.toString(), "--batch", "20"),
+        Step.of("put-all", "big", large.toString(), "--batch", "5"),
         Step.of("all-docs", "notes"),
         Step.of("all-docs", "notes", "--start", "b", "--limit", "2", "--descending"),
         Step.of("index", "notes", "title"),

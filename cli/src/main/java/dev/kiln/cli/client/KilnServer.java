@@ -113,7 +113,8 @@ public final class KilnServer {
 
   /**
    * A Server-Sent Events feed: hands the data of each event to {@code each} in order until it answers
-   * false or the server ends the feed. Heartbeats (comment lines) are skipped.
+   * false or the server ends the feed. Heartbeats (comment lines) are skipped. An {@code end} event
+   * (the database closed, say) is thrown as the error it carries, as the feed fails without a server.
    */
   public void events(String path, Map<String, ?> query, Predicate<String> each) {
     HttpRequest request = request(path + Urls.queryString(query)).header("Accept", "text/event-stream").GET().build();
@@ -124,14 +125,21 @@ public final class KilnServer {
       }
       StringBuilder data = new StringBuilder();
       boolean any = false;
+      String type = null;
       for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
         String line = it.next();
         if (line.isEmpty()) { // an event ends with a blank line
+          if (any && "end".equals(type)) {
+            throw failure(response.statusCode(), data.toString());
+          }
           if (any && !each.test(data.toString())) {
             return; // closing the stream closes the connection: the server's feed ends
           }
           data.setLength(0);
           any = false;
+          type = null;
+        } else if (line.startsWith("event:")) {
+          type = line.substring(6).strip();
         } else if (line.startsWith("data:")) {
           if (any) {
             data.append('\n');
