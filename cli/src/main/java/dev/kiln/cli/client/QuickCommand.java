@@ -52,6 +52,8 @@ public final class QuickCommand {
   private static final Pattern LIMIT = Pattern.compile("0|[1-9][0-9]{0,8}");
   /** A version as put and del print it, or none. */
   private static final Pattern VERSION = Pattern.compile("none|[1-9][0-9]{0,18}-b[a-z2-7]{20,100}");
+  /** The largest document sent here; a larger one (over the engine's default limit anyway) goes the full way. */
+  private static final int MAX_BODY = 1 << 20;
   /** Nesting a document may have here; deeper ones go the full way (DAG-CBOR has a limit). */
   private static final int MAX_DEPTH = 32;
 
@@ -179,6 +181,9 @@ public final class QuickCommand {
     }
     byte[] text = json == null ? Files.readAllBytes(Path.of(options.get("file")))
         : json.equals("-") ? stdin.readAllBytes() : json.getBytes(StandardCharsets.UTF_8);
+    if (text.length > MAX_BODY) {
+      return DEFER; // a server may refuse it before reading it all: the full command line's client reads that answer
+    }
     ByteArrayOutputStream body = new ByteArrayOutputStream(text.length);
     String id = plainDocument(text, body);
     return write(server, "PUT", docPath(db, id), query(options), body.toByteArray());
