@@ -2,6 +2,7 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.kiln.cli.client.KilnServer;
+import dev.kiln.cli.client.Urls;
 import dev.kiln.engine.api.Database;
 import dev.kiln.protocol.DatabaseProtocol.Change;
 import dev.kiln.protocol.DatabaseProtocol.KeyRange;
@@ -99,7 +100,7 @@ final class ChangesCommand extends KilnCli.DatabaseCommand {
   @Override
   Object remote(KilnCli.Remote r) {
     range(); // refused here as without a server
-    Map<String, Object> query = KilnServer.params("since", sinceClock == null ? since : null, "since-clock", sinceClock,
+    Map<String, Object> query = Urls.params("since", sinceClock == null ? since : null, "since-clock", sinceClock,
         "prefix", prefix, "no-docs", noDocs, "index", index, "key", key, "start", start, "end", end,
         "key-prefix", keyPrefix);
     if (!follow) {

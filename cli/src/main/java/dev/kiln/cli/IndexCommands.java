@@ -1,6 +1,7 @@
 package dev.kiln.cli;
 
 import dev.kiln.cli.client.KilnServer;
+import dev.kiln.cli.client.Urls;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.index.IndexDefinition;
 import java.io.PrintWriter;
@@ -57,7 +58,7 @@ final class IndexCommands {
 
     @Override
     Object remote(KilnCli.Remote r) {
-      return r.server().put(r.path("/indexes/" + KilnServer.segment(field)), KilnServer.params("each", each), null);
+      return r.server().put(r.path("/indexes/" + Urls.segment(field)), Urls.params("each", each), null);
     }
   }
 
@@ -96,7 +97,7 @@ final class IndexCommands {
 
     @Override
     Object remote(KilnCli.Remote r) {
-      return r.server().delete(r.path("/indexes/" + KilnServer.segment(name)), java.util.Map.of());
+      return r.server().delete(r.path("/indexes/" + Urls.segment(name)), java.util.Map.of());
     }
   }
 }

@@ -8,6 +8,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import dev.kiln.cli.client.KilnServer;
+import dev.kiln.cli.client.Urls;
 import dev.kiln.cli.client.ServerError;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.doc.DocumentCodec;
@@ -137,7 +138,7 @@ public final class KilnCli implements Runnable {
   /** One database of a running server: its routes under {@code /db/NAME}. */
   record Remote(KilnServer server, String db) {
     String path(String rest) {
-      return "/db/" + KilnServer.segment(db) + rest;
+      return "/db/" + Urls.segment(db) + rest;
     }
   }
 
@@ -242,10 +243,10 @@ public final class KilnCli implements Runnable {
       }
       // checked here as the engine checks it (same refusals, same words), and an id made for a document without one
       String id = DocumentCodec.prepare(doc, Integer.MAX_VALUE).id();
-      if (ifVersion == null && !KilnServer.namable(id)) { // the id rides in the body of a bulk of one
+      if (ifVersion == null && !Urls.namable(id)) { // the id rides in the body of a bulk of one
         return r.server().post(r.path("/docs"), Map.of(), JSON.createArrayNode().add(doc)).path("results").path(0);
       }
-      return r.server().put(r.path(docPath(id)), KilnServer.params("if-version", ifVersion), doc);
+      return r.server().put(r.path(docPath(id)), Urls.params("if-version", ifVersion), doc);
     }
 
     ObjectNode document() {
@@ -281,7 +282,7 @@ public final class KilnCli implements Runnable {
     @Override
     Object remote(Remote r) {
       DocumentIds.validate(id);
-      return r.server().get(r.path(docPath(id)), KilnServer.params("with-version", withVersion));
+      return r.server().get(r.path(docPath(id)), Urls.params("with-version", withVersion));
     }
   }
 
@@ -306,17 +307,17 @@ public final class KilnCli implements Runnable {
       if (ifVersion != null) {
         Expected.parse(ifVersion);
       }
-      return r.server().delete(r.path(docPath(id)), KilnServer.params("if-version", ifVersion));
+      return r.server().delete(r.path(docPath(id)), Urls.params("if-version", ifVersion));
     }
   }
 
   /** {@code /docs/ID}; an id the server cannot take in a path (a dot segment) is refused with a reason. */
   static String docPath(String id) {
-    if (!KilnServer.namable(id)) {
+    if (!Urls.namable(id)) {
       throw new KilnException(ErrorCode.INVALID_ID, "the id '" + id + "' is a dot segment, which the running server "
           + "refuses in a URL path; stop the server to reach this document from the command line");
     }
-    return "/docs/" + KilnServer.segment(id);
+    return "/docs/" + Urls.segment(id);
   }
 
   /** A write's answer as printed: the same JSON as the HTTP API's, version ready for the next --if-version. */
@@ -340,7 +341,7 @@ public final class KilnCli implements Runnable {
 
     @Override
     Object remote(Remote r) {
-      return r.server().get(r.path("/all-docs"), KilnServer.params("prefix", prefix, "start", start, "end", end,
+      return r.server().get(r.path("/all-docs"), Urls.params("prefix", prefix, "start", start, "end", end,
           "limit", limit, "descending", descending, "include-deleted", includeDeleted));
     }
   }
@@ -373,7 +374,7 @@ public final class KilnCli implements Runnable {
     @Override
     Object remote(Remote r) {
       try {
-        return r.server().get(r.path("/query/" + KilnServer.segment(field)), KilnServer.params("key", key, "start", start,
+        return r.server().get(r.path("/query/" + Urls.segment(field)), Urls.params("key", key, "start", start,
             "end", end, "prefix", prefix, "limit", limit, "descending", descending, "include-docs", includeDocs));
       } catch (KilnException k) {
         throw explained(k); // the database exists (checked first): NOT_FOUND is the index

@@ -3,6 +3,7 @@ package dev.kiln.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.cli.client.ServerError;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.doc.DocumentCodec;
 import dev.kiln.protocol.DatabaseProtocol.BulkResult;
@@ -90,13 +91,16 @@ class PutAllCommand extends KilnCli.DatabaseCommand {
         file = Path.of(input);
         source = input;
       }
-      int maxDocBytes = (int) dataDir.config().getBytes("kiln.max-doc-bytes").longValue();
+      com.typesafe.config.Config config = dataDir.config();
+      int maxDocBytes = (int) config.getBytes("kiln.max-doc-bytes").longValue();
+      BatchSize size = new BatchSize(batch, config.getBytes("kiln.http.max-body-bytes"));
       long lines = read(file, source, (where, doc) -> {
         try {
           DocumentCodec.prepare(doc, maxDocBytes);
         } catch (KilnException e) {
           throw new KilnException(e.code(), where + ": " + e.getMessage(), e);
         }
+        size.add(where, doc);
       });
       return store(putAll, file, source, lines);
     } catch (IOException e) {
@@ -151,6 +155,45 @@ class PutAllCommand extends KilnCli.DatabaseCommand {
     out.put("lastSeq", last[0] == null ? null : last[0].lastSeq());
     out.put("clock", last[0] == null ? null : last[0].clock());
     return out;
+  }
+
+  /**
+   * The bytes of each batch as one request to a server would carry it (a JSON array). A batch is one
+   * commit, all or nothing, so it cannot be split to fit {@code kiln.http.max-body-bytes}: one over it
+   * is refused before anything is stored, with a server or without one, so both store the same.
+   */
+  private static final class BatchSize {
+    private final int batch;
+    private final long limit;
+    private int docs;
+    private long bytes;
+    private String first;
+
+    BatchSize(int batch, long limit) {
+      this.batch = batch;
+      this.limit = limit;
+    }
+
+    void add(String where, ObjectNode doc) {
+      try {
+        bytes += KilnCli.JSON.writeValueAsBytes(doc).length + (docs == 0 ? 2 : 1); // the brackets, or a comma
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (docs++ == 0) {
+        first = where;
+      }
+      if (bytes > limit) {
+        throw new ServerError("BODY_TOO_LARGE", "the batch from " + first + " to " + where + " is over "
+            + limit + " bytes as JSON, more than kiln.http.max-body-bytes lets one request to a server carry; a batch "
+            + "is one commit, so it is refused whole, with or without a server: use a smaller --batch (nothing was "
+            + "stored)", null);
+      }
+      if (docs == batch) {
+        docs = 0;
+        bytes = 0;
+      }
+    }
   }
 
   /** Reads every non-blank line as a document; returns how many there were. */

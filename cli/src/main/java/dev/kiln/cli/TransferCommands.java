@@ -3,6 +3,7 @@ package dev.kiln.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.cli.client.KilnServer;
+import dev.kiln.cli.client.Urls;
 import dev.kiln.engine.api.Database;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import java.io.BufferedWriter;
@@ -62,7 +63,7 @@ final class TransferCommands {
     Object remote(KilnCli.Remote r) {
       return exportNdjson(q -> {
         List<Row> rows = new ArrayList<>();
-        for (JsonNode row : r.server().get(r.path("/all-docs"), KilnServer.params("start", q.start(), "limit", q.limit()))
+        for (JsonNode row : r.server().get(r.path("/all-docs"), Urls.params("start", q.start(), "limit", q.limit()))
             .path("rows")) {
           rows.add(new Row(row.path("id").asText(), row.path("doc")));
         }

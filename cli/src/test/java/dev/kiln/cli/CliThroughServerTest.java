@@ -8,6 +8,10 @@ import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.http.HttpSettings;
 import dev.kiln.http.KilnHttpServer;
+import dev.kiln.testkit.TestTime;
+import java.io.ByteArrayInputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,6 +21,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import picocli.CommandLine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,20 +50,40 @@ class CliThroughServerTest {
   @Test
   void anIdThatIsADotSegmentIsWrittenThroughAServerButNotReadWithAReason() throws Exception {
     Path served = temp.resolve("served");
-    Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of("kiln.data-dir", served.toString(),
-        "kiln.http.port", 0)));
-    try (Kiln kiln = Kiln.start(config)) {
-      KilnHttpServer server = KilnHttpServer.start(kiln, HttpSettings.from(config)).toCompletableFuture().join();
-      try {
-        ServeCommand.writeAddress(served.resolve(ServeCommand.ADDRESS_FILE), server);
-        assertThat(CliRun.kiln(served, "put", "notes", "{\"_id\":\"..\"}").status()).isZero();
-        CliRun get = CliRun.kiln(served, "get", "notes", "..");
-        assertThat(get.status()).isEqualTo(1);
-        assertThat(get.err()).startsWith("kiln: INVALID_ID: the id '..' is a dot segment");
-        assertThat(kiln.open("notes").get("..").toCompletableFuture().join().path("_id").asText()).isEqualTo("..");
-      } finally {
-        server.stop().toCompletableFuture().join();
-      }
+    try (Served it = Served.on(served)) {
+      assertThat(CliRun.kiln(served, "put", "notes", "{\"_id\":\"..\"}").status()).isZero();
+      CliRun get = CliRun.kiln(served, "get", "notes", "..");
+      assertThat(get.status()).isEqualTo(1);
+      assertThat(get.err()).startsWith("kiln: INVALID_ID: the id '..' is a dot segment");
+      assertThat(it.kiln().open("notes").get("..").toCompletableFuture().join().path("_id").asText()).isEqualTo("..");
+    }
+  }
+
+  @Test
+  void aFollowThroughAServerEndsWithTheErrorOfItsClosedDatabaseSayingWhereToResume() throws Exception {
+    Path served = temp.resolve("served");
+    try (Served it = Served.on(served)) {
+      assertThat(CliRun.kiln(served, "put", "notes", "{\"_id\":\"a\"}").status()).isZero();
+      CountDownLatch printed = new CountDownLatch(1);
+      StringWriter out = new StringWriter() {
+        @Override
+        public void flush() {
+          printed.countDown(); // the command flushes after each change it prints
+        }
+      };
+      StringWriter err = new StringWriter();
+      CommandLine cli = KilnCli.commandLine(new ByteArrayInputStream(new byte[0]));
+      cli.setOut(new PrintWriter(out));
+      cli.setErr(new PrintWriter(err));
+      CompletableFuture<Integer> status = CompletableFuture.supplyAsync(
+          () -> cli.execute("changes", "notes", "--follow", "--data-dir", served.toString()));
+      long wait = TestTime.dilated(Duration.ofSeconds(60)).toMillis();
+      assertThat(printed.await(wait, TimeUnit.MILLISECONDS)).as("the first change printed").isTrue();
+      assertThat(out.toString()).contains("\"id\":\"a\"");
+
+      it.kiln().open("notes").close().toCompletableFuture().join();
+      assertThat(status.get(wait, TimeUnit.MILLISECONDS)).as(err.toString()).isEqualTo(1);
+      assertThat(err.toString()).startsWith("kiln: CLOSED: the database closed; resume from sequence 1 ");
     }
   }
 
@@ -61,6 +92,13 @@ class CliThroughServerTest {
     Path ndjson = temp.resolve("more.ndjson");
     Files.writeString(ndjson, "{\"_id\":\"c\",\"title\":\"hey\",\"tags\":[\"red\"]}\n\n"
         + "{\"_id\":\"d\",\"title\":\"ho\",\"n\":4}\n{\"_id\":\"e\",\"title\":\"hu\",\"tags\":[\"blue\",\"red\"]}\n");
+    // 20 documents of 900 KB: a batch of all of them is over kiln.http.max-body-bytes (16 MiB), one of 5 is not
+    Path large = temp.resolve("large.ndjson");
+    try (java.io.BufferedWriter w = Files.newBufferedWriter(large)) {
+      for (int i = 0; i < 20; i++) {
+        w.write("{\"_id\":\"big" + i + "\",\"text\":\"" + "x".repeat(900_000) + "\"}\n");
+      }
+    }
     Path bad = temp.resolve("bad.ndjson");
     Files.writeString(bad, "{\"_id\":\"x\"}\n{\"_id\":\"y\",\n");
     List<Step> script = List.of(
@@ -78,6 +116,8 @@ class CliThroughServerTest {
         Step.of("get", "nosuch", "a"),
         Step.of("put-all", "notes", ndjson.toString(), "--batch", "2"),
         Step.of("put-all", "notes", bad.toString()),
+        Step.of("put-all", "big", large.toString(), "--batch", "20"),
+        Step.of("put-all", "big", large.toString(), "--batch", "5"),
         Step.of("all-docs", "notes"),
         Step.of("all-docs", "notes", "--start", "b", "--limit", "2", "--descending"),
         Step.of("index", "notes", "title"),
@@ -110,32 +150,38 @@ class CliThroughServerTest {
 
     Path alone = temp.resolve("alone");
     Path served = temp.resolve("served");
-    Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of("kiln.data-dir", served.toString(),
-        "kiln.http.port", 0)));
+    Path quick = temp.resolve("quick");
     List<String> differences = new ArrayList<>();
-    try (Kiln kiln = Kiln.start(config)) {
-      KilnHttpServer server = KilnHttpServer.start(kiln, HttpSettings.from(config)).toCompletableFuture().join();
-      try {
-        ServeCommand.writeAddress(served.resolve(ServeCommand.ADDRESS_FILE), server);
-        for (Step step : script) {
-          CliRun own = CliRun.withStdin(alone, step.stdin(), step.args());
-          long before = requests(server);
-          CliRun through = CliRun.withStdin(served, step.stdin(), step.args());
-          long after = requests(server);
-          String what = String.join(" ", step.args());
-          assertThat(own.status()).as("%s without a server: %s", what, own.err()).isIn(0, 1);
-          if (!normalized(own, alone).equals(normalized(through, served))) {
-            differences.add(what + "\n  alone:  " + normalized(own, alone) + "\n  served: " + normalized(through, served));
-          }
-          if (through.status() == 0) {
-            // the metrics read before, the health probe, and at least one call
-            assertThat(after - before).as("requests the server got for: %s", what).isGreaterThanOrEqualTo(3);
-          }
+    Set<String> quickly = new TreeSet<>();
+    try (Served full = Served.on(served); Served fast = Served.on(quick)) {
+      for (Step step : script) {
+        CliRun own = CliRun.withStdin(alone, step.stdin(), step.args());
+        long before = full.requests();
+        CliRun through = CliRun.withStdin(served, step.stdin(), step.args());
+        long after = full.requests();
+        String what = String.join(" ", step.args());
+        assertThat(own.status()).as("%s without a server: %s", what, own.err()).isIn(0, 1);
+        if (!normalized(own, alone).equals(normalized(through, served))) {
+          differences.add(what + "\n  alone:  " + normalized(own, alone) + "\n  served: " + normalized(through, served));
         }
-      } finally {
-        server.stop().toCompletableFuture().join();
+        if (through.status() == 0) {
+          // the metrics read before, the health probe, and at least one call
+          assertThat(after - before).as("requests the server got for: %s", what).isGreaterThanOrEqualTo(3);
+        }
+        // the jar's entry point (Main): the quick path, or the full command line where it defers
+        CliRun entry = CliRun.quick(quick, step.stdin(), step.args());
+        if (entry == null) {
+          entry = CliRun.withStdin(quick, step.stdin(), step.args());
+        } else {
+          quickly.add(step.args()[0]);
+        }
+        if (!normalized(own, alone).equals(normalized(entry, quick))) {
+          differences.add(what + "\n  alone:  " + normalized(own, alone) + "\n  quick:  " + normalized(entry, quick));
+        }
       }
     }
+    assertThat(quickly).as("commands the quick path answered").containsExactly(
+        "all-docs", "dbs", "del", "get", "put", "query", "stats");
     assertThat(differences).as("commands that printed differently through the server").isEmpty();
   }
 
@@ -146,11 +192,32 @@ class CliThroughServerTest {
         .replaceAll("\"indexHeapBytes\" : \\d+", "\"indexHeapBytes\" : <heap>");
   }
 
-  /** Requests the server has answered so far, from its own metrics. */
-  private static long requests(KilnHttpServer server) throws Exception {
-    HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create(server.url() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
-    return metrics.body().lines().filter(l -> l.startsWith("kiln_http_requests_total{"))
-        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  /** Kiln and its HTTP server on one data directory, with the address file {@code kiln serve} leaves. */
+  record Served(Kiln kiln, KilnHttpServer server) implements AutoCloseable {
+    static Served on(Path dataDir) {
+      Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of("kiln.data-dir", dataDir.toString(),
+          "kiln.http.port", 0)));
+      Kiln kiln = Kiln.start(config);
+      KilnHttpServer server = KilnHttpServer.start(kiln, HttpSettings.from(config)).toCompletableFuture().join();
+      ServeCommand.writeAddress(dataDir.resolve(ServeCommand.ADDRESS_FILE), server);
+      return new Served(kiln, server);
+    }
+
+    /** Requests the server has answered so far, from its own metrics. */
+    long requests() throws Exception {
+      HttpResponse<String> metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+          URI.create(server.url() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+      return metrics.body().lines().filter(l -> l.startsWith("kiln_http_requests_total{"))
+          .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Override
+    public void close() {
+      try {
+        server.stop().toCompletableFuture().join();
+      } finally {
+        kiln.close();
+      }
+    }
   }
 }

@@ -44,6 +44,7 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.pf.PFBuilder;
 import org.apache.pekko.stream.Materializer;
 
 /**
@@ -298,6 +299,10 @@ final class KilnRoutes extends AllDirectives {
           from.includeDocs(), from.bufferSize(), from.pageSize(), from.range());
       var events = db.liveChanges(start)
           .map(c -> ServerSentEvent.create(JSON.writeValueAsString(c), "change", Long.toString(c.seq())))
+          // a feed that ends (its database closed) says why in a last event, so the client knows to resume
+          .recover(new PFBuilder<Throwable, ServerSentEvent>()
+              .match(KilnException.class, KilnRoutes::endEvent)
+              .build())
           .keepAlive(settings.sseKeepAlive(), ServerSentEvent::heartbeat)
           .watchTermination((mat, done) -> {
             metrics.liveFeeds.incrementAndGet();
@@ -306,6 +311,12 @@ final class KilnRoutes extends AllDirectives {
           });
       return completeOK(events, EventStreamMarshalling.toEventStream());
     }));
+  }
+
+  /** The last event of a live feed that ends: {@code {"error": CODE, "reason": …}}, without an id. */
+  private static ServerSentEvent endEvent(KilnException ended) throws com.fasterxml.jackson.core.JsonProcessingException {
+    ObjectNode error = JSON.createObjectNode().put("error", ended.code().name()).put("reason", ended.getMessage());
+    return ServerSentEvent.create(JSON.writeValueAsString(error), "end");
   }
 
   /** A feed's index key range: {@code index} with a query's {@code key}, {@code start}/{@code end} or {@code key-prefix}. */

@@ -97,6 +97,23 @@ class HttpLiveFeedTest {
   }
 
   @Test
+  void aLiveFeedEndsWithAFinalEventSayingWhereToResumeWhenItsDatabaseCloses() throws Exception {
+    try (TestServer s = new TestServer(dir, Map.of())) {
+      Database db = s.kiln.open("closing");
+      db.put(JsonNodeFactory.instance.objectNode().put("_id", "a")).toCompletableFuture().join();
+      try (SseClient feed = new SseClient(s.server.address().getPort(), "/db/closing/changes?feed=live&since=0")) {
+        assertThat(feed.next().id()).isEqualTo(1);
+        db.close().toCompletableFuture().join();
+        SseClient.Event end = feed.next("end");
+        assertThat(end).as("a final event, not a dropped connection").isNotNull();
+        assertThat(end.data().path("error").asText()).isEqualTo("CLOSED");
+        assertThat(end.data().path("reason").asText()).contains("resume from sequence 1");
+        assertThat(feed.next()).as("the stream ends after it").isNull();
+      }
+    }
+  }
+
+  @Test
   void aLiveFeedOfAnUnknownDatabaseIs404() throws Exception {
     try (TestServer s = new TestServer(dir, Map.of())) {
       assertThat(s.get("/db/nothing/changes?feed=live").statusCode()).isEqualTo(404);

@@ -7,7 +7,6 @@ import dev.kiln.protocol.KilnException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -17,7 +16,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -115,10 +113,11 @@ public final class KilnServer {
 
   /**
    * A Server-Sent Events feed: hands the data of each event to {@code each} in order until it answers
-   * false or the server ends the feed. Heartbeats (comment lines) are skipped.
+   * false or the server ends the feed. Heartbeats (comment lines) are skipped. An {@code end} event
+   * (the database closed, say) is thrown as the error it carries, as the feed fails without a server.
    */
   public void events(String path, Map<String, ?> query, Predicate<String> each) {
-    HttpRequest request = request(path + queryString(query)).header("Accept", "text/event-stream").GET().build();
+    HttpRequest request = request(path + Urls.queryString(query)).header("Accept", "text/event-stream").GET().build();
     HttpResponse<Stream<String>> response = send(request, HttpResponse.BodyHandlers.ofLines());
     try (Stream<String> lines = response.body()) {
       if (response.statusCode() != 200) {
@@ -126,14 +125,21 @@ public final class KilnServer {
       }
       StringBuilder data = new StringBuilder();
       boolean any = false;
+      String type = null;
       for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
         String line = it.next();
         if (line.isEmpty()) { // an event ends with a blank line
+          if (any && "end".equals(type)) {
+            throw failure(response.statusCode(), data.toString());
+          }
           if (any && !each.test(data.toString())) {
             return; // closing the stream closes the connection: the server's feed ends
           }
           data.setLength(0);
           any = false;
+          type = null;
+        } else if (line.startsWith("event:")) {
+          type = line.substring(6).strip();
         } else if (line.startsWith("data:")) {
           if (any) {
             data.append('\n');
@@ -146,7 +152,7 @@ public final class KilnServer {
   }
 
   private JsonNode call(String method, String path, Map<String, ?> query, JsonNode body) {
-    HttpRequest.Builder b = request(path + queryString(query));
+    HttpRequest.Builder b = request(path + Urls.queryString(query));
     if (body == null) {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
@@ -206,42 +212,5 @@ public final class KilnServer {
       b.header("Authorization", authorization);
     }
     return b;
-  }
-
-  // ------------------------------------------------------------------ paths
-
-  /**
-   * Whether the server takes {@code s} as one path segment: it refuses a segment that decodes to a dot
-   * segment ({@code .}, {@code ..}, {@code ../…}, {@code …/..}) before any route sees it.
-   */
-  public static boolean namable(String s) {
-    return !(s.equals(".") || s.equals("..") || s.startsWith("../") || s.endsWith("/.."));
-  }
-
-  /** One path segment, encoded: a JSON pointer's slashes stay inside the segment. */
-  public static String segment(String s) {
-    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
-  }
-
-  /** {@code ?a=1&b=x} of the entries whose value is not null (and not false: flags are present or absent). */
-  static String queryString(Map<String, ?> query) {
-    StringBuilder q = new StringBuilder();
-    for (Map.Entry<String, ?> e : query.entrySet()) {
-      Object v = e.getValue();
-      if (v == null || Boolean.FALSE.equals(v)) {
-        continue;
-      }
-      q.append(q.length() == 0 ? '?' : '&').append(segment(e.getKey())).append('=').append(segment(String.valueOf(v)));
-    }
-    return q.toString();
-  }
-
-  /** A query built in order: {@code params("limit", 10, "descending", true)}. */
-  public static Map<String, Object> params(Object... keysAndValues) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    for (int i = 0; i < keysAndValues.length; i += 2) {
-      m.put((String) keysAndValues[i], keysAndValues[i + 1]);
-    }
-    return m;
   }
 }
