@@ -59,12 +59,13 @@ final class ScaleWorkload {
     for (Result r : results.subList(1, results.size())) {
       line.ratio("bytes_per_put@" + r.docs, r.writeBytesPerPut / small.writeBytesPerPut)
           .ratio("put_p50@" + r.docs, r.putP50 / small.putP50)
-          .ratio("open@" + r.docs, r.openMs / small.openMs);
+          .ratio("open@" + r.docs, r.openMs / small.openMs)
+          .ratio("alldocs_cold_per_doc@" + r.docs, (r.allDocsCold / r.docs) / (small.allDocsCold / small.docs));
     }
-    return line;
+    return line.add("loadavg", loadAverage());
   }
 
-  private record Result(int docs, double writeBytesPerPut, double putP50, double openMs, Line line) {}
+  private record Result(int docs, double writeBytesPerPut, double putP50, double openMs, double allDocsCold, Line line) {}
 
   private static final int AMPLIFICATION_EVERY = 50;
 
@@ -137,9 +138,17 @@ final class ScaleWorkload {
         allDocsWarm = (t2 - t1) / 1e6;
       }
 
+      // One single-document commit's CAR: the CarLog's growth over one put that no compaction
+      // followed (the stats answer after the commit is in the log).
+      Database db = f.db();
+      DatabaseStats beforeOne = join(db.stats());
+      join(db.put(Docs.doc(docs / 3, 1)));
+      DatabaseStats afterOne = join(db.stats());
+      long commitCar = afterOne.compactions() == beforeOne.compactions()
+          ? afterOne.carLogBytes() - beforeOne.carLogBytes() : -1;
+
       // Sequential single-document puts: updates of random existing documents, default settings
       // (so auto-compaction runs as often as it would for a user).
-      Database db = f.db();
       long compactionsBefore = join(db.stats()).compactions();
       Latencies putLatency = new Latencies(puts);
       Random rnd = new Random(12);
@@ -207,6 +216,7 @@ final class ScaleWorkload {
             .ratio("rchar_with/without", (double) open.io.rchar() / withoutIndexFiles.io.rchar());
       }
       line.section("all-docs in pages of " + PAGE).ms("cold", allDocsCold).ms("warm", allDocsWarm)
+          .section("one-document commit").bytes("car", commitCar)
           .section(puts + " sequential puts").ms("p50", putLatency.percentileMs(50)).ms("p99", putLatency.percentileMs(99))
           .add("write_bytes_per_put", Line.fmt(perPut / 1024) + "KiB")
           .add("wchar_per_put", Line.fmt((double) putIo.wchar() / puts / 1024) + "KiB")
@@ -221,8 +231,9 @@ final class ScaleWorkload {
           .section("compaction").ms("time", compactMs).bytes("before", compacted.bytesBefore())
           .bytes("after", compacted.bytesAfter()).add("peak_heap_used", Workloads.mb(peakHeap))
           .add("max_heap", Workloads.mb(Runtime.getRuntime().maxMemory()))
-          .section("index").ms("define_n", defineMs).ms("query10_cold", queryCold).ms("query10_warm", queryWarm);
-      return new Result(docs, perPut, putLatency.percentileMs(50), open.ms, line);
+          .section("index").ms("define_n", defineMs).ms("query10_cold", queryCold).ms("query10_warm", queryWarm)
+          .add("loadavg", loadAverage());
+      return new Result(docs, perPut, putLatency.percentileMs(50), open.ms, allDocsCold, line);
     }
   }
 
@@ -256,6 +267,15 @@ final class ScaleWorkload {
       double ms = (System.nanoTime() - t0) / 1e6;
       ProcIo io = ProcIo.now().since(io0);
       return new Open(ms, io, join(db.stats()).carBytes());
+    }
+  }
+
+  /** The machine's 1-minute load average when the size finished (figures on a shared machine swing with it). */
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException | RuntimeException e) {
+      return "n/a";
     }
   }
 
