@@ -7,14 +7,19 @@ import java.util.Arrays;
  * A set of CIDs held as packed bytes: 33 bytes a CID (its codec byte and its sha2-256 digest,
  * the only parts that differ among the CIDs Kiln accepts) plus a 4-byte slot at most half full,
  * instead of the ~150 bytes a {@code HashSet<Cid>} entry costs. A whole-database walk keeps one
- * entry per live block, so this is what bounds its memory. Not thread-safe.
+ * entry per live block, so this is what bounds its memory. The keys sit in chunks of
+ * {@value #CHUNK} so that growing never copies them (a doubling array would briefly need three
+ * times the keys' bytes, 100 MB at a million blocks). Not thread-safe.
  */
 public final class CidSet {
   private static final int KEY_BYTES = 1 + Cid.SHA2_256_LENGTH;
   /** A Kiln CID: version, codec, hash code and digest length, one byte each, then the digest. */
   private static final int CID_BYTES = 4 + Cid.SHA2_256_LENGTH;
 
-  private byte[] keys = new byte[16 * KEY_BYTES];
+  private static final int CHUNK_SHIFT = 12;
+  static final int CHUNK = 1 << CHUNK_SHIFT;
+
+  private byte[][] chunks = new byte[4][];
   private int count;
   /** Slot holds (entry index + 1); 0 is empty. Kept at most half full. */
   private int[] table = new int[32];
@@ -27,10 +32,14 @@ public final class CidSet {
     if (table[slot] != 0) {
       return false;
     }
-    if ((count + 1) * KEY_BYTES > keys.length) {
-      keys = Arrays.copyOf(keys, keys.length * 2);
+    int chunk = count >>> CHUNK_SHIFT;
+    if (chunk == chunks.length) {
+      chunks = Arrays.copyOf(chunks, chunks.length * 2);
     }
-    System.arraycopy(probe, 0, keys, count * KEY_BYTES, KEY_BYTES);
+    if (chunks[chunk] == null) {
+      chunks[chunk] = new byte[CHUNK * KEY_BYTES];
+    }
+    System.arraycopy(probe, 0, chunks[chunk], at(count), KEY_BYTES);
     count++;
     table[slot] = count;
     if (count * 2 > table.length) {
@@ -50,7 +59,7 @@ public final class CidSet {
 
   /** Heap this set takes, approximately. */
   public long approximateBytes() {
-    return (long) keys.length + 4L * table.length;
+    return (long) ((count + CHUNK - 1) >>> CHUNK_SHIFT) * CHUNK * KEY_BYTES + 8L * chunks.length + 4L * table.length;
   }
 
   private static void keyOf(Cid cid, byte[] into) {
@@ -67,7 +76,8 @@ public final class CidSet {
     int slot = hash(key, 0) & mask;
     while (true) {
       int entry = table[slot];
-      if (entry == 0 || Arrays.equals(keys, (entry - 1) * KEY_BYTES, entry * KEY_BYTES, key, 0, KEY_BYTES)) {
+      if (entry == 0 || Arrays.equals(chunks[(entry - 1) >>> CHUNK_SHIFT], at(entry - 1), at(entry - 1) + KEY_BYTES,
+          key, 0, KEY_BYTES)) {
         return slot;
       }
       slot = (slot + 1) & mask;
@@ -78,13 +88,18 @@ public final class CidSet {
     int[] bigger = new int[table.length * 2];
     int mask = bigger.length - 1;
     for (int i = 0; i < count; i++) {
-      int slot = hash(keys, i * KEY_BYTES) & mask;
+      int slot = hash(chunks[i >>> CHUNK_SHIFT], at(i)) & mask;
       while (bigger[slot] != 0) {
         slot = (slot + 1) & mask;
       }
       bigger[slot] = i + 1;
     }
     table = bigger;
+  }
+
+  /** Where entry {@code i}'s key starts in its chunk. */
+  private static int at(int i) {
+    return (i & (CHUNK - 1)) * KEY_BYTES;
   }
 
   /** The digest is uniformly random: four of its bytes, mixed with the codec, spread the slots. */

@@ -146,6 +146,24 @@ class CarWriterReaderTest {
     assertThat(visited).isSorted().containsExactlyInAnyOrderElementsOf(cids(blocks));
   }
 
+  /** The builder keeps entries in chunks (so growing never copies them): lookups and order across chunks. */
+  @Test
+  void anIndexOverSeveralChunksFindsEveryBlockInOrderAndWritesADuplicateOnce() {
+    List<Block> blocks = blocks(7, 2 * CarIndex.Builder.CHUNK + 17);
+    List<Block> given = new ArrayList<>(blocks);
+    given.add(blocks.get(CarIndex.Builder.CHUNK + 3)); // a duplicate of a block in the second chunk
+    EncodedCar car = CarWriter.encode(List.of(blocks.get(0).cid()), given);
+
+    assertThat(car.index().blockCount()).isEqualTo(blocks.size());
+    List<Cid> visited = new ArrayList<>();
+    car.index().forEachBlock((cid, at) -> {
+      assertThat(car.index().find(cid)).isEqualTo(at);
+      visited.add(cid);
+    });
+    assertThat(visited).isSorted().containsExactlyInAnyOrderElementsOf(cids(blocks));
+    assertThat(CarReader.index(NAME, new ByteArrayInputStream(car.bytes()), car.index().car())).isEqualTo(car.index());
+  }
+
   @Test
   void theIndexStaysWithinSixtyFourBytesOfHeapPerBlock() {
     List<Block> blocks = new ArrayList<>();
