@@ -51,12 +51,19 @@ final class ChannelCache implements AutoCloseable {
       if (closed) {
         throw e;
       }
-      try (FileChannel own = FileChannel.open(file, StandardOpenOption.READ)) {
-        readFully(own, into, offset);
-      } catch (ClosedByInterruptException interrupted) {
-        Thread.currentThread().interrupt();
-        throw interrupted;
-      }
+      readOwn(file, into, offset);
+      return;
+    }
+    hooks.read(file, into.length);
+  }
+
+  /** Reads through a channel of its own, opened and closed for this read. */
+  private void readOwn(Path file, byte[] into, long offset) throws IOException {
+    try (FileChannel own = FileChannel.open(file, StandardOpenOption.READ)) {
+      readFully(own, into, offset);
+    } catch (ClosedByInterruptException interrupted) {
+      Thread.currentThread().interrupt();
+      throw interrupted;
     }
     hooks.read(file, into.length);
   }
@@ -77,13 +84,7 @@ final class ChannelCache implements AutoCloseable {
         } // closed meanwhile: read as after the close
       }
     }
-    try (FileChannel own = FileChannel.open(file, StandardOpenOption.READ)) {
-      readFully(own, into, offset);
-    } catch (ClosedByInterruptException interrupted) {
-      Thread.currentThread().interrupt();
-      throw interrupted;
-    }
-    hooks.read(file, into.length);
+    readOwn(file, into, offset);
   }
 
   /**
