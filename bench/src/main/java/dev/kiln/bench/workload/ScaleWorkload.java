@@ -163,7 +163,8 @@ final class ScaleWorkload {
 
       // Sequential single-document puts: updates of random existing documents, default settings
       // (so auto-compaction runs as often as it would for a user).
-      long compactionsBefore = join(db.stats()).compactions();
+      DatabaseStats beforePuts = join(db.stats());
+      long compactionsBefore = beforePuts.compactions();
       Latencies putLatency = new Latencies(puts);
       Random rnd = new Random(12);
       ProcIo io0 = ProcIo.now();
@@ -238,8 +239,8 @@ final class ScaleWorkload {
           .add("wchar_per_put", Line.fmt((double) putIo.wchar() / puts / 1024) + "KiB")
           .add("write_bytes_per_put_with_first_compaction", Line.fmt(perPutWithFirst / 1024) + "KiB")
           .count("auto_compactions", autoCompactions)
-          .count("major", afterPuts.majorCompactions() - loaded.majorCompactions())
-          .count("minor", afterPuts.minorCompactions() - loaded.minorCompactions())
+          .count("major", afterPuts.majorCompactions() - beforePuts.majorCompactions())
+          .count("minor", afterPuts.minorCompactions() - beforePuts.minorCompactions())
           .section("space amplification during the puts (every " + AMPLIFICATION_EVERY + " puts)")
           .count("samples", amplification.samples).count("over_limit", amplification.over)
           .ratio("max_compacted/live", amplification.max).ratio("limit", amplification.limit)
