@@ -58,13 +58,16 @@ final class ScaleWorkload {
         .section("ratio against " + small.docs + " docs, same run");
     for (Result r : results.subList(1, results.size())) {
       line.ratio("bytes_per_put@" + r.docs, r.writeBytesPerPut / small.writeBytesPerPut)
+          .ratio("bytes_per_put_with_first_compaction@" + r.docs, r.withFirst / small.withFirst)
           .ratio("put_p50@" + r.docs, r.putP50 / small.putP50)
-          .ratio("open@" + r.docs, r.openMs / small.openMs);
+          .ratio("open@" + r.docs, r.openMs / small.openMs)
+          .ratio("alldocs_cold_per_doc@" + r.docs, (r.allDocsCold / r.docs) / (small.allDocsCold / small.docs));
     }
-    return line;
+    return line.add("loadavg", loadAverage());
   }
 
-  private record Result(int docs, double writeBytesPerPut, double putP50, double openMs, Line line) {}
+  private record Result(int docs, double writeBytesPerPut, double withFirst, double putP50, double openMs,
+      double allDocsCold, Line line) {}
 
   private static final int AMPLIFICATION_EVERY = 50;
 
@@ -137,10 +140,31 @@ final class ScaleWorkload {
         allDocsWarm = (t2 - t1) / 1e6;
       }
 
+      // The first compaction of a bulk-loaded database is major (no CAR of its log holds a whole
+      // graph yet): a one-time rewrite of every live byte, reported on its own, so that the puts
+      // below measure what each write costs from then on (as a user's database after its first).
+      ProcIo firstIo0 = ProcIo.now();
+      double firstCompactMs;
+      try (Progress p = Progress.start(w, "first compaction (major) after the bulk load", 0)) {
+        long t0 = System.nanoTime();
+        join(f.db().compact());
+        firstCompactMs = (System.nanoTime() - t0) / 1e6;
+      }
+      ProcIo firstIo = ProcIo.now().since(firstIo0);
+
+      // One single-document commit's CAR: the CarLog's growth over one put that no compaction
+      // followed (the stats answer after the commit is in the log).
+      Database db = f.db();
+      DatabaseStats beforeOne = join(db.stats());
+      join(db.put(Docs.doc(docs / 3, 1)));
+      DatabaseStats afterOne = join(db.stats());
+      long commitCar = afterOne.compactions() == beforeOne.compactions()
+          ? afterOne.carLogBytes() - beforeOne.carLogBytes() : -1;
+
       // Sequential single-document puts: updates of random existing documents, default settings
       // (so auto-compaction runs as often as it would for a user).
-      Database db = f.db();
-      long compactionsBefore = join(db.stats()).compactions();
+      DatabaseStats beforePuts = join(db.stats());
+      long compactionsBefore = beforePuts.compactions();
       Latencies putLatency = new Latencies(puts);
       Random rnd = new Random(12);
       ProcIo io0 = ProcIo.now();
@@ -195,6 +219,7 @@ final class ScaleWorkload {
       }
 
       double perPut = (double) putIo.writeBytes() / puts;
+      double perPutWithFirst = (double) (putIo.writeBytes() + firstIo.writeBytes()) / puts;
       Line line = new Line(NAME).count("docs", docs).count("cars_loaded", loaded.carLogLength())
           .bytes("car_bytes_loaded", loaded.carBytes())
           .section("open").ms("time", open.ms).bytes("rchar", open.io.rchar()).bytes("read_bytes", open.io.readBytes())
@@ -207,12 +232,15 @@ final class ScaleWorkload {
             .ratio("rchar_with/without", (double) open.io.rchar() / withoutIndexFiles.io.rchar());
       }
       line.section("all-docs in pages of " + PAGE).ms("cold", allDocsCold).ms("warm", allDocsWarm)
+          .section("first compaction").ms("time", firstCompactMs).bytes("write_bytes", firstIo.writeBytes())
+          .section("one-document commit").bytes("car", commitCar)
           .section(puts + " sequential puts").ms("p50", putLatency.percentileMs(50)).ms("p99", putLatency.percentileMs(99))
           .add("write_bytes_per_put", Line.fmt(perPut / 1024) + "KiB")
           .add("wchar_per_put", Line.fmt((double) putIo.wchar() / puts / 1024) + "KiB")
+          .add("write_bytes_per_put_with_first_compaction", Line.fmt(perPutWithFirst / 1024) + "KiB")
           .count("auto_compactions", autoCompactions)
-          .count("major", afterPuts.majorCompactions() - loaded.majorCompactions())
-          .count("minor", afterPuts.minorCompactions() - loaded.minorCompactions())
+          .count("major", afterPuts.majorCompactions() - beforePuts.majorCompactions())
+          .count("minor", afterPuts.minorCompactions() - beforePuts.minorCompactions())
           .section("space amplification during the puts (every " + AMPLIFICATION_EVERY + " puts)")
           .count("samples", amplification.samples).count("over_limit", amplification.over)
           .ratio("max_compacted/live", amplification.max).ratio("limit", amplification.limit)
@@ -221,8 +249,9 @@ final class ScaleWorkload {
           .section("compaction").ms("time", compactMs).bytes("before", compacted.bytesBefore())
           .bytes("after", compacted.bytesAfter()).add("peak_heap_used", Workloads.mb(peakHeap))
           .add("max_heap", Workloads.mb(Runtime.getRuntime().maxMemory()))
-          .section("index").ms("define_n", defineMs).ms("query10_cold", queryCold).ms("query10_warm", queryWarm);
-      return new Result(docs, perPut, putLatency.percentileMs(50), open.ms, line);
+          .section("index").ms("define_n", defineMs).ms("query10_cold", queryCold).ms("query10_warm", queryWarm)
+          .add("loadavg", loadAverage());
+      return new Result(docs, perPut, perPutWithFirst, putLatency.percentileMs(50), open.ms, allDocsCold, line);
     }
   }
 
@@ -256,6 +285,15 @@ final class ScaleWorkload {
       double ms = (System.nanoTime() - t0) / 1e6;
       ProcIo io = ProcIo.now().since(io0);
       return new Open(ms, io, join(db.stats()).carBytes());
+    }
+  }
+
+  /** The machine's 1-minute load average when the size finished (figures on a shared machine swing with it). */
+  static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+    } catch (IOException | RuntimeException e) {
+      return "n/a";
     }
   }
 

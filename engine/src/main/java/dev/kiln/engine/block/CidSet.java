@@ -9,7 +9,9 @@ import java.util.Arrays;
  * instead of the ~150 bytes a {@code HashSet<Cid>} entry costs. A whole-database walk keeps one
  * entry per live block, so this is what bounds its memory. The keys stay in the order they were
  * added, entry 0 first, which is how a CAR index's builder collects a file's blocks and refuses a
- * second copy of one. Not thread-safe.
+ * second copy of one. They sit in chunks of {@value #CHUNK} so that growing never copies them (a
+ * doubling array would briefly need three times the keys' bytes, 100 MB at a million blocks); the
+ * first chunk starts small and doubles up to that, so a small set stays small. Not thread-safe.
  */
 public final class CidSet {
   /** A key: the CID's codec byte, then its sha2-256 digest. */
@@ -17,9 +19,14 @@ public final class CidSet {
   /** A Kiln CID: version, codec, hash code and digest length, one byte each, then the digest. */
   private static final int CID_BYTES = 4 + Cid.SHA2_256_LENGTH;
 
-  private byte[] keys = new byte[16 * KEY_BYTES];
+  /** Entry {@code e}'s key is in chunk {@code e >>> CHUNK_SHIFT}, at {@link #at(int)}. */
+  public static final int CHUNK_SHIFT = 12;
+  public static final int CHUNK = 1 << CHUNK_SHIFT;
+  public static final int CHUNK_MASK = CHUNK - 1;
+
+  private byte[][] chunks = new byte[4][];
   private int count;
-  /** Slot holds (entry index + 1); 0 is empty. Kept at most half full. */
+  /** Slot holds (entry index + 1); 0 is empty. Kept at most half full; null once frozen. */
   private int[] table = new int[32];
   private final byte[] probe = new byte[KEY_BYTES];
 
@@ -30,10 +37,16 @@ public final class CidSet {
     if (table[slot] != 0) {
       return false;
     }
-    if ((count + 1) * KEY_BYTES > keys.length) {
-      keys = Arrays.copyOf(keys, keys.length * 2);
+    int chunk = count >>> CHUNK_SHIFT;
+    if (chunk == chunks.length) {
+      chunks = Arrays.copyOf(chunks, chunks.length * 2);
     }
-    System.arraycopy(probe, 0, keys, count * KEY_BYTES, KEY_BYTES);
+    int in = count & CHUNK_MASK;
+    if (chunks[chunk] == null || in * KEY_BYTES == chunks[chunk].length) {
+      int size = chunk == 0 ? Math.min(CHUNK, Math.max(16, 2 * in)) : CHUNK;
+      chunks[chunk] = chunks[chunk] == null ? new byte[size * KEY_BYTES] : Arrays.copyOf(chunks[chunk], size * KEY_BYTES);
+    }
+    System.arraycopy(probe, 0, chunks[chunk], at(count), KEY_BYTES);
     count++;
     table[slot] = count;
     if (count * 2 > table.length) {
@@ -51,20 +64,35 @@ public final class CidSet {
     return count;
   }
 
+  /**
+   * Ends adding: drops the lookup table and trims a one-chunk set to its size, and answers the key
+   * chunks, which the caller may keep (a CAR index reads its keys from them). The set is spent.
+   */
+  public byte[][] freezeKeys() {
+    table = null;
+    int used = (count + CHUNK_MASK) >>> CHUNK_SHIFT;
+    if (used == 1 && count * KEY_BYTES < chunks[0].length) {
+      chunks[0] = Arrays.copyOf(chunks[0], count * KEY_BYTES);
+    }
+    return Arrays.copyOf(chunks, used);
+  }
+
   /** Copies the key of entry {@code entry} (in the order added) into {@code into} at {@code at}. */
   public void copyKey(int entry, byte[] into, int at) {
-    System.arraycopy(keys, entry * KEY_BYTES, into, at, KEY_BYTES);
+    System.arraycopy(chunks[entry >>> CHUNK_SHIFT], at(entry), into, at, KEY_BYTES);
   }
 
   /** The unsigned order of the keys of entries {@code x} and {@code y}: the order of {@link Cid#compareTo}. */
   public int compareKeys(int x, int y) {
-    return Arrays.compareUnsigned(keys, x * KEY_BYTES, (x + 1) * KEY_BYTES, keys, y * KEY_BYTES, (y + 1) * KEY_BYTES);
+    return Arrays.compareUnsigned(chunks[x >>> CHUNK_SHIFT], at(x), at(x) + KEY_BYTES,
+        chunks[y >>> CHUNK_SHIFT], at(y), at(y) + KEY_BYTES);
   }
 
   /** The first four bytes of entry {@code entry}'s key, big-endian. */
   public int keyPrefix(int entry) {
-    int at = entry * KEY_BYTES;
-    return (keys[at] & 0xFF) << 24 | (keys[at + 1] & 0xFF) << 16 | (keys[at + 2] & 0xFF) << 8 | (keys[at + 3] & 0xFF);
+    byte[] k = chunks[entry >>> CHUNK_SHIFT];
+    int at = at(entry);
+    return (k[at] & 0xFF) << 24 | (k[at + 1] & 0xFF) << 16 | (k[at + 2] & 0xFF) << 8 | (k[at + 3] & 0xFF);
   }
 
   /** The key of {@code cid}: every other byte is the same for the CIDs Kiln accepts. */
@@ -74,9 +102,18 @@ public final class CidSet {
     return key;
   }
 
+  /** Where entry {@code entry}'s key starts in its chunk. */
+  public static int at(int entry) {
+    return (entry & CHUNK_MASK) * KEY_BYTES;
+  }
+
   /** Heap this set takes, approximately. */
   public long approximateBytes() {
-    return (long) keys.length + 4L * table.length;
+    long keys = 8L * chunks.length;
+    for (byte[] chunk : chunks) {
+      keys += chunk == null ? 0 : chunk.length;
+    }
+    return keys + (table == null ? 0 : 4L * table.length);
   }
 
   private static void keyOf(Cid cid, byte[] into) {
@@ -91,11 +128,15 @@ public final class CidSet {
 
   /** The slot holding this key, or the empty slot where it would go (linear probing). */
   private int find(byte[] key) {
+    if (table == null) {
+      throw new IllegalStateException("this set's keys were frozen");
+    }
     int mask = table.length - 1;
     int slot = hash(key, 0) & mask;
     while (true) {
       int entry = table[slot];
-      if (entry == 0 || Arrays.equals(keys, (entry - 1) * KEY_BYTES, entry * KEY_BYTES, key, 0, KEY_BYTES)) {
+      if (entry == 0 || Arrays.equals(chunks[(entry - 1) >>> CHUNK_SHIFT], at(entry - 1), at(entry - 1) + KEY_BYTES,
+          key, 0, KEY_BYTES)) {
         return slot;
       }
       slot = (slot + 1) & mask;
@@ -106,7 +147,7 @@ public final class CidSet {
     int[] bigger = new int[table.length * 2];
     int mask = bigger.length - 1;
     for (int i = 0; i < count; i++) {
-      int slot = hash(keys, i * KEY_BYTES) & mask;
+      int slot = hash(chunks[i >>> CHUNK_SHIFT], at(i)) & mask;
       while (bigger[slot] != 0) {
         slot = (slot + 1) & mask;
       }

@@ -266,28 +266,98 @@ public final class CarIndex {
   }
 
   /**
+   * Entries a {@link Builder} collected, in its chunks, read in key order through {@code order}
+   * (entry numbers sorted by key): building needs no sorted copy of the entries, so a CAR of a
+   * million blocks is indexed without a second 50 MB of arrays next to the first.
+   */
+  private record ChunkedEntries(byte[][] keys, long[][] offsets, int[][] lengths, int[] order) implements Entries {
+    @Override
+    public int count() {
+      return order.length;
+    }
+
+    @Override
+    public BlockLocation find(byte[] key) {
+      int lo = 0;
+      int hi = order.length - 1;
+      while (lo <= hi) {
+        int mid = (lo + hi) >>> 1;
+        int e = order[mid];
+        int at = CidSet.at(e);
+        int c = Arrays.compareUnsigned(keys[e >>> CidSet.CHUNK_SHIFT], at, at + KEY_BYTES, key, 0, KEY_BYTES);
+        if (c < 0) {
+          lo = mid + 1;
+        } else if (c > 0) {
+          hi = mid - 1;
+        } else {
+          return new BlockLocation(offsets[e >>> CidSet.CHUNK_SHIFT][e & CidSet.CHUNK_MASK],
+              lengths[e >>> CidSet.CHUNK_SHIFT][e & CidSet.CHUNK_MASK]);
+        }
+      }
+      return null;
+    }
+
+    @Override
+    public void forEach(EntryVisitor visitor) {
+      for (int e : order) {
+        int c = e >>> CidSet.CHUNK_SHIFT;
+        visitor.visit(keys[c], CidSet.at(e), offsets[c][e & CidSet.CHUNK_MASK], lengths[c][e & CidSet.CHUNK_MASK]);
+      }
+    }
+
+    @Override
+    public long heapBytes() {
+      long bytes = 16 + 4L * order.length + 3 * (16 + 8L * keys.length);
+      for (int c = 0; c < keys.length; c++) {
+        bytes += 3 * 16 + keys[c].length + 8L * offsets[c].length + 4L * lengths[c].length;
+      }
+      return bytes;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ChunkedEntries other && ArrayEntries.of(this).equals(ArrayEntries.of(other));
+    }
+
+    @Override
+    public int hashCode() {
+      return order.length;
+    }
+  }
+
+  /**
    * Collects blocks as a CAR is written or read, in file order, refusing a second copy of a CID,
    * then sorts them into a {@link CarIndex}. Its keys and duplicate check are a {@link CidSet}, so
-   * collecting costs about 53 bytes per block, not a HashSet's ~150.
+   * collecting costs about 53 bytes per block, not a HashSet's ~150. Offsets and lengths sit in
+   * chunks laid out as the set's keys are, so growing never copies them: a doubling array would
+   * briefly hold three times the entries (about 150 MB for a million blocks).
    */
   static final class Builder {
     /** The collected blocks' keys in file order, with the duplicate check. */
     private final CidSet cids = new CidSet();
-    private long[] offsets = new long[16];
-    private int[] lengths = new int[16];
+    private long[][] offsets = new long[4][];
+    private int[][] lengths = new int[4][];
 
     /** Records a block; false (and nothing recorded) when this CID is already recorded. */
     boolean add(Cid cid, long offset, int length) {
       if (!cids.add(cid)) {
         return false;
       }
-      int i = cids.size() - 1;
-      if (i == offsets.length) {
-        offsets = Arrays.copyOf(offsets, i * 2);
-        lengths = Arrays.copyOf(lengths, i * 2);
+      int entry = cids.size() - 1;
+      int c = entry >>> CidSet.CHUNK_SHIFT;
+      if (c == offsets.length) {
+        offsets = Arrays.copyOf(offsets, c * 2);
+        lengths = Arrays.copyOf(lengths, c * 2);
       }
-      offsets[i] = offset;
-      lengths[i] = length;
+      int in = entry & CidSet.CHUNK_MASK;
+      if (offsets[c] == null || in == offsets[c].length) {
+        // The first chunk starts small and doubles up to CHUNK, so a small CAR's index stays small.
+        int size = c == 0 ? Math.min(CidSet.CHUNK, Math.max(16, 2 * in)) : CidSet.CHUNK;
+        offsets[c] = offsets[c] == null ? new long[size] : Arrays.copyOf(offsets[c], size);
+        lengths[c] = lengths[c] == null ? new int[size] : Arrays.copyOf(lengths[c], size);
+      }
+      offsets[c][in] = offset;
+      lengths[c][in] = length;
       return true;
     }
 
@@ -299,19 +369,19 @@ public final class CarIndex {
       return cids.size();
     }
 
+    /** The index over the collected entries; the builder is spent. */
     CarIndex build(Cid car, List<Cid> roots, long byteSize) {
       int count = count();
-      int[] order = sortedOrder();
-      byte[] k = new byte[count * KEY_BYTES];
-      long[] o = new long[count];
-      int[] l = new int[count];
-      for (int i = 0; i < count; i++) {
-        int from = order[i];
-        cids.copyKey(from, k, i * KEY_BYTES);
-        o[i] = offsets[from];
-        l[i] = lengths[from];
+      // No more adds: the duplicate check's table goes before sorting allocates.
+      byte[][] keys = cids.freezeKeys();
+      int used = keys.length;
+      if (used == 1 && count < offsets[0].length) { // a small CAR: its index keeps no spare room
+        offsets[0] = Arrays.copyOf(offsets[0], count);
+        lengths[0] = Arrays.copyOf(lengths[0], count);
       }
-      return new CarIndex(car, roots, byteSize, new ArrayEntries(k, o, l));
+      int[] order = sortedOrder(count);
+      return new CarIndex(car, roots, byteSize, new ChunkedEntries(keys, Arrays.copyOf(offsets, used),
+          Arrays.copyOf(lengths, used), order));
     }
 
     /**
@@ -320,8 +390,7 @@ public final class CarIndex {
      * digests are uniformly random); entries whose keys share those four bytes are then ordered
      * by their whole keys.
      */
-    private int[] sortedOrder() {
-      int count = count();
+    private int[] sortedOrder(int count) {
       long[] packed = new long[count];
       for (int i = 0; i < count; i++) {
         // Flipping the sign bit makes the signed order of the prefixes their unsigned order.

@@ -51,14 +51,40 @@ final class ChannelCache implements AutoCloseable {
       if (closed) {
         throw e;
       }
-      try (FileChannel own = FileChannel.open(file, StandardOpenOption.READ)) {
-        readFully(own, into, offset);
-      } catch (ClosedByInterruptException interrupted) {
-        Thread.currentThread().interrupt();
-        throw interrupted;
-      }
+      readOwn(file, into, offset);
+      return;
     }
     hooks.read(file, into.length);
+  }
+
+  /** Reads through a channel of its own, opened and closed for this read. */
+  private void readOwn(Path file, byte[] into, long offset) throws IOException {
+    try (FileChannel own = FileChannel.open(file, StandardOpenOption.READ)) {
+      readFully(own, into, offset);
+    } catch (ClosedByInterruptException interrupted) {
+      Thread.currentThread().interrupt();
+      throw interrupted;
+    }
+    hooks.read(file, into.length);
+  }
+
+  /**
+   * As {@link #read}, but after this cache is closed it reads through a channel of its own, opened
+   * and closed for the read: for an index that may outlive its store (a CAR's paged index held by
+   * a snapshot), whose file is still there and still right.
+   */
+  void readEvenIfClosed(Path file, byte[] into, long offset) throws IOException {
+    if (!closed) {
+      try {
+        read(file, into, offset);
+        return;
+      } catch (ClosedChannelException e) {
+        if (!closed) {
+          throw e;
+        } // closed meanwhile: read as after the close
+      }
+    }
+    readOwn(file, into, offset);
   }
 
   /**

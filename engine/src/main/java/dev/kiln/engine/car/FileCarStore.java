@@ -48,6 +48,14 @@ public final class FileCarStore implements CarStore {
   static final String CAR_SUFFIX = ".car";
   static final String TEMP_SUFFIX = ".car.tmp";
   private static final int DEFAULT_MAX_OPEN_CHANNELS = 256;
+  /**
+   * A written CAR with more blocks than this is answered with the index read through its file (one
+   * page a lookup) rather than the one built on the heap while writing: bulk loads and compactions
+   * would otherwise keep about 50 bytes a block on the heap for as long as the CAR is in the log
+   * (50 MB for a compacted million-document database). Smaller ones, the single commits, keep the
+   * heap one: lookups in the newest CARs are the most frequent.
+   */
+  static final int HEAP_INDEX_MAX_BLOCKS = 4096;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Path dir;
@@ -160,7 +168,7 @@ public final class FileCarStore implements CarStore {
         fsyncDirectory();
       }
       done = true;
-      return index;
+      return pagedIfLarge(index);
     } catch (IOException e) {
       if (e instanceof ClosedByInterruptException) {
         Thread.currentThread().interrupt();
@@ -188,7 +196,23 @@ public final class FileCarStore implements CarStore {
     } catch (CarIndexFile.Invalid | IOException e) {
       // Missing, damaged or stale: the CAR is the truth.
     }
-    return rebuild(car);
+    return pagedIfLarge(rebuild(car));
+  }
+
+  /**
+   * The index of a CAR just written or rebuilt: over {@link #HEAP_INDEX_MAX_BLOCKS} blocks, read
+   * through the index file just written (whose pages stay readable after this store closes); the
+   * heap one when that fails, which the next open checks again.
+   */
+  private CarIndex pagedIfLarge(CarIndex written) {
+    if (written.blockCount() <= HEAP_INDEX_MAX_BLOCKS) {
+      return written;
+    }
+    try {
+      return indexFiles.open(written.car(), written.byteSize(), () -> rebuild(written.car())); // a repair stays on the heap
+    } catch (CarIndexFile.Invalid | IOException e) {
+      return written;
+    }
   }
 
   private CarIndex rebuild(Cid car) {

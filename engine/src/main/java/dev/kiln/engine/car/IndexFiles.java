@@ -178,6 +178,8 @@ final class IndexFiles {
 
   private PagedEntries entries(CarIndexFile.Header header, Supplier<CarIndex> rebuild) {
     Path path = pathOf(header.car());
-    return new PagedEntries(header, (into, offset) -> channels.read(path, into, offset), rebuild, path.toString());
+    // Its pages read even after the store closed: a snapshot may hold the index longer than the store.
+    return new PagedEntries(header, (into, offset) -> channels.readEvenIfClosed(path, into, offset), rebuild,
+        path.toString());
   }
 }

@@ -38,6 +38,10 @@ public final class SmallHeapChild {
           bulk.add(doc(i));
         }
         KilnTestSupport.await(db.putAll(bulk));
+        if ((from + BULK) % 100_000 == 0) {
+          System.out.println("progress bulk-load " + (from + BULK) + "/" + docs); // a minutes-long step shows it moves
+          System.out.flush();
+        }
       }
       t = step("bulk-load", t);
       CompactResult compacted = KilnTestSupport.await(db.compact());

@@ -90,6 +90,29 @@ class CarIndexFileTest {
     assertThat(Files.size(indexFile)).isLessThan(written.byteSize() / 2);
   }
 
+  /**
+   * Issue 12: a large written CAR keeps no entry of its own on the heap (a compacted million-document
+   * CAR would keep 50 MB), and its index still answers after the store that wrote it closed (a
+   * snapshot may hold the index longer than the store).
+   */
+  @Test
+  void aLargeWrittenCarAnswersFromItsIndexFileEvenAfterItsStoreClosed() {
+    int n = FileCarStore.HEAP_INDEX_MAX_BLOCKS + 1000;
+    List<Block> bs = blocks(13, n);
+    CarIndex index;
+    try (FileCarStore writer = new FileCarStore(dir, false)) {
+      index = writer.write(List.of(bs.get(n - 1).cid()), bs);
+      assertThat(index.approximateHeapBytes()).as("heap of the written index").isLessThan(4L * n);
+    }
+    for (Block b : bs) {
+      assertThat(index.find(b.cid())).as("after the store closed: %s", b.cid()).isNotNull();
+    }
+    assertThat(index.find(blocks(14, 1).get(0).cid())).isNull();
+    int[] visited = {0};
+    index.forEachBlock((cid, at) -> visited[0]++);
+    assertThat(visited[0]).isEqualTo(n);
+  }
+
   @Test
   void aPageDamagedAfterOpeningIsFoundByTheLookupThatReadsItAndRebuiltFromTheCar() throws IOException {
     CarIndex written = written(10, 300);

@@ -1,5 +1,6 @@
 package dev.kiln.engine.car;
 
+import dev.kiln.engine.block.CidSet;
 import static dev.kiln.engine.car.CarFixtures.blocks;
 import static dev.kiln.engine.car.CarFixtures.cids;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -144,6 +145,24 @@ class CarWriterReaderTest {
     });
 
     assertThat(visited).isSorted().containsExactlyInAnyOrderElementsOf(cids(blocks));
+  }
+
+  /** The builder keeps entries in chunks (so growing never copies them): lookups and order across chunks. */
+  @Test
+  void anIndexOverSeveralChunksFindsEveryBlockInOrderAndWritesADuplicateOnce() {
+    List<Block> blocks = blocks(7, 2 * CidSet.CHUNK + 17);
+    List<Block> given = new ArrayList<>(blocks);
+    given.add(blocks.get(CidSet.CHUNK + 3)); // a duplicate of a block in the second chunk
+    EncodedCar car = CarWriter.encode(List.of(blocks.get(0).cid()), given);
+
+    assertThat(car.index().blockCount()).isEqualTo(blocks.size());
+    List<Cid> visited = new ArrayList<>();
+    car.index().forEachBlock((cid, at) -> {
+      assertThat(car.index().find(cid)).isEqualTo(at);
+      visited.add(cid);
+    });
+    assertThat(visited).isSorted().containsExactlyInAnyOrderElementsOf(cids(blocks));
+    assertThat(CarReader.index(NAME, new ByteArrayInputStream(car.bytes()), car.index().car())).isEqualTo(car.index());
   }
 
   @Test
