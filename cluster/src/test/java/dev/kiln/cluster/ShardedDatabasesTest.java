@@ -187,8 +187,12 @@ class ShardedDatabasesTest {
     List<CompletableFuture<DatabaseProtocol.WriteResult>> writes = new ArrayList<>();
     Cluster.get(leaving).manager().tell(new Leave(Cluster.get(leaving).selfMember().address()));
     int round = 0;
-    // writers through the staying nodes keep going until the leaving node has stopped, and a round after
-    while (!leaving.whenTerminated().isCompleted() || round < 2) {
+    // writers through the staying nodes keep going until the leaving node has stopped, and one whole round
+    // after: a moved database starts on its new node only with its next request, so only writes sent after
+    // the leave make it hosted there
+    boolean roundAfterLeave = false;
+    while (!roundAfterLeave || round < 2) {
+      roundAfterLeave = leaving.whenTerminated().isCompleted();
       for (int s = 0; s < staying.size(); s++) {
         Kiln kiln = Kiln.get(staying.get(s));
         for (int d = 0; d < databases; d++) {
