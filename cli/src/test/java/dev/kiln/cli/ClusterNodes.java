@@ -38,6 +38,8 @@ final class ClusterNodes implements AutoCloseable {
   final String[] urls;
   private final Path dir;
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** The port the nodes reach PostgreSQL on (a test's TCP proxy in front of it, to cut it off). */
+  String pgPort = PG_PORT;
 
   ClusterNodes(Path dir, int size) {
     this.dir = dir;
@@ -57,7 +59,7 @@ final class ClusterNodes implements AutoCloseable {
       command.add("-Dpekko.cluster.seed-nodes." + s + "=pekko://kiln@127.0.0.1:" + clusterPorts[s]);
     }
     command.addAll(List.of(
-        "-Dkiln.postgres.url=jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/" + PG_DATABASE,
+        "-Dkiln.postgres.url=jdbc:postgresql://" + PG_HOST + ":" + pgPort + "/" + PG_DATABASE,
         "-Dkiln.postgres.user=" + PG_USER, "-Dkiln.postgres.password=" + PG_PASSWORD,
         // quicker failure detection and downing than the shipped file, so the test does not wait long
         "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=3s",
@@ -127,6 +129,7 @@ final class ClusterNodes implements AutoCloseable {
       }
       record(op, response, json -> new Reply.Read(json.path("v").asLong()));
     } catch (IOException | InterruptedException e) {
+      keepInterrupt(e);
       op.unknown(e.toString());
     }
   }
@@ -158,7 +161,15 @@ final class ClusterNodes implements AutoCloseable {
     try {
       return record(op, http.send(request, HttpResponse.BodyHandlers.ofString()), reply);
     } catch (IOException | InterruptedException e) {
+      keepInterrupt(e);
       return op.unknown(e.toString()); // the node died or the connection broke: the write may or may not have happened
+    }
+  }
+
+  /** A writer that was cancelled (interrupted mid-request) must still see it, so that it stops. */
+  private static void keepInterrupt(Exception e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -186,6 +197,27 @@ final class ClusterNodes implements AutoCloseable {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(processes[i].pid())).inheritIO().start();
     if (kill.waitFor() != 0) {
       throw new IllegalStateException("kill -" + signal + " failed");
+    }
+  }
+
+  /**
+   * Drops every table of the test database's public schema (journal, snapshots, CARs, claims), so a run
+   * starts from nothing and cannot depend on what an earlier run or an older build left there; the
+   * nodes create what they need on start.
+   */
+  static void resetDatabase() throws java.sql.SQLException {
+    String url = "jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/" + PG_DATABASE;
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, PG_USER, PG_PASSWORD);
+        java.sql.Statement s = c.createStatement()) {
+      List<String> tables = new ArrayList<>();
+      try (java.sql.ResultSet r = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
+        while (r.next()) {
+          tables.add(r.getString(1));
+        }
+      }
+      for (String table : tables) {
+        s.execute("DROP TABLE IF EXISTS public.\"" + table.replace("\"", "\"\"") + "\" CASCADE");
+      }
     }
   }
 
