@@ -2,19 +2,18 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.protocol.ErrorCode;
+import dev.kiln.testkit.node.PostgresTables;
+import dev.kiln.testkit.node.ServedProcess;
 import dev.kiln.testkit.torture.History;
 import dev.kiln.testkit.torture.Op;
 import dev.kiln.testkit.torture.OpKind;
 import dev.kiln.testkit.torture.Reply;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -68,27 +67,9 @@ final class ClusterNodes implements AutoCloseable {
         KilnCli.class.getName(), "serve", "--cluster", clusterConf().toString(),
         "--cluster-port", Integer.toString(clusterPorts[i]), "--port", "0",
         "--data-dir", dir.resolve("node" + i).toString()));
-    Path err = logs().resolve("node" + i + ".err");
-    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(err.toFile())).start();
-    processes[i] = p;
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line = out.readLine();
-    if (line == null || !line.startsWith("kiln: serving ")) {
-      throw new IllegalStateException("node " + i + " did not start: " + line + "; stderr:\n" + String.join("\n",
-          Files.readAllLines(err).stream().filter(l -> !l.contains("Upstream failed")).limit(80).toList()));
-    }
-    urls[i] = line.substring("kiln: serving ".length(), line.indexOf(' ', "kiln: serving ".length()));
-    Thread drain = new Thread(() -> {
-      try {
-        while (out.readLine() != null) {
-          // keep the pipe open and empty
-        }
-      } catch (IOException ignored) {
-        // the process ended
-      }
-    });
-    drain.setDaemon(true);
-    drain.start();
+    ServedProcess node = ServedProcess.start(command, logs().resolve("node" + i + ".err"));
+    processes[i] = node.process();
+    urls[i] = node.url();
   }
 
   static Path clusterConf() {
@@ -200,25 +181,9 @@ final class ClusterNodes implements AutoCloseable {
     }
   }
 
-  /**
-   * Drops every table of the test database's public schema (journal, snapshots, CARs, claims), so a run
-   * starts from nothing and cannot depend on what an earlier run or an older build left there; the
-   * nodes create what they need on start.
-   */
+  /** Empties the test database, so a run starts from nothing; the nodes create what they need on start. */
   static void resetDatabase() throws java.sql.SQLException {
-    String url = "jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/" + PG_DATABASE;
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url, PG_USER, PG_PASSWORD);
-        java.sql.Statement s = c.createStatement()) {
-      List<String> tables = new ArrayList<>();
-      try (java.sql.ResultSet r = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
-        while (r.next()) {
-          tables.add(r.getString(1));
-        }
-      }
-      for (String table : tables) {
-        s.execute("DROP TABLE IF EXISTS public.\"" + table.replace("\"", "\"\"") + "\" CASCADE");
-      }
-    }
+    PostgresTables.dropAll("jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/" + PG_DATABASE, PG_USER, PG_PASSWORD);
   }
 
   static int freePort() {

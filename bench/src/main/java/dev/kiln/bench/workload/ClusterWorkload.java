@@ -1,22 +1,17 @@
 package dev.kiln.bench.workload;
 
-import java.io.BufferedReader;
+import dev.kiln.testkit.node.PostgresTables;
+import dev.kiln.testkit.node.ServedProcess;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -159,19 +154,9 @@ final class ClusterWorkload {
     }
   }
 
-  /** Drops every table of the benchmark's database, so each run starts from nothing. */
+  /** Empties the benchmark's database, so each run starts from nothing. */
   private void resetDatabase() throws SQLException {
-    try (Connection c = DriverManager.getConnection(pgUrl, pgUser, pgPassword); Statement s = c.createStatement()) {
-      List<String> tables = new ArrayList<>();
-      try (ResultSet r = s.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
-        while (r.next()) {
-          tables.add(r.getString(1));
-        }
-      }
-      for (String table : tables) {
-        s.execute("DROP TABLE IF EXISTS public.\"" + table.replace("\"", "\"\"") + "\" CASCADE");
-      }
-    }
+    PostgresTables.dropAll(pgUrl, pgUser, pgPassword);
   }
 
   /** {@code size} node processes forming one cluster. */
@@ -208,26 +193,9 @@ final class ClusterWorkload {
           "-Dkiln.postgres.password=" + pgPassword, "-Dpekko.loglevel=WARNING",
           "dev.kiln.cli.KilnCli", "serve", "--cluster", conf.toString(), "--cluster-port", Integer.toString(ports[i]),
           "--port", "0", "--data-dir", Files.createDirectories(tmp.resolve("cluster-node" + i)).toString()));
-      Path err = tmp.resolve("cluster-node" + i + ".err");
-      Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(err.toFile())).start();
-      processes[i] = p;
-      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-      String line = out.readLine();
-      if (line == null || !line.startsWith("kiln: serving ")) {
-        throw new IllegalStateException("node " + i + " did not start (" + line + "); its log: " + err);
-      }
-      urls[i] = line.substring("kiln: serving ".length(), line.indexOf(' ', "kiln: serving ".length()));
-      Thread drain = new Thread(() -> {
-        try {
-          while (out.readLine() != null) {
-            // keep the pipe empty
-          }
-        } catch (IOException ignored) {
-          // the node ended
-        }
-      });
-      drain.setDaemon(true);
-      drain.start();
+      ServedProcess node = ServedProcess.start(command, tmp.resolve("cluster-node" + i + ".err"));
+      processes[i] = node.process();
+      urls[i] = node.url();
     }
 
     @Override
