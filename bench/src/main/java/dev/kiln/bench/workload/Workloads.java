@@ -78,7 +78,8 @@ public final class Workloads {
           return;
         }
         default -> {
-          if (!NAMES.contains(args[i]) && !args[i].equals(ScaleWorkload.NAME) && !args[i].equals(PostgresWorkload.NAME)) {
+          if (!NAMES.contains(args[i]) && !args[i].equals(ScaleWorkload.NAME) && !args[i].equals(PostgresWorkload.NAME)
+              && !args[i].equals(ClusterWorkload.NAME)) {
             System.err.println("unknown workload '" + args[i] + "'; known: " + String.join(", ", NAMES));
             System.exit(2);
           }
