@@ -2,19 +2,18 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.protocol.ErrorCode;
+import dev.kiln.testkit.node.PostgresTables;
+import dev.kiln.testkit.node.ServedProcess;
 import dev.kiln.testkit.torture.History;
 import dev.kiln.testkit.torture.Op;
 import dev.kiln.testkit.torture.OpKind;
 import dev.kiln.testkit.torture.Reply;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,6 +37,8 @@ final class ClusterNodes implements AutoCloseable {
   final String[] urls;
   private final Path dir;
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  /** The port the nodes reach PostgreSQL on (a test's TCP proxy in front of it, to cut it off). */
+  String pgPort = PG_PORT;
 
   ClusterNodes(Path dir, int size) {
     this.dir = dir;
@@ -57,7 +58,7 @@ final class ClusterNodes implements AutoCloseable {
       command.add("-Dpekko.cluster.seed-nodes." + s + "=pekko://kiln@127.0.0.1:" + clusterPorts[s]);
     }
     command.addAll(List.of(
-        "-Dkiln.postgres.url=jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/" + PG_DATABASE,
+        "-Dkiln.postgres.url=jdbc:postgresql://" + PG_HOST + ":" + pgPort + "/" + PG_DATABASE,
         "-Dkiln.postgres.user=" + PG_USER, "-Dkiln.postgres.password=" + PG_PASSWORD,
         // quicker failure detection and downing than the shipped file, so the test does not wait long
         "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=3s",
@@ -66,27 +67,9 @@ final class ClusterNodes implements AutoCloseable {
         KilnCli.class.getName(), "serve", "--cluster", clusterConf().toString(),
         "--cluster-port", Integer.toString(clusterPorts[i]), "--port", "0",
         "--data-dir", dir.resolve("node" + i).toString()));
-    Path err = logs().resolve("node" + i + ".err");
-    Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(err.toFile())).start();
-    processes[i] = p;
-    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line = out.readLine();
-    if (line == null || !line.startsWith("kiln: serving ")) {
-      throw new IllegalStateException("node " + i + " did not start: " + line + "; stderr:\n" + String.join("\n",
-          Files.readAllLines(err).stream().filter(l -> !l.contains("Upstream failed")).limit(80).toList()));
-    }
-    urls[i] = line.substring("kiln: serving ".length(), line.indexOf(' ', "kiln: serving ".length()));
-    Thread drain = new Thread(() -> {
-      try {
-        while (out.readLine() != null) {
-          // keep the pipe open and empty
-        }
-      } catch (IOException ignored) {
-        // the process ended
-      }
-    });
-    drain.setDaemon(true);
-    drain.start();
+    ServedProcess node = ServedProcess.start(command, logs().resolve("node" + i + ".err"));
+    processes[i] = node.process();
+    urls[i] = node.url();
   }
 
   static Path clusterConf() {
@@ -127,6 +110,7 @@ final class ClusterNodes implements AutoCloseable {
       }
       record(op, response, json -> new Reply.Read(json.path("v").asLong()));
     } catch (IOException | InterruptedException e) {
+      keepInterrupt(e);
       op.unknown(e.toString());
     }
   }
@@ -158,7 +142,15 @@ final class ClusterNodes implements AutoCloseable {
     try {
       return record(op, http.send(request, HttpResponse.BodyHandlers.ofString()), reply);
     } catch (IOException | InterruptedException e) {
+      keepInterrupt(e);
       return op.unknown(e.toString()); // the node died or the connection broke: the write may or may not have happened
+    }
+  }
+
+  /** A writer that was cancelled (interrupted mid-request) must still see it, so that it stops. */
+  private static void keepInterrupt(Exception e) {
+    if (e instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -187,6 +179,11 @@ final class ClusterNodes implements AutoCloseable {
     if (kill.waitFor() != 0) {
       throw new IllegalStateException("kill -" + signal + " failed");
     }
+  }
+
+  /** Empties the test database, so a run starts from nothing; the nodes create what they need on start. */
+  static void resetDatabase() throws java.sql.SQLException {
+    PostgresTables.dropAll("jdbc:postgresql://" + PG_HOST + ":" + PG_PORT + "/" + PG_DATABASE, PG_USER, PG_PASSWORD);
   }
 
   static int freePort() {

@@ -33,7 +33,8 @@ import java.util.function.Function;
  * Workloads [--scale S] [--tmp DIR] [--sizes N,N…] [--series DIR] [name …|all]
  *   names: sequential concurrent bulk get alldocs query compaction latency heap http-load, and scale
  *          (not part of all: it takes many minutes), and postgres (not part of all: it needs a
- *          PostgreSQL server, see PostgresWorkload)
+ *          PostgreSQL server, see PostgresWorkload), and cluster (not part of all: node processes of
+ *          the built CLI on PostgreSQL, see ClusterWorkload and bench/run-cluster.sh)
  *   --scale multiplies every document and operation count (default 1; 0.1 for a quick try)
  *   --tmp   where the temp data dirs go (default java.io.tmpdir)
  *   --sizes database sizes for scale (default 10000,100000; add 1000000 for the million)
@@ -77,7 +78,8 @@ public final class Workloads {
           return;
         }
         default -> {
-          if (!NAMES.contains(args[i]) && !args[i].equals(ScaleWorkload.NAME) && !args[i].equals(PostgresWorkload.NAME)) {
+          if (!NAMES.contains(args[i]) && !args[i].equals(ScaleWorkload.NAME) && !args[i].equals(PostgresWorkload.NAME)
+              && !args[i].equals(ClusterWorkload.NAME)) {
             System.err.println("unknown workload '" + args[i] + "'; known: " + String.join(", ", NAMES));
             System.exit(2);
           }
@@ -119,6 +121,7 @@ public final class Workloads {
       case HttpLoadWorkload.NAME -> new HttpLoadWorkload(tmp, Duration.ofMillis(Math.max(3_000, Math.round(30_000 * scale)))).run();
       case ScaleWorkload.NAME -> new ScaleWorkload(tmp, scaled(2_000)).run(sizes.stream().map(this::scaled).toList());
       case PostgresWorkload.NAME -> new PostgresWorkload(tmp, scaled(250)).run();
+      case ClusterWorkload.NAME -> new ClusterWorkload(tmp, scaled(3_000)).run();
       default -> throw new IllegalArgumentException("unknown workload " + name);
     };
   }

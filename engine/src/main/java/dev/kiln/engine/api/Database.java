@@ -346,7 +346,7 @@ public final class Database {
             ahead + 2, // pages asked for, the start and the end: never more
             OverflowStrategy.fail())
         .mapMaterializedValue(subscriber -> {
-          ref.tell(feed.follow(subscriber));
+          recipient.tell(feed.follow(subscriber)); // the hosting's recipient: a cluster's EntityRef too
           return NotUsed.getInstance();
         })
         .statefulMapConcat(() -> {

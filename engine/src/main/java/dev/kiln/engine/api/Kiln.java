@@ -10,6 +10,7 @@ import dev.kiln.engine.persist.KilnPersistence;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import dev.kiln.engine.actor.ClaimingStart;
 import dev.kiln.engine.actor.DatabaseActor;
 import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.block.Block;
@@ -160,11 +161,9 @@ public final class Kiln implements Extension, AutoCloseable {
   public Behavior<DatabaseProtocol.Command> entity(String name) {
     validateName(name);
     ActorRef<KilnGuardian.Command> parentOfStores = guardian;
-    return Behaviors.setup(ctx -> {
-      CarStore store = newCarStore(name, defaults); // on PostgreSQL: claimed, so the former owner's store is fenced
-      parentOfStores.tell(new KilnGuardian.Adopt(ctx.getSelf(), store));
-      return DatabaseActor.createFenced(name, store, cache, defaults);
-    });
+    // on PostgreSQL the store is claimed (off the entity's thread), so the former owner's store is fenced
+    return ClaimingStart.create(name, () -> newCarStore(name, defaults),
+        (self, store) -> parentOfStores.tell(new KilnGuardian.Adopt(self, store)), cache, defaults);
   }
 
   /** The hosting named by {@code kiln.hosting}, or null when databases run on this node. */
