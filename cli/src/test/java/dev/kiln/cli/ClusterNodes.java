@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Three {@code kiln serve --cluster conf/cluster.conf} processes on 127.0.0.1 over one PostgreSQL
@@ -196,11 +195,6 @@ final class ClusterNodes implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    for (Process p : processes) {
-      if (p != null && p.isAlive()) {
-        p.destroyForcibly();
-        p.waitFor(30, TimeUnit.SECONDS);
-      }
-    }
+    ServedProcess.killAll(processes);
   }
 }

@@ -200,12 +200,7 @@ final class ClusterWorkload {
 
     @Override
     public void close() throws InterruptedException {
-      for (Process p : processes) {
-        if (p != null && p.isAlive()) {
-          p.destroyForcibly();
-          p.waitFor(30, TimeUnit.SECONDS);
-        }
-      }
+      ServedProcess.killAll(processes);
     }
   }
 

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A {@code kiln serve} process (any command whose first line on stdout is {@code kiln: serving URL …}):
@@ -40,5 +41,15 @@ public record ServedProcess(Process process, String url) {
     drain.setDaemon(true);
     drain.start();
     return new ServedProcess(p, url);
+  }
+
+  /** Kills every process still alive (SIGKILL: a node under test owes no clean stop) and waits for each. */
+  public static void killAll(Process... processes) throws InterruptedException {
+    for (Process p : processes) {
+      if (p != null && p.isAlive()) {
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+      }
+    }
   }
 }
