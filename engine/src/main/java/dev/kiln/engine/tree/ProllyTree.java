@@ -72,6 +72,20 @@ public final class ProllyTree {
     return TreeUpdate.builder(chunking);
   }
 
+  /**
+   * A builder fed entries in key order that keeps no nodes: each node goes to {@code sink} as soon
+   * as it is known to be part of the tree (each once; the root last), so memory stays bounded by the
+   * tree's height. {@link TreeBuilder#finish} gives the same root as {@link #build} of the same
+   * entries, and no blocks: the sink had them all.
+   */
+  public static TreeBuilder builder(Consumer<Block> sink) {
+    return TreeUpdate.builder(Chunking.DEFAULT, sink);
+  }
+
+  static TreeBuilder builder(Chunking chunking, Consumer<Block> sink) {
+    return TreeUpdate.builder(chunking, sink);
+  }
+
   static TreeWrite build(Chunking chunking, SortedMap<byte[], ?> entries) {
     List<byte[]> keys = new ArrayList<>(entries.size());
     List<Object> values = new ArrayList<>(entries.size());

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * Builds trees and applies batches of changes to them.
@@ -37,10 +38,17 @@ final class TreeUpdate {
   private final Map<Cid, Node> created = new LinkedHashMap<>();
   /** Nodes of the old tree that this update read in order to replace them. */
   private final Set<Cid> replaced = new HashSet<>();
+  /** False for a builder that hands its nodes to a sink: then {@link #created} stays empty. */
+  private final boolean keep;
 
   private TreeUpdate(Chunking chunking, BlockSource src) {
+    this(chunking, src, true);
+  }
+
+  private TreeUpdate(Chunking chunking, BlockSource src, boolean keep) {
     this.chunking = chunking;
     this.loader = src == null ? null : new NodeLoader(src, true);
+    this.keep = keep;
   }
 
   /** A tree from sorted, distinct, non-null keys and non-null values. */
@@ -61,12 +69,18 @@ final class TreeUpdate {
     return u.new Streaming();
   }
 
+  /** A builder that hands each node to {@code sink} once it is known to be in the tree. */
+  static Sinking builder(Chunking chunking, Consumer<Block> sink) {
+    TreeUpdate u = new TreeUpdate(chunking, null, false);
+    return u.new Sinking(sink);
+  }
+
   /**
    * Cuts each level as its entries arrive: a node emitted at level {@code l} is at once an entry of
    * level {@code l + 1}, so only the unfinished node of each level is pending. The result is what
    * {@link #build} makes of the same entries: the first level that emits a single node holds the root.
    */
-  private final class Streaming implements TreeBuilder {
+  private class Streaming implements TreeBuilder {
     private final List<Cutter> levels = new ArrayList<>();
     private final List<Integer> emitted = new ArrayList<>();
     private byte[] last;
@@ -103,6 +117,7 @@ final class TreeUpdate {
       while (!cutter.out.isEmpty()) {
         Node node = cutter.out.remove(0);
         emitted.set(level, emitted.get(level) + 1);
+        cut(level, node, emitted.get(level));
         push(level + 1, node.keys[0], node.cid());
       }
     }
@@ -111,8 +126,7 @@ final class TreeUpdate {
     public TreeWrite finish() {
       done = true;
       if (levels.isEmpty()) {
-        Node empty = emptyLeaf();
-        return new TreeWrite(empty.cid(), List.of(empty.block));
+        return empty();
       }
       for (int level = 0; ; level++) {
         levels.get(level).finish();
@@ -120,16 +134,29 @@ final class TreeUpdate {
         if (emitted.get(level) == 1) {
           // The level's only node is the root. With a rule that may cut after one entry, levels
           // above may already have made nodes of it alone: they are not part of the tree.
-          Node root = rootAt(level);
-          List<Block> blocks = new ArrayList<>();
-          for (Node n : created.values()) {
-            if (n.level <= root.level) {
-              blocks.add(n.block);
-            }
-          }
-          return new TreeWrite(root.cid(), blocks);
+          return rooted(level);
         }
       }
+    }
+
+    /** Called for each node as it is cut: the {@code count}th of its level. */
+    void cut(int level, Node node, int count) {}
+
+    TreeWrite empty() {
+      Node empty = emptyLeaf();
+      return new TreeWrite(empty.cid(), List.of(empty.block));
+    }
+
+    /** The tree whose root is the only node of {@code level}. */
+    TreeWrite rooted(int level) {
+      Node root = rootAt(level);
+      List<Block> blocks = new ArrayList<>();
+      for (Node n : created.values()) {
+        if (n.level <= root.level) {
+          blocks.add(n.block);
+        }
+      }
+      return new TreeWrite(root.cid(), blocks);
     }
 
     private Node rootAt(int level) {
@@ -140,6 +167,67 @@ final class TreeUpdate {
         }
       }
       return root;
+    }
+  }
+
+  /**
+   * The streaming builder handing nodes to a sink instead of keeping them. A node of level
+   * {@code l} is surely in the tree once level {@code l} has cut a second node: the root is then
+   * above {@code l}. So each level holds back only its first node until its second comes, or until
+   * {@link #finish} finds the first level of one node, the root; held nodes of the levels above it
+   * (single-entry nodes a rule may cut of the root alone) are dropped. At most one node a level is
+   * held, and {@link #finish} gives the root with no blocks: every node went to the sink, once.
+   */
+  final class Sinking extends Streaming {
+    private final Consumer<Block> sink;
+    private final List<Node> first = new ArrayList<>();
+    private int held;
+
+    private Sinking(Consumer<Block> sink) {
+      this.sink = sink;
+    }
+
+    @Override
+    void cut(int level, Node node, int count) {
+      if (count == 1) {
+        while (first.size() <= level) {
+          first.add(null);
+        }
+        first.set(level, node);
+        held++;
+      } else {
+        if (count == 2) {
+          sink.accept(first.set(level, null).block);
+          held--;
+        }
+        sink.accept(node.block);
+      }
+    }
+
+    @Override
+    TreeWrite empty() {
+      Node empty = emptyLeaf();
+      sink.accept(empty.block);
+      return new TreeWrite(empty.cid(), List.of());
+    }
+
+    @Override
+    TreeWrite rooted(int level) {
+      Node root = first.get(level);
+      sink.accept(root.block);
+      first.clear();
+      held = 0;
+      return new TreeWrite(root.cid(), List.of());
+    }
+
+    /** Nodes cut and held by this builder (not yet handed to the sink): at most one a level. */
+    int held() {
+      return held + created.size();
+    }
+
+    /** Levels cut so far, the root's and any of single-entry nodes above it included. */
+    int levels() {
+      return first.size();
     }
   }
 
@@ -294,7 +382,9 @@ final class TreeUpdate {
   }
 
   private Node record(Node node) {
-    created.put(node.cid(), node);
+    if (keep) {
+      created.put(node.cid(), node);
+    }
     if (loader != null) {
       loader.remember(node);
     }
