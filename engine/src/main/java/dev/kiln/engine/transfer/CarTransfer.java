@@ -167,7 +167,10 @@ public final class CarTransfer {
     if (format1) {
       // an export of an older Kiln: imported in the current commit format, its blocks read from the file
       FormatMigration.Migrated migrated = FormatMigration.migrate(blocks::read, head);
-      return new Loaded(migrated.commit().cid(), migrated.roots(), migrated.commit(), migrated.blocks());
+      // held in memory, as an import's blocks are installed as one list (a streaming import is not built yet)
+      List<Block> migratedBlocks = new ArrayList<>();
+      migrated.blocks().forEach(migratedBlocks::add);
+      return new Loaded(migrated.commit().cid(), migrated.roots(), migrated.commit(), migratedBlocks);
     }
     return new Loaded(root, commit, head, blocks);
   }
