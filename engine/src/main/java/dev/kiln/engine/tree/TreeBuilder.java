@@ -14,6 +14,10 @@ public interface TreeBuilder {
    */
   void add(byte[] key, Object value);
 
-  /** The tree; {@code newBlocks} is every node of it. Nothing may be added after. */
+  /**
+   * The tree; {@code newBlocks} is every node of it, or none for a builder with a sink
+   * ({@link ProllyTree#builder(java.util.function.Consumer)}), which had them all. Nothing may be
+   * added after.
+   */
   TreeWrite finish();
 }
