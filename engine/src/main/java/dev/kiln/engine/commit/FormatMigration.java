@@ -23,6 +23,7 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Moves a database from commit format 1 to format 2 when it opens. Format 1 named three trees
@@ -110,44 +111,39 @@ public final class FormatMigration {
   private static Iterator<Entry> ids(BlockSource src, Cid docs, Cid seqs) {
     Iterator<Entry> d = ProllyTree.scan(src, docs, ScanOptions.all());
     Iterator<Entry> s = ProllyTree.scan(src, seqs, ScanOptions.all());
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return d.hasNext();
+    return mapped(d, e -> {
+      Entry q = s.hasNext() ? s.next() : null;
+      String id = DocumentKeys.id(e.key());
+      if (q == null || !Arrays.equals(e.key(), q.key()) || !(e.value() instanceof Cid block)
+          || !(q.value() instanceof Long at)) {
+        throw new CorruptTreeException(seqs, "format 1 trees " + docs + " and " + seqs + " disagree at document "
+            + id);
       }
-
-      @Override
-      public Entry next() {
-        Entry e = d.next();
-        Entry q = s.hasNext() ? s.next() : null;
-        String id = DocumentKeys.id(e.key());
-        if (q == null || !Arrays.equals(e.key(), q.key()) || !(e.value() instanceof Cid block)
-            || !(q.value() instanceof Long at)) {
-          throw new CorruptTreeException(seqs, "format 1 trees " + docs + " and " + seqs + " disagree at document "
-              + id);
-        }
-        return new Entry(e.key(), new DocEntry(block, at, DocumentCodec.isTombstone(id, block)).toValue());
-      }
-    };
+      return new Entry(e.key(), new DocEntry(block, at, DocumentCodec.isTombstone(id, block)).toValue());
+    });
   }
 
   /** The new by-sequence tree: sequence → id. */
   private static Iterator<Entry> sequences(BlockSource src, Cid bySeq) {
-    Iterator<Entry> it = ProllyTree.scan(src, bySeq, ScanOptions.all());
+    return mapped(ProllyTree.scan(src, bySeq, ScanOptions.all()), e -> {
+      if (!(e.value() instanceof Map<?, ?> change) || !(change.get("id") instanceof String id)) {
+        throw new CorruptTreeException(bySeq, "format 1 by-sequence tree " + bySeq + " holds no change at "
+            + DocumentKeys.seq(e.key()));
+      }
+      return new Entry(e.key(), id);
+    });
+  }
+
+  private static Iterator<Entry> mapped(Iterator<Entry> in, UnaryOperator<Entry> f) {
     return new Iterator<>() {
       @Override
       public boolean hasNext() {
-        return it.hasNext();
+        return in.hasNext();
       }
 
       @Override
       public Entry next() {
-        Entry e = it.next();
-        if (!(e.value() instanceof Map<?, ?> change) || !(change.get("id") instanceof String id)) {
-          throw new CorruptTreeException(bySeq, "format 1 by-sequence tree " + bySeq + " holds no change at "
-              + DocumentKeys.seq(e.key()));
-        }
-        return new Entry(e.key(), id);
+        return f.apply(in.next());
       }
     };
   }
