@@ -1,7 +1,9 @@
 package dev.kiln.http;
 
+import com.typesafe.config.Config;
 import dev.kiln.engine.api.Kiln;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -50,9 +52,8 @@ public final class KilnHttpServer {
         .withMaxUriLength(settings.maxUriLength())
         .withMaxContentLength(settings.maxBodyBytes()))
         .withRawRequestUriHeader(true) // KilnRoutes.safePath reads the target as sent
-        // Longer than Kiln's own ask timeout, so a slow operation ends in Kiln's JSON TIMEOUT (504), not pekko's text 503.
         .withTimeouts(defaults.getTimeouts().withRequestTimeout(scala.concurrent.duration.Duration.fromNanos(
-            system.settings().config().getDuration("kiln.ask-timeout").plusSeconds(5).toNanos())));
+            requestTimeout(system.settings().config()).toNanos())));
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "kiln-http-not-ready", () -> {
       routes.stopping = true; // /health answers 503 from here on
       return CompletableFuture.completedFuture(Done.getInstance());
@@ -63,6 +64,12 @@ public final class KilnHttpServer {
           binding.addToCoordinatedShutdown(settings.shutdownDeadline(), system);
           return new KilnHttpServer(binding, routes, settings);
         });
+  }
+
+  /** {@code kiln.http.request-timeout}; by default longer than Kiln's own ask timeout, so a slow operation ends in Kiln's TIMEOUT. */
+  static Duration requestTimeout(Config config) {
+    return config.getString("kiln.http.request-timeout").isEmpty()
+        ? config.getDuration("kiln.ask-timeout").plusSeconds(5) : config.getDuration("kiln.http.request-timeout");
   }
 
   /** The address the server listens on (with the port it got when asked for port 0). */

@@ -84,7 +84,11 @@ final class KilnRoutes extends AllDirectives {
       return ApiErrors.response(response.status(), codeOf(response.status().intValue()), reason);
     });
     // The status page is static and holds no data, so it is served without the token (StatusPage says why).
-    return timed(() -> handleExceptions(errors, () -> handleRejections(rejections, () -> concat(
+    // A request that outlives the server's request timeout (a route that asks more than once) still gets
+    // Kiln's JSON TIMEOUT, never pekko's plain-text 503.
+    return timed(() -> withRequestTimeoutResponse(request -> ApiErrors.response(ApiErrors.status(ErrorCode.TIMEOUT),
+        ErrorCode.TIMEOUT.name(), "no answer within the server's request timeout"),
+        () -> handleExceptions(errors, () -> handleRejections(rejections, () -> concat(
         pathSingleSlash(() -> get(() -> complete(status.page()))),
         authorized(() -> safePath(() -> concat(
         path("health", () -> get(this::health)),
@@ -92,7 +96,7 @@ final class KilnRoutes extends AllDirectives {
         path(segment("events").slash("stats"), () -> get(() -> params(Set.of(), p -> completeOK(
             status.events(settings.statsInterval()), EventStreamMarshalling.toEventStream())))),
         path("dbs", () -> get(() -> respond(CompletableFuture.supplyAsync(() -> Map.of("databases", databases()), blocking)))),
-        pathPrefix("db", () -> pathPrefix(segment(), this::database)))))))));
+        pathPrefix("db", () -> pathPrefix(segment(), this::database))))))))));
   }
 
   // ------------------------------------------------------------------ cross-cutting
