@@ -9,6 +9,7 @@ import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.sql.SQLException;
 import java.util.concurrent.TimeoutException;
 
 /** Maps whatever failed inside the engine to the typed error a caller sees. */
@@ -36,7 +37,9 @@ public final class Errors {
     if (t instanceof CorruptBlockException || t instanceof DagCborException || t instanceof CarFormatException) {
       return new KilnException(ErrorCode.CORRUPT, t.getMessage(), t);
     }
-    if (t instanceof IOException || t instanceof UncheckedIOException || t instanceof CarStoreException) {
+    // a database driver's failure (PostgreSQL away, a pool with no connection) that no store wrapped
+    if (t instanceof IOException || t instanceof UncheckedIOException || t instanceof CarStoreException
+        || t instanceof SQLException) {
       return new KilnException(ErrorCode.STORAGE, "storage failed: " + t.getMessage(), t);
     }
     if (t instanceof TimeoutException) {
