@@ -46,6 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterProcessTest {
   private static final int DATABASES = 12;
   private static final int DOCS = 6;
+  /** How long PostgreSQL stays away: longer than the nodes' kiln.ask-timeout (30 s), so every kind of wait ends in it. */
+  private static final Duration OUTAGE = Duration.ofSeconds(45);
 
   @TempDir Path dir;
   ClusterNodes nodes;
@@ -308,6 +310,11 @@ class ClusterProcessTest {
       long deadline = System.nanoTime() + TestTime.dilated(Duration.ofMinutes(3)).toNanos();
       while (!everyNodeFailedSince(cut)) {
         assertThat(System.nanoTime()).as("every node answers with an error while PostgreSQL is away").isLessThan(deadline);
+        loadThrough(all, 5);
+      }
+      // and stays away past the ask timeout, so writes wait in actors that restart against a journal that is down
+      long away = cut + TestTime.dilated(OUTAGE).toNanos();
+      while (System.nanoTime() < away) {
         loadThrough(all, 5);
       }
       proxy.restore();
