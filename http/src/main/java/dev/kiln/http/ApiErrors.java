@@ -2,10 +2,9 @@ package dev.kiln.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.engine.actor.Errors;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
@@ -32,7 +31,7 @@ final class ApiErrors {
 
   /** The response for a failed request; {@code ifMatch}: a CONFLICT was a failed If-Match precondition (412). */
   static HttpResponse of(Throwable error, boolean ifMatch) {
-    Throwable t = unwrap(error);
+    Throwable t = Errors.unwrap(error);
     if (t instanceof KilnException k) {
       StatusCode status = status(k.code());
       if (k.code() == ErrorCode.CONFLICT && ifMatch) {
@@ -47,7 +46,9 @@ final class ApiErrors {
     if (t instanceof BadRequest b) {
       return response(b.status, b.code, b.getMessage());
     }
-    return response(StatusCodes.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL.name(), String.valueOf(t));
+    // anything else the engine threw (a store that failed, a read that timed out): the engine's own mapping
+    KilnException k = Errors.toKiln(t);
+    return response(status(k.code()), k.code().name(), k.getMessage());
   }
 
   static StatusCode status(ErrorCode code) {
@@ -60,13 +61,6 @@ final class ApiErrors {
       case TIMEOUT -> StatusCodes.GATEWAY_TIMEOUT;
       case CORRUPT, STORAGE, INTERNAL -> StatusCodes.INTERNAL_SERVER_ERROR;
     };
-  }
-
-  static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 
   /** A request the HTTP layer refuses before the engine sees it (a wrong media type, say). */

@@ -192,6 +192,12 @@ class HttpRoutesTest {
     // a journal that cannot be reached says "try later" the same way
     assertThat(ApiErrors.of(new dev.kiln.protocol.KilnException(ErrorCode.JOURNAL, "down"), false).status().intValue())
         .isEqualTo(503);
+    // a store that fails underneath (PostgreSQL away while a node looks a database up) is STORAGE, never INTERNAL
+    var storage = ApiErrors.of(new java.util.concurrent.CompletionException(
+        new dev.kiln.engine.car.CarStoreException("postgres:db", "PostgreSQL: cannot read the epoch", null)), false);
+    assertThat(storage.status().intValue()).isEqualTo(500);
+    assertThat(((org.apache.pekko.http.javadsl.model.HttpEntity.Strict) storage.entity()).getData().utf8String())
+        .contains("\"error\":\"STORAGE\"", "cannot read the epoch");
   }
 
   @Test

@@ -12,9 +12,11 @@ import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import dev.kiln.engine.actor.ClaimingStart;
 import dev.kiln.engine.actor.DatabaseActor;
+import dev.kiln.engine.actor.Errors;
 import dev.kiln.engine.config.DatabaseSettings;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarStore;
+import dev.kiln.engine.car.CarStoreException;
 import dev.kiln.engine.car.FileCarStore;
 import dev.kiln.engine.car.PostgresCarStorage;
 import dev.kiln.engine.persist.Journal;
@@ -381,7 +383,14 @@ public final class Kiln implements Extension, AutoCloseable {
   public boolean exists(String name) {
     validateName(name);
     PostgresCarStorage cars = postgresCarStorage();
-    return cars != null ? cars.epoch(name) > 0 : exists(persistence.dataDir(), name);
+    if (cars == null) {
+      return exists(persistence.dataDir(), name);
+    }
+    try {
+      return cars.epoch(name) > 0;
+    } catch (CarStoreException e) {
+      throw Errors.toKiln(e); // PostgreSQL away: STORAGE, saying so
+    }
   }
 
   public static boolean exists(Path dataDir, String name) {

@@ -2,6 +2,7 @@ package dev.kiln.engine.api;
 
 import static dev.kiln.engine.api.KilnTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -115,6 +116,9 @@ class PostgresStorageTest {
       TestTime.await("Kiln tries to reconnect while cut off", () -> proxy.refused() > 0, Duration.ofSeconds(90));
       int failedSoFar = writer.failed.size();
       writer.awaitFailures(failedSoFar + 1);
+      // asking whether a database exists reads PostgreSQL too: a typed error that says so
+      assertThatThrownBy(() -> kiln.exists(name)).isInstanceOfSatisfying(KilnException.class,
+          e -> assertThat(e.code()).isEqualTo(ErrorCode.STORAGE));
       proxy.restore();
       writer.awaitAcks(writer.acknowledged.size() + 20);
       writer.stop();
