@@ -1,16 +1,14 @@
 package dev.kiln.cluster;
 
+import static dev.kiln.cluster.ShardedDatabasesTest.doc;
+import static dev.kiln.cluster.ShardedDatabasesTest.join;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.protocol.DatabaseProtocol;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,14 +29,6 @@ class ResendTest {
     if (cluster != null) {
       cluster.close();
     }
-  }
-
-  static ObjectNode doc(String id, int v) {
-    return JsonNodeFactory.instance.objectNode().put("_id", id).put("v", v);
-  }
-
-  static <T> T join(CompletionStage<T> stage) throws Exception {
-    return stage.toCompletableFuture().get(2, TimeUnit.MINUTES);
   }
 
   private static final String LOSSY = "kiln.hosting = \"dev.kiln.cluster.LossyHosting\"\n"

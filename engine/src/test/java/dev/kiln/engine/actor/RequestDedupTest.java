@@ -138,18 +138,30 @@ class RequestDedupTest {
     assertThat(await(client.stats()).lastSeq()).isEqualTo(late.seq());
   }
 
+  /** A database with a played CommitActor, given a write with id req-1 and, while it is in flight, the same id again. */
+  private record SentTwice(ProbedDatabase db, CommitActor.Submit submit, TestProbe<StatusReply<WriteResult>> first,
+      TestProbe<StatusReply<WriteResult>> second) {
+    static SentTwice start(String name) {
+      ProbedDatabase db = ProbedDatabase.start(kit, name, new MemoryCarStore(), InvariantKit.cache(),
+          InvariantKit.settings(kit));
+      TestProbe<StatusReply<WriteResult>> first = kit.createTestProbe();
+      TestProbe<StatusReply<WriteResult>> second = kit.createTestProbe();
+      db.ref.tell(new DatabaseProtocol.Put(doc("a", 1), null, first.ref(), "req-1"));
+      CommitActor.Submit submit = db.expectSubmit();
+      db.ref.tell(new DatabaseProtocol.Put(doc("a", 2), null, second.ref(), "req-1"));
+      db.expectNoCommitMessage(); // the second is not sent to the commit queue
+      return new SentTwice(db, submit, first, second);
+    }
+  }
+
   @Test
   void theSameIdWhileTheFirstIsInFlightIsAnsweredOnceWithItsOutcome() {
     String name = InvariantKit.uniqueName("inflight");
-    ProbedDatabase db = ProbedDatabase.start(kit, name, new MemoryCarStore(), InvariantKit.cache(),
-        InvariantKit.settings(kit));
-    TestProbe<StatusReply<WriteResult>> first = kit.createTestProbe();
-    TestProbe<StatusReply<WriteResult>> second = kit.createTestProbe();
-    db.ref.tell(new DatabaseProtocol.Put(doc("a", 1), null, first.ref(), "req-1"));
-    CommitActor.Submit submit = db.expectSubmit();
-    db.ref.tell(new DatabaseProtocol.Put(doc("a", 2), null, second.ref(), "req-1"));
-    db.expectNoCommitMessage(); // the second is not sent to the commit queue
-    db.commit(submit);
+    SentTwice sent = SentTwice.start(name);
+    ProbedDatabase db = sent.db();
+    TestProbe<StatusReply<WriteResult>> first = sent.first();
+    TestProbe<StatusReply<WriteResult>> second = sent.second();
+    db.commit(sent.submit());
     db.expectAppended();
     db.idle();
     WriteResult answer = first.receiveMessage(WAIT).getValue();
@@ -162,16 +174,11 @@ class RequestDedupTest {
 
   @Test
   void theSameIdWhileTheFirstFailsIsAnsweredOnceWithTheError() {
-    String name = InvariantKit.uniqueName("inflight-failed");
-    ProbedDatabase db = ProbedDatabase.start(kit, name, new MemoryCarStore(), InvariantKit.cache(),
-        InvariantKit.settings(kit));
-    TestProbe<StatusReply<WriteResult>> first = kit.createTestProbe();
-    TestProbe<StatusReply<WriteResult>> second = kit.createTestProbe();
-    db.ref.tell(new DatabaseProtocol.Put(doc("a", 1), null, first.ref(), "req-1"));
-    CommitActor.Submit submit = db.expectSubmit();
-    db.ref.tell(new DatabaseProtocol.Put(doc("a", 1), null, second.ref(), "req-1"));
-    db.expectNoCommitMessage();
-    db.ref.tell(new Internal.CommitFailed(db.epoch, List.of(submit.unit().writeId()),
+    SentTwice sent = SentTwice.start(InvariantKit.uniqueName("inflight-failed"));
+    ProbedDatabase db = sent.db();
+    TestProbe<StatusReply<WriteResult>> first = sent.first();
+    TestProbe<StatusReply<WriteResult>> second = sent.second();
+    db.ref.tell(new Internal.CommitFailed(db.epoch, List.of(sent.submit().unit().writeId()),
         new java.io.IOException("disk full")));
     assertThat(first.receiveMessage(WAIT).isError()).isTrue();
     assertThat(second.receiveMessage(WAIT).isError()).isTrue();
