@@ -252,16 +252,14 @@ class ClusterProcessTest {
       nodes.processes[i].destroy();
       assertThat(nodes.processes[i].waitFor(2, TimeUnit.MINUTES)).as("node %d stops on SIGTERM", i).isTrue();
       meanwhile.get(10, TimeUnit.MINUTES);
-      // A graceful leave hands its databases off without an error to the writers through the other nodes.
-      // The one exception is Pekko's: a region drops a message it buffered for a shard whose hand-off then
-      // begins ("Dropping buffered messages … during hand off to avoid re-ordering"), which the caller
-      // sees as TIMEOUT, the answer that says the write may or may not have happened (the checker holds
-      // every write to that).
+      // A graceful leave hands its databases off without an error to the writers through the other nodes. A
+      // region drops a message it buffered for a shard whose hand-off then begins ("Dropping buffered messages
+      // … during hand off to avoid re-ordering"); the facade sends it again after kiln.attempt-timeout, with
+      // its request id, so the write is answered, and committed once (docs/DESIGN.md, "Cluster").
       List<Op> failed = failuresSince(leaving, "node" + others[0]);
       System.out.println("ClusterProcessTest: node " + i + " left; requests through node " + others[0]
-          + " that timed out meanwhile: " + failed.size());
-      assertThat(failed).as("errors while node %d left", i).allMatch(op -> op.outcome() instanceof Outcome.Failed f
-          && f.code() == ErrorCode.TIMEOUT);
+          + " that failed meanwhile: " + failed.size());
+      assertThat(failed).as("errors while node %d left", i).isEmpty();
       nodes.start(i);
       loadThrough(new int[] {0, 1, 2}, 20);
     }

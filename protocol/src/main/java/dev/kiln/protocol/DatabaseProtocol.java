@@ -45,24 +45,48 @@ public final class DatabaseProtocol {
    * is at another version, decided in the commit itself, so of two writers expecting one version at
    * most one wins. Null: unconditional.
    */
-  public record Put(ObjectNode doc, Expected expected, ActorRef<StatusReply<WriteResult>> replyTo)
-      implements Request<WriteResult> {
+  public record Put(ObjectNode doc, Expected expected, ActorRef<StatusReply<WriteResult>> replyTo, String requestId)
+      implements Request<WriteResult>, Identified {
     public Put(ObjectNode doc, ActorRef<StatusReply<WriteResult>> replyTo) {
-      this(doc, null, replyTo);
+      this(doc, null, replyTo, null);
+    }
+
+    public Put(ObjectNode doc, Expected expected, ActorRef<StatusReply<WriteResult>> replyTo) {
+      this(doc, expected, replyTo, null);
     }
   }
 
+  /**
+   * A write that may carry a request id: the database remembers the answers of the last
+   * {@code kiln.commit.request-window} committed ids, so a write sent again with the same id (a
+   * resend after no answer came, as the facade does on a cluster) commits nothing more and gets the
+   * first one's answer; one still in flight gets that one's answer when it commits. Null: no id, no
+   * memory (every write commits).
+   */
+  public interface Identified {
+    String requestId();
+  }
+
   /** Stores several documents in one commit: all of them, or none when any is invalid. */
-  public record PutAll(List<ObjectNode> docs, ActorRef<StatusReply<BulkResult>> replyTo) implements Request<BulkResult> {}
+  public record PutAll(List<ObjectNode> docs, ActorRef<StatusReply<BulkResult>> replyTo, String requestId)
+      implements Request<BulkResult>, Identified {
+    public PutAll(List<ObjectNode> docs, ActorRef<StatusReply<BulkResult>> replyTo) {
+      this(docs, replyTo, null);
+    }
+  }
 
   /**
    * Deletes a document by writing a tombstone, which the changes feed reports; conditional when
    * {@code expected} is not null, as {@link Put}.
    */
-  public record Delete(String id, Expected expected, ActorRef<StatusReply<WriteResult>> replyTo)
-      implements Request<WriteResult> {
+  public record Delete(String id, Expected expected, ActorRef<StatusReply<WriteResult>> replyTo, String requestId)
+      implements Request<WriteResult>, Identified {
     public Delete(String id, ActorRef<StatusReply<WriteResult>> replyTo) {
-      this(id, null, replyTo);
+      this(id, null, replyTo, null);
+    }
+
+    public Delete(String id, Expected expected, ActorRef<StatusReply<WriteResult>> replyTo) {
+      this(id, expected, replyTo, null);
     }
   }
 
@@ -275,7 +299,12 @@ public final class DatabaseProtocol {
    * {@link ErrorCode#INVALID_QUERY} for a map index registered in code (its registration would
    * build it again).
    */
-  public record DropIndex(String name, ActorRef<StatusReply<IndexDropped>> replyTo) implements Request<IndexDropped> {}
+  public record DropIndex(String name, ActorRef<StatusReply<IndexDropped>> replyTo, String requestId)
+      implements Request<IndexDropped>, Identified {
+    public DropIndex(String name, ActorRef<StatusReply<IndexDropped>> replyTo) {
+      this(name, replyTo, null);
+    }
+  }
 
   /** Every index of the head commit and every registered one, with its size and how current it is. */
   public record ListIndexes(ActorRef<StatusReply<IndexList>> replyTo) implements Request<IndexList> {}

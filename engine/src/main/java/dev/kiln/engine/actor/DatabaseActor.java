@@ -170,7 +170,8 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
 
   @Override
   public EventHandler<State, Event> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(State::apply);
+    int window = settings.requestWindow();
+    return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> state.apply(event, window));
   }
 
   @Override
@@ -220,14 +221,14 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
         .onCommand(Internal.Passivate.class, m -> phase.loading() ? Effect().stash() : close(shutdown.passivated(phase)))
         // while loading requests wait in the stash; other internal messages are an older incarnation's
         .onCommand(c -> phase.loading(), c -> Internal.isRequest(c) ? Effect().stash() : Effect().none())
-        .onCommand(Put.class, c -> done(() -> writes.admit(c)))
-        .onCommand(Delete.class, c -> done(() -> writes.admit(c)))
-        .onCommand(PutAll.class, c -> done(() -> writes.admit(c)))
+        .onCommand(Put.class, (s, c) -> done(() -> writes.admit(c, s.requests())))
+        .onCommand(Delete.class, (s, c) -> done(() -> writes.admit(c, s.requests())))
+        .onCommand(PutAll.class, (s, c) -> done(() -> writes.admit(c, s.requests())))
         .onCommand(Reads::isRead, this::onRead)
         .onCommand(DatabaseProtocol.Query.class, (s, c) -> indexRequests.waitsForIndex(c) ? Effect().none() : onRead(s, c))
         .onCommand(DatabaseProtocol.DefineIndex.class, (s, c) -> done(() -> indexRequests.define(c,
             () -> installed.current(s).clock())))
-        .onCommand(DatabaseProtocol.DropIndex.class, c -> done(() -> indexRequests.drop(c)))
+        .onCommand(DatabaseProtocol.DropIndex.class, (s, c) -> done(() -> indexRequests.drop(c, s.requests())))
         .onCommand(DatabaseProtocol.Import.class, c -> done(() -> indexRequests.importCar(c)))
         .onCommand(DatabaseProtocol.OpenView.class, (s, c) -> done(() -> reads.openView(c, installed.current(s))))
         .onCommand(DatabaseProtocol.InView.class, (s, c) -> done(() -> reads.inView(c, s)))
@@ -325,7 +326,7 @@ public final class DatabaseActor extends KilnEventSourcedBehavior<Command, Event
     installed.written(m.car());
     CommitBuilder.Result result = m.result();
     return Effect()
-        .persist(new CarAppended(m.car().car(), result.commit().cid(), result.roots().seq()))
+        .persist(new CarAppended(m.car().car(), result.commit().cid(), result.roots().seq(), writes.answered(result)))
         .thenRun(newState -> {
           installed.committed(result.roots());
           String clock = newState.head().toString();

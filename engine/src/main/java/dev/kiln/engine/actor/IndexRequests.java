@@ -184,14 +184,15 @@ final class IndexRequests {
   }
 
   /** Whether the index exists is decided in the commit (CommitBuilder.DropIndex); registered ones are refused here. */
-  void drop(DatabaseProtocol.DropIndex cmd) {
+  void drop(DatabaseProtocol.DropIndex cmd, RequestWindow window) {
     if (db.settings().indexes().get(cmd.name()) != null) {
       cmd.fail(new KilnException(ErrorCode.INVALID_QUERY, "index '" + cmd.name() + "' is a map index registered in"
           + " code (DatabaseSettings.withIndex), which would build it again: remove the registration, then drop it"));
       return;
     }
     writes.admit(List.of(new CommitBuilder.DropIndex(cmd.name())),
-        Replier.answering(cmd.replyTo(), clock -> new DatabaseProtocol.IndexDropped(cmd.name(), clock)));
+        Replier.answering(cmd.replyTo(), clock -> new DatabaseProtocol.IndexDropped(cmd.name(), clock)),
+        cmd.requestId(), window);
   }
 
   /** The file is read and checked in the commit (CommitBuilder.Import), on the CommitActor's blocking thread. */

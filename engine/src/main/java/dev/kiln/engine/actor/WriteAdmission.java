@@ -52,10 +52,38 @@ final class WriteAdmission {
 
   private record HeldWrite(List<CommitBuilder.Op> ops, Replier replier) {}
 
+  /**
+   * Everyone waiting for one request id: the write sent first and the same id sent again while it
+   * is in flight. Each is answered once, with the one outcome.
+   */
+  private final class SameRequest implements Replier {
+    final String request;
+    final List<Replier> waiting = new ArrayList<>(1);
+
+    SameRequest(String request, Replier first) {
+      this.request = request;
+      waiting.add(first);
+    }
+
+    @Override
+    public void ok(List<CommitBuilder.Applied> applied, String clock) {
+      inFlight.remove(request);
+      waiting.forEach(r -> r.ok(applied, clock));
+    }
+
+    @Override
+    public void fail(KilnException error) {
+      inFlight.remove(request);
+      waiting.forEach(r -> r.fail(error));
+    }
+  }
+
   private final DatabaseContext db;
   private final Consumer<CommitBuilder.Unit> commit;
   private final Map<Long, Replier> pending = new HashMap<>();
   private final ArrayDeque<HeldWrite> held = new ArrayDeque<>();
+  /** Requests with an id that are pending or held, by id. */
+  private final Map<String, SameRequest> inFlight = new HashMap<>();
   private boolean holding;
   private long lastSent;
   private long lastIdle;
@@ -80,21 +108,47 @@ final class WriteAdmission {
     }
   }
 
+  /**
+   * A write with a request id ({@code request}; null: as {@link #admit(List, Replier)}): one whose id
+   * {@code window} remembers is answered as it was and sends nothing; one whose id is in flight is
+   * answered with that write's outcome.
+   */
+  void admit(List<CommitBuilder.Op> ops, Replier replier, String request, RequestWindow window) {
+    if (request == null) {
+      admit(ops, replier);
+      return;
+    }
+    RequestWindow.Remembered done = window.find(request);
+    if (done != null) {
+      replier.ok(done.answered().applied(), done.commit().toString());
+      return;
+    }
+    SameRequest same = inFlight.get(request);
+    if (same != null) {
+      same.waiting.add(replier);
+      return;
+    }
+    same = new SameRequest(request, replier);
+    inFlight.put(request, same);
+    admit(ops, same);
+  }
+
   /** A single put or delete, answered with its WriteResult. */
-  void admit(CommitBuilder.Op op, ActorRef<StatusReply<DatabaseProtocol.WriteResult>> replyTo) {
-    admit(List.of(op), Replier.of(replyTo, (applied, clock) -> applied.get(0).toResult(clock)));
+  private void admit(CommitBuilder.Op op, ActorRef<StatusReply<DatabaseProtocol.WriteResult>> replyTo, String request,
+      RequestWindow window) {
+    admit(List.of(op), Replier.of(replyTo, (applied, clock) -> applied.get(0).toResult(clock)), request, window);
   }
 
-  void admit(DatabaseProtocol.Put put) {
-    admit(new CommitBuilder.Put(put.doc(), put.expected()), put.replyTo());
+  void admit(DatabaseProtocol.Put put, RequestWindow window) {
+    admit(new CommitBuilder.Put(put.doc(), put.expected()), put.replyTo(), put.requestId(), window);
   }
 
-  void admit(DatabaseProtocol.Delete delete) {
-    admit(new CommitBuilder.Delete(delete.id(), delete.expected()), delete.replyTo());
+  void admit(DatabaseProtocol.Delete delete, RequestWindow window) {
+    admit(new CommitBuilder.Delete(delete.id(), delete.expected()), delete.replyTo(), delete.requestId(), window);
   }
 
   /** A bulk put: one write of all its documents, answered with one result each. */
-  void admit(DatabaseProtocol.PutAll cmd) {
+  void admit(DatabaseProtocol.PutAll cmd, RequestWindow window) {
     if (cmd.docs() == null || cmd.docs().isEmpty()) {
       cmd.fail(new KilnException(ErrorCode.INVALID_DOCUMENT, "a bulk write needs at least one document"));
       return;
@@ -104,7 +158,19 @@ final class WriteAdmission {
       ops.add(new CommitBuilder.Put(doc));
     }
     admit(ops, Replier.of(cmd.replyTo(), (applied, clock) ->
-        new DatabaseProtocol.BulkResult(applied.stream().map(a -> a.toResult(clock)).toList(), clock)));
+        new DatabaseProtocol.BulkResult(applied.stream().map(a -> a.toResult(clock)).toList(), clock)),
+        cmd.requestId(), window);
+  }
+
+  /** The requests with an id that {@code result} commits, for its event; before they are answered. */
+  List<Events.Answered> answered(CommitBuilder.Result result) {
+    List<Events.Answered> answered = new ArrayList<>();
+    for (CommitBuilder.Outcome o : result.outcomes()) {
+      if (!o.failed() && pending.get(o.writeId()) instanceof SameRequest same) {
+        answered.add(new Events.Answered(same.request, o.applied()));
+      }
+    }
+    return answered;
   }
 
   private void submit(List<CommitBuilder.Op> ops, Replier replier) {

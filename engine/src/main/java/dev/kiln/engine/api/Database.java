@@ -20,13 +20,16 @@ import dev.kiln.protocol.KilnException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.RecipientRef;
@@ -49,28 +52,38 @@ public final class Database {
   private final CompletableFuture<Void> terminated;
   private final ActorSystem<?> system;
   private final Duration timeout;
+  /**
+   * On a hosting (a cluster), how long one attempt waits before the request is sent again; null on
+   * one node, where a request is sent once.
+   */
+  private final Duration attemptTimeout;
   private final ObjectMapper mapper;
   private volatile boolean closed;
 
   Database(String name, ActorRef<DatabaseProtocol.Command> ref, CompletableFuture<Void> terminated,
       ActorSystem<?> system, Duration timeout, ObjectMapper mapper) {
-    this(name, ref, ref, terminated, system, timeout, mapper);
+    this(name, ref, ref, terminated, system, timeout, null, mapper);
   }
 
-  /** A hosted database: closing this handle leaves the database running for every other handle. */
+  /**
+   * A hosted database: closing this handle leaves the database running for every other handle. A
+   * request without an answer after {@code attemptTimeout} is sent again (see {@link #resending}).
+   */
   Database(String name, RecipientRef<DatabaseProtocol.Command> recipient, ActorSystem<?> system, Duration timeout,
-      ObjectMapper mapper) {
-    this(name, null, recipient, new CompletableFuture<>(), system, timeout, mapper);
+      Duration attemptTimeout, ObjectMapper mapper) {
+    this(name, null, recipient, new CompletableFuture<>(), system, timeout, attemptTimeout, mapper);
   }
 
   private Database(String name, ActorRef<DatabaseProtocol.Command> ref, RecipientRef<DatabaseProtocol.Command> recipient,
-      CompletableFuture<Void> terminated, ActorSystem<?> system, Duration timeout, ObjectMapper mapper) {
+      CompletableFuture<Void> terminated, ActorSystem<?> system, Duration timeout, Duration attemptTimeout,
+      ObjectMapper mapper) {
     this.name = name;
     this.ref = ref;
     this.recipient = recipient;
     this.terminated = terminated;
     this.system = system;
     this.timeout = timeout;
+    this.attemptTimeout = attemptTimeout;
     this.mapper = mapper;
     terminated.thenRun(() -> closed = true);
   }
@@ -112,7 +125,8 @@ public final class Database {
     // A private copy, taken now on the caller's thread: the message must carry a document that
     // nobody changes afterwards, while the caller may reuse its node at once.
     ObjectNode copy = doc == null ? null : doc.deepCopy();
-    return ask(r -> new DatabaseProtocol.Put(copy, r));
+    String request = requestId();
+    return resending(r -> new DatabaseProtocol.Put(copy, null, r, request));
   }
 
   /**
@@ -122,7 +136,9 @@ public final class Database {
    * nothing; the check is made in the commit, so of racing writers expecting one version one wins.
    */
   public CompletionStage<WriteResult> put(ObjectNode doc, Expected expected) {
-    return ask(r -> new DatabaseProtocol.Put(doc, expected, r));
+    ObjectNode copy = doc == null ? null : doc.deepCopy(); // as put(doc)
+    String request = requestId();
+    return resending(r -> new DatabaseProtocol.Put(copy, expected, r, request));
   }
 
   /** Stores a record or POJO, mapped to JSON with Jackson. */
@@ -144,11 +160,13 @@ public final class Database {
     } catch (KilnException e) {
       return failed(e);
     }
-    return ask(r -> new DatabaseProtocol.PutAll(List.copyOf(nodes), r));
+    List<ObjectNode> all = List.copyOf(nodes);
+    String request = requestId();
+    return resending(r -> new DatabaseProtocol.PutAll(all, r, request));
   }
 
   public CompletionStage<ObjectNode> get(String id) {
-    return this.<DatabaseProtocol.DocResult>ask(r -> new DatabaseProtocol.Get(id, r)).thenApply(DatabaseProtocol.DocResult::doc);
+    return read(id).thenApply(DatabaseProtocol.DocResult::doc);
   }
 
   /** The document mapped to {@code type} with Jackson (unknown fields such as {@code _id} are the type's business). */
@@ -157,21 +175,22 @@ public final class Database {
   }
 
   public CompletionStage<WriteResult> delete(String id) {
-    return ask(r -> new DatabaseProtocol.Delete(id, r));
+    return delete(id, null);
   }
 
   /** Deletes the document only if it is at the {@code expected} version; see {@link #put(ObjectNode, Expected)}. */
   public CompletionStage<WriteResult> delete(String id, Expected expected) {
-    return ask(r -> new DatabaseProtocol.Delete(id, expected, r));
+    String request = requestId();
+    return resending(r -> new DatabaseProtocol.Delete(id, expected, r, request));
   }
 
   /** The live document with its {@link DatabaseProtocol.Version version} and the clock it was read at. */
   public CompletionStage<DatabaseProtocol.DocResult> read(String id) {
-    return ask(r -> new DatabaseProtocol.Get(id, r));
+    return resending(r -> new DatabaseProtocol.Get(id, r));
   }
 
   public CompletionStage<AllDocsResult> allDocs(AllDocsQuery query) {
-    return ask(r -> new DatabaseProtocol.AllDocs(query, r));
+    return resending(r -> new DatabaseProtocol.AllDocs(query, r));
   }
 
   public CompletionStage<AllDocsResult> allDocs() {
@@ -200,7 +219,7 @@ public final class Database {
    * {@link dev.kiln.engine.config.DatabaseSettings#withIndex}.
    */
   public CompletionStage<DatabaseProtocol.IndexDefined> defineIndex(String field) {
-    return ask(r -> new DatabaseProtocol.DefineIndex(field, r));
+    return defineIndex(field, false);
   }
 
   /**
@@ -209,7 +228,8 @@ public final class Database {
    * {@link #defineIndex(String)}.
    */
   public CompletionStage<DatabaseProtocol.IndexDefined> defineIndex(String field, boolean each) {
-    return ask(r -> new DatabaseProtocol.DefineIndex(field, each, r));
+    // idempotent without a request id: defined again, it is answered when the index is current
+    return resending(r -> new DatabaseProtocol.DefineIndex(field, each, r));
   }
 
   /**
@@ -217,17 +237,18 @@ public final class Database {
    * compaction. A map index registered in code cannot be dropped while it is registered.
    */
   public CompletionStage<DatabaseProtocol.IndexDropped> dropIndex(String name) {
-    return ask(r -> new DatabaseProtocol.DropIndex(name, r));
+    String request = requestId();
+    return resending(r -> new DatabaseProtocol.DropIndex(name, r, request));
   }
 
   /** Every index with its size and how current it is. */
   public CompletionStage<DatabaseProtocol.IndexList> indexes() {
-    return ask(r -> new DatabaseProtocol.ListIndexes(r));
+    return resending(r -> new DatabaseProtocol.ListIndexes(r));
   }
 
   /** Rows of the index named {@code index}; see {@link IndexQuery} for the options. */
   public CompletionStage<QueryResult> query(String index, IndexQuery query) {
-    return ask(r -> new DatabaseProtocol.Query(index, query, r));
+    return resending(r -> new DatabaseProtocol.Query(index, query, r));
   }
 
   /** A query row with its document mapped to a Java type. */
@@ -245,12 +266,12 @@ public final class Database {
   }
 
   public CompletionStage<ChangesResult> changes(long since, int limit) {
-    return ask(r -> new DatabaseProtocol.Changes(since, limit, r));
+    return resending(r -> new DatabaseProtocol.Changes(since, limit, r));
   }
 
   /** One page of at most {@code limit} changes (0: all) from where {@code from} starts, with its filters. */
   public CompletionStage<ChangesResult> changes(Feed from, int limit) {
-    return ask(r -> new DatabaseProtocol.Changes(from.since(), from.sinceClock(), limit, from.idPrefix(),
+    return resending(r -> new DatabaseProtocol.Changes(from.since(), from.sinceClock(), limit, from.idPrefix(),
         from.includeDocs(), from.range(), r));
   }
 
@@ -420,7 +441,7 @@ public final class Database {
   }
 
   public CompletionStage<DatabaseStats> stats() {
-    return ask(r -> new DatabaseProtocol.Stats(r));
+    return resending(r -> new DatabaseProtocol.Stats(r));
   }
 
   /**
@@ -453,6 +474,66 @@ public final class Database {
 
   // ------------------------------------------------------------------ plumbing
 
+  /** A fresh id for one write call, on a hosting (where it may be sent again); null on one node. */
+  private String requestId() {
+    return attemptTimeout == null ? null : UUID.randomUUID().toString();
+  }
+
+  /**
+   * Asks once on one node. On a hosting (a cluster) the request is sent again, the same message with
+   * the same request id, each time an attempt had no answer for {@code attemptTimeout}, until
+   * {@code kiln.ask-timeout} is spent; every attempt listens until then, and the first answer wins.
+   * So a message Pekko dropped (a region drops what it buffered for a shard whose hand-off begins) or
+   * lost with a crashed node is answered by a later attempt. CLOSED from a database that is stopping
+   * (passivated or handed off; the next attempt starts it again) is waited out the same way. Only for
+   * requests that may be sent twice: reads, writes with a request id (the database answers an id it
+   * committed as it did and commits nothing), defining an index.
+   */
+  private <T> CompletionStage<T> resending(Function<ActorRef<StatusReply<T>>, DatabaseProtocol.Command> message) {
+    if (attemptTimeout == null || closed) {
+      return ask(message);
+    }
+    CompletableFuture<T> answer = new CompletableFuture<>();
+    AtomicReference<KilnException> closedAnswer = new AtomicReference<>();
+    attempt(message, answer, closedAnswer, System.nanoTime() + timeout.toNanos());
+    // also when every attempt was answered CLOSED: the caller has its answer when the time is spent
+    Cancellable spent = system.scheduler().scheduleOnce(timeout, () ->
+        answer.completeExceptionally(closedAnswer.get() != null ? closedAnswer.get() : new KilnException(
+            ErrorCode.TIMEOUT, "no answer in time from database " + name + " within " + timeout)),
+        system.executionContext());
+    answer.whenComplete((v, e) -> spent.cancel());
+    return answer;
+  }
+
+  private <T> void attempt(Function<ActorRef<StatusReply<T>>, DatabaseProtocol.Command> message,
+      CompletableFuture<T> answer, AtomicReference<KilnException> closedAnswer,
+      long deadline) {
+    long left = deadline - System.nanoTime();
+    if (answer.isDone() || left <= 0) {
+      return;
+    }
+    AskPattern.askWithStatus(recipient, message::apply, Duration.ofNanos(left), system.scheduler())
+        .whenComplete((v, error) -> {
+          if (error == null) {
+            answer.complete(v);
+            return;
+          }
+          KilnException e = typedError(error);
+          if (e.code() == ErrorCode.CLOSED && System.nanoTime() < deadline) {
+            closedAnswer.set(e); // the next attempt may find the database started again
+          } else if (e.code() == ErrorCode.TIMEOUT && closedAnswer.get() != null) {
+            answer.completeExceptionally(closedAnswer.get());
+          } else {
+            answer.completeExceptionally(e);
+          }
+        });
+    if (left > attemptTimeout.toNanos()) {
+      Cancellable next = system.scheduler().scheduleOnce(attemptTimeout,
+          () -> attempt(message, answer, closedAnswer, deadline), system.executionContext());
+      answer.whenComplete((v, e) -> next.cancel());
+    }
+  }
+
   <T> CompletionStage<T> ask(Function<ActorRef<StatusReply<T>>, DatabaseProtocol.Command> message) {
     if (closed) {
       return failed(new KilnException(ErrorCode.CLOSED, "database " + name + " is closed"));
@@ -462,17 +543,21 @@ public final class Database {
   }
 
   private static <T> CompletionStage<T> typed(Throwable error) {
+    return failed(typedError(error));
+  }
+
+  private static KilnException typedError(Throwable error) {
     Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     if (t instanceof KilnException) {
-      return failed((KilnException) t);
+      return (KilnException) t;
     }
     if (t instanceof TimeoutException) {
-      return failed(new KilnException(ErrorCode.TIMEOUT, "no answer in time: " + t.getMessage(), t));
+      return new KilnException(ErrorCode.TIMEOUT, "no answer in time: " + t.getMessage(), t);
     }
     if (t instanceof StatusReply.ErrorMessage) {
-      return failed(new KilnException(ErrorCode.INTERNAL, t.getMessage(), t));
+      return new KilnException(ErrorCode.INTERNAL, t.getMessage(), t);
     }
-    return failed(new KilnException(ErrorCode.INTERNAL, t.toString(), t));
+    return new KilnException(ErrorCode.INTERNAL, t.toString(), t);
   }
 
   /** A value as a JSON object, or INVALID_DOCUMENT saying what it was instead. */

@@ -289,7 +289,8 @@ public final class Kiln implements Extension, AutoCloseable {
     }
     Database db = open.get(name);
     if (db == null || db.isClosed()) {
-      db = new Database(name, hosting.database(name), system, askTimeout, mapper);
+      db = new Database(name, hosting.database(name), system, askTimeout,
+          system.settings().config().getDuration("kiln.attempt-timeout"), mapper);
       open.put(name, db);
     }
     return db;

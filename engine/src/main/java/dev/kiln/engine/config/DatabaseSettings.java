@@ -14,6 +14,8 @@ import java.util.function.Consumer;
  *     auto-compaction off
  * @param maxSpaceAmplification an automatic compaction is major (rewrites every live block) when the
  *     CarLog's bytes would exceed this times the live bytes, minor otherwise; at least 1
+ * @param requestWindow how many answers of writes with a request id a database remembers (a bulk
+ *     write counts its documents), so that a write sent again is not committed twice; at least 1
  */
 public record DatabaseSettings(
     Path dataDir,
@@ -30,13 +32,15 @@ public record DatabaseSettings(
     int maxPendingReads,
     int maxWaitingRequests,
     int indexCatchUpBatch,
-    double maxSpaceAmplification) {
+    double maxSpaceAmplification,
+    int requestWindow) {
 
   /** Defaults of the bounds that older constructors do not name (as in Kiln's shipped configuration). */
   public static final int DEFAULT_MAX_PENDING_READS = 1000;
   public static final int DEFAULT_MAX_WAITING_REQUESTS = 10_000;
   public static final int DEFAULT_INDEX_CATCH_UP_BATCH = 2000;
   public static final double DEFAULT_MAX_SPACE_AMPLIFICATION = 2.0;
+  public static final int DEFAULT_REQUEST_WINDOW = 2000;
 
   public DatabaseSettings {
     if (indexCatchUpBatch < 1) {
@@ -46,6 +50,18 @@ public record DatabaseSettings(
       throw new IllegalArgumentException("compaction.max-space-amplification must be at least 1.0, got "
           + maxSpaceAmplification);
     }
+    if (requestWindow < 1) {
+      throw new IllegalArgumentException("kiln.commit.request-window must be at least 1, got " + requestWindow);
+    }
+  }
+
+  public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
+      int maxPendingWrites, int maxHeldWrites, int maxBatchWrites, Duration readTimeout, Duration viewIdleTimeout,
+      IndexRegistry indexes, int maxPendingReads, int maxWaitingRequests, int indexCatchUpBatch,
+      double maxSpaceAmplification) {
+    this(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites, maxHeldWrites, maxBatchWrites,
+        readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests, indexCatchUpBatch,
+        maxSpaceAmplification, DEFAULT_REQUEST_WINDOW);
   }
 
   public DatabaseSettings(Path dataDir, boolean fsync, int autoCompact, Duration compactionMaxWait, int maxDocBytes,
@@ -87,7 +103,8 @@ public record DatabaseSettings(
         k.getInt("max-pending-reads"),
         k.getInt("max-waiting-requests"),
         k.getInt("index.catch-up-batch"),
-        k.getDouble("compaction.max-space-amplification"));
+        k.getDouble("compaction.max-space-amplification"),
+        k.getInt("commit.request-window"));
   }
 
   public DatabaseSettings withAutoCompact(int n) {
@@ -139,6 +156,11 @@ public record DatabaseSettings(
     return copy(c -> c.maxSpaceAmplification = amplification);
   }
 
+  /** These settings remembering the answers of {@code answers} writes with a request id. */
+  public DatabaseSettings withRequestWindow(int answers) {
+    return copy(c -> c.requestWindow = answers);
+  }
+
   /** A copy of these settings with what {@code change} sets; checked by the canonical constructor. */
   private DatabaseSettings copy(Consumer<Copy> change) {
     Copy c = new Copy(this);
@@ -166,6 +188,7 @@ public record DatabaseSettings(
     int maxWaitingRequests;
     int indexCatchUpBatch;
     double maxSpaceAmplification;
+    int requestWindow;
 
     Copy(DatabaseSettings s) {
       dataDir = s.dataDir;
@@ -183,12 +206,13 @@ public record DatabaseSettings(
       maxWaitingRequests = s.maxWaitingRequests;
       indexCatchUpBatch = s.indexCatchUpBatch;
       maxSpaceAmplification = s.maxSpaceAmplification;
+      requestWindow = s.requestWindow;
     }
 
     DatabaseSettings build() {
       return new DatabaseSettings(dataDir, fsync, autoCompact, compactionMaxWait, maxDocBytes, maxPendingWrites,
           maxHeldWrites, maxBatchWrites, readTimeout, viewIdleTimeout, indexes, maxPendingReads, maxWaitingRequests,
-          indexCatchUpBatch, maxSpaceAmplification);
+          indexCatchUpBatch, maxSpaceAmplification, requestWindow);
     }
   }
 }

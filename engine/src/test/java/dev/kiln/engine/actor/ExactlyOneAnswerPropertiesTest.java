@@ -115,6 +115,7 @@ class ExactlyOneAnswerPropertiesTest {
     /** The Close or Destroy that ends this incarnation (a Destroy whose event fails does not end it). */
     Sent ending;
     int docs;
+    int writes;
 
     Run() {
       spawn();
@@ -134,6 +135,14 @@ class ExactlyOneAnswerPropertiesTest {
       Sent s = new Sent(what, probe, reply);
       sent.add(s);
       return s;
+    }
+
+    /**
+     * Every other write has no request id; the others use each id twice: the second is in flight with
+     * the first, or remembered once it committed (also across a restart).
+     */
+    String requestId() {
+      return writes++ % 2 == 0 ? null : "req-" + ((writes - 1) / 4);
     }
 
     ObjectNode doc() {
@@ -186,12 +195,14 @@ class ExactlyOneAnswerPropertiesTest {
 
     void apply(Step step) throws Exception {
       switch (step) {
-        case PUT -> send("put", DatabaseProtocol.WriteResult.class, r -> new DatabaseProtocol.Put(doc(), r));
+        case PUT -> send("put", DatabaseProtocol.WriteResult.class, r -> new DatabaseProtocol.Put(doc(), null, r,
+            requestId()));
         case PUT_ALL -> send("putAll", DatabaseProtocol.BulkResult.class,
-            r -> new DatabaseProtocol.PutAll(List.of(doc(), doc()), r));
+            r -> new DatabaseProtocol.PutAll(List.of(doc(), doc()), r, requestId()));
         case PUT_ALL_EMPTY -> send("putAll empty", DatabaseProtocol.BulkResult.class,
             r -> new DatabaseProtocol.PutAll(List.of(), r));
-        case DELETE -> send("delete", DatabaseProtocol.WriteResult.class, r -> new DatabaseProtocol.Delete("d" + (docs % 7), r));
+        case DELETE -> send("delete", DatabaseProtocol.WriteResult.class,
+            r -> new DatabaseProtocol.Delete("d" + (docs % 7), null, r, requestId()));
         case GET -> send("get", DatabaseProtocol.DocResult.class, r -> new DatabaseProtocol.Get("d1", r));
         case ALL_DOCS -> send("allDocs", DatabaseProtocol.AllDocsResult.class,
             r -> new DatabaseProtocol.AllDocs(DatabaseProtocol.AllDocsQuery.all(), r));

@@ -120,6 +120,8 @@ class ProtocolSerializationTest {
       return Cid.dagCbor(new byte[] {(byte) 0xa0});
     } else if (raw == DatabaseProtocol.Version.class) { // its text form is <seq>-<cid>, checked when read
       return new DatabaseProtocol.Version(7, Cid.dagCbor(new byte[] {(byte) 0xa0}).toString());
+    } else if (raw == RequestWindow.class) { // a class (it keeps an index), built from its chunks
+      return new RequestWindow(List.of((RequestWindow.Chunk) record(RequestWindow.Chunk.class)));
     } else if (raw == ActorRef.class) {
       return testKit.createTestProbe().getRef();
     } else if (raw == com.fasterxml.jackson.databind.JsonNode.class

@@ -27,6 +27,7 @@ class DatabaseSettingsTest {
     assertChanged(base.withRequestBounds(7, 9), "maxPendingReads", "maxWaitingRequests");
     assertChanged(base.withIndexCatchUpBatch(17), "indexCatchUpBatch");
     assertChanged(base.withMaxSpaceAmplification(3.5), "maxSpaceAmplification");
+    assertChanged(base.withRequestWindow(5), "requestWindow");
     assertThat(base.withRequestBounds(7, 9).maxPendingReads()).isEqualTo(7);
     assertThat(base.withRequestBounds(7, 9).maxWaitingRequests()).isEqualTo(9);
     assertThat(base.withIndex(IndexDefinition.field("n")).indexes().get("n")).isNotNull();
