@@ -92,7 +92,8 @@ class CarTransferTest extends EmbeddedKilnTest {
     Files.write(tampered, flipped);
     Path incomplete = dir.resolve("incomplete.car");
     CarTransfer.Loaded loaded = CarTransfer.load(file);
-    List<Block> most = new ArrayList<>(loaded.blocks());
+    List<Block> most = new ArrayList<>();
+    loaded.blocks().forEach(most::add);
     most.remove(most.size() / 2);
     Files.write(incomplete, CarWriter.encode(List.of(loaded.root()), most).bytes());
 
