@@ -15,14 +15,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bounded memory across the format change (issue 12): a database of commit format 1 and its export,
- * both larger than the heap of a child JVM ({@link Format1SmallHeapChild}), are written here
- * ({@link Format1Content}, {@link Format1Database}); the child opens the database, which migrates it,
- * imports the export into an empty database, and checks every document of both. An import that held
- * the migrated blocks, or every block's links, in memory ends in an OutOfMemoryError there (seen at
- * the default run's size, in its import step). The
- * default run does {@value #DOCS} documents in {@code -Xmx}{@value #XMX}; a million documents in
- * {@code -Xmx128m} is tagged {@code million} ({@code mvn -B -pl engine -am verify -Pmillion}).
+ * Bounded memory across the format change (issue 12): a database of commit format 1 and its export
+ * are written here ({@link Format1Content}, {@link Format1Database}); a child JVM with a small heap
+ * ({@link Format1SmallHeapChild}) opens the database, which migrates it, imports the export into an
+ * empty database, and checks every document of both. An import that held the migrated blocks, or
+ * every block's links, in memory ends there in an OutOfMemoryError (seen at the default run's size,
+ * in its import step). The default run does {@value #DOCS} documents in {@code -Xmx}{@value #XMX};
+ * a million documents in {@code -Xmx128m} is tagged {@code million} ({@code mvn -B -pl engine -am
+ * verify -Pmillion}).
  */
 class Format1SmallHeapTest {
   static final int DOCS = 80_000;
