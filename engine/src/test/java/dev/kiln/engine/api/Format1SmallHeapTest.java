@@ -21,8 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  * empty database, and checks every document of both. An import that held the migrated blocks, or
  * every block's links, in memory ends there in an OutOfMemoryError (seen at the default run's size,
  * in its import step). The default run does {@value #DOCS} documents in {@code -Xmx}{@value #XMX};
- * a million documents in {@code -Xmx128m} is tagged {@code million} ({@code mvn -B -pl engine -am
- * verify -Pmillion}).
+ * a million documents in {@code -Xmx256m} (the issue's heap; they do not fit in 128 MiB, see
+ * DESIGN.md "Export and import") is tagged {@code million} ({@code mvn -B -pl engine -am verify
+ * -Pmillion}).
  */
 class Format1SmallHeapTest {
   static final int DOCS = 80_000;
@@ -37,8 +38,8 @@ class Format1SmallHeapTest {
 
   @Test
   @Tag("million")
-  void aMillionDocumentsOfFormat1MigrateAndImportIn128MiB() throws Exception {
-    run(1_000_000, "128m");
+  void aMillionDocumentsOfFormat1MigrateAndImportIn256MiB() throws Exception {
+    run(1_000_000, "256m");
   }
 
   private void run(int docs, String xmx) throws Exception {

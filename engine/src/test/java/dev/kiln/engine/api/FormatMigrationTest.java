@@ -23,7 +23,6 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -96,12 +95,9 @@ class FormatMigrationTest {
   @Test
   void aTruncatedTamperedOrIncompleteFormat1ExportIsRefusedAndNothingIsStored(@TempDir Path tmp) throws Exception {
     byte[] bytes = Files.readAllBytes(fixture().resolve("export-format1.car"));
-    Path truncated = tmp.resolve("truncated.car");
-    Files.write(truncated, Arrays.copyOf(bytes, bytes.length - 100));
-    Path tampered = tmp.resolve("tampered.car");
-    byte[] flipped = bytes.clone();
-    flipped[bytes.length / 2] ^= 0x01;
-    Files.write(tampered, flipped);
+    List<Path> refused = KilnTestSupport.truncatedAndTampered(bytes, tmp);
+    Path truncated = refused.get(0);
+    Path tampered = refused.get(1);
     // without one document's block: only the trees of format 1 name it, the migration's trees link it
     List<Block> blocks = new ArrayList<>();
     List<Cid> roots = new ArrayList<>();
