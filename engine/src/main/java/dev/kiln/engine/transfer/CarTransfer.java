@@ -151,9 +151,45 @@ public final class CarTransfer {
     return new Loaded(root, commit, head, () -> file1.closingAtEnd(reachable(file1, root).iterator()));
   }
 
-  /** Every block reachable from {@code root} in the file, each once, parents first. */
+  /**
+   * Every block reachable from {@code root} in the file, each once, parents first, read one at a
+   * time (an export's blocks may be large: {@link BlockGraph#walk} reads a batch at once). Holds one
+   * block, the CIDs still to read and the CIDs met.
+   */
   private static Iterable<Block> reachable(FileBlocks file, Cid root) {
-    return BlockGraph.walk(file, root, cid -> false, new CidSet());
+    return () -> new java.util.Iterator<>() {
+      private final CidSet seen = new CidSet();
+      private final java.util.ArrayDeque<Cid> todo = new java.util.ArrayDeque<>();
+      private final List<Cid> links = new ArrayList<>();
+
+      {
+        seen.add(root);
+        todo.push(root);
+      }
+
+      @Override
+      public boolean hasNext() {
+        return !todo.isEmpty();
+      }
+
+      @Override
+      public Block next() {
+        if (todo.isEmpty()) {
+          throw new java.util.NoSuchElementException();
+        }
+        Block block = file.get(todo.pop());
+        if (BlockGraph.mayHaveLinks(block)) {
+          links.clear();
+          BlockGraph.collectLinks(block.decode(), links);
+          for (int i = links.size() - 1; i >= 0; i--) {
+            if (seen.add(links.get(i))) {
+              todo.push(links.get(i));
+            }
+          }
+        }
+        return block;
+      }
+    };
   }
 
   /**
