@@ -65,8 +65,8 @@ public final class IndexedBlocks implements BlockSource {
     CommitBuilder.Result r = CommitBuilder.build(this, head, List.of(new CommitBuilder.Unit(++writeId, ops)),
         1 << 20, new IndexMaintenance(registry));
     if (r.hasCommit()) {
-      written += r.blocks().size();
       for (Block b : r.blocks()) {
+        written++;
         blocks.put(b.cid(), b);
       }
       head = r.roots();

@@ -92,9 +92,10 @@ public final class CommitBuilder {
   /**
    * The commit. {@code roots} and {@code commit} are null when nothing changed (no unit succeeded,
    * or a refresh found every index current): then there is nothing to write. {@code warnings} name
-   * documents an index left out because its map function failed on them.
+   * documents an index left out because its map function failed on them. {@code blocks} is a list
+   * except for an import, whose blocks are read (or built) only as they are iterated.
    */
-  public record Result(CommitRoots roots, Block commit, List<Block> blocks, List<Outcome> outcomes, List<Change> changes,
+  public record Result(CommitRoots roots, Block commit, Iterable<Block> blocks, List<Outcome> outcomes, List<Change> changes,
                        List<String> warnings) {
     public boolean hasCommit() {
       return commit != null;

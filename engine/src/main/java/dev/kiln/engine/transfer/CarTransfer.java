@@ -3,6 +3,7 @@ package dev.kiln.engine.transfer;
 import dev.kiln.engine.block.BlockGraph;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockSource;
+import dev.kiln.engine.block.CidSet;
 import dev.kiln.engine.block.CorruptBlockException;
 import dev.kiln.engine.block.MissingBlockException;
 import dev.kiln.engine.car.CarException;
@@ -26,9 +27,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /** A database as one CARv1 file, out and in. Blocking: run on the IO dispatcher. */
 public final class CarTransfer {
@@ -38,10 +37,11 @@ public final class CarTransfer {
 
   /**
    * What an import file holds once checked: the head commit, its roots, its block, and every block
-   * below it (the commit last), read from the file as they are iterated. None of the blocks' bytes
-   * are held: a large export is installed in bounded memory.
+   * below it, read from the file (or, for an export of format 1, built by the migration) only as
+   * {@code blocks} is iterated. Neither the blocks' bytes nor the new trees are held, so a large
+   * export is installed in bounded memory; iterating holds the CIDs met, one compact set.
    */
-  public record Loaded(Cid root, CommitRoots roots, Block commit, List<Block> blocks) {}
+  public record Loaded(Cid root, CommitRoots roots, Block commit, Iterable<Block> blocks) {}
 
   /**
    * Writes every block reachable from {@code head} to {@code file}, the head commit as the CAR's
@@ -80,16 +80,15 @@ public final class CarTransfer {
   }
 
   /**
-   * Checks an export in one streaming pass: one root, a Kiln commit block, every block verified
-   * against its CID as it is read (by {@link CarReader}), and every block the commit reaches present
-   * (blocks it does not reach are left out). Only each block's CID, place in the file and links are
-   * kept, never its bytes; the blocks are read again, one at a time and verified again, when the
-   * commit writes them (a file changed in between fails that write, and nothing is stored). Anything
-   * else is an {@link ErrorCode#INVALID_DOCUMENT} naming the file and what is wrong.
+   * Checks an export: one root, a Kiln commit block, every block verified against its CID as it is
+   * read (one streaming pass by {@link CarReader}, keeping each block's place in the file, never its
+   * bytes), then every block the commit reaches present (a walk from the commit, reading each block
+   * again, that keeps only the CIDs it met). Blocks the commit does not reach are left out. The
+   * blocks are read a third time, verified again, as the commit writes them (a file changed in
+   * between fails that write, and nothing is stored). Anything else is an
+   * {@link ErrorCode#INVALID_DOCUMENT} naming the file and what is wrong.
    */
   public static Loaded load(Path file) {
-    Map<Cid, List<Cid>> links = new HashMap<>();
-    List<Cid> order = new ArrayList<>();
     List<List<Cid>> roots = new ArrayList<>();
     Block[] commitBlock = {null};
     String name = file.toString();
@@ -104,14 +103,8 @@ public final class CarTransfer {
         @Override
         public void block(Cid cid, byte[] bytes, long offset) {
           Block block = Block.verified(cid, bytes, name + " at offset " + offset);
-          order.add(cid);
           if (roots.get(0).contains(cid)) {
-            commitBlock[0] = block; // the one block kept: it is read first and decides the rest
-          }
-          if (BlockGraph.mayHaveLinks(block)) {
-            List<Cid> out = new ArrayList<>();
-            BlockGraph.collectLinks(block.decode(), out);
-            links.put(cid, out);
+            commitBlock[0] = block; // the one block kept: it decides the rest
           }
         }
       });
@@ -135,112 +128,159 @@ public final class CarTransfer {
     } catch (RuntimeException e) { // a block that is no commit, or none: CorruptBlockException and others
       throw refused(name, "its root " + root + " is not a Kiln commit block", e);
     }
-    // Everything the commit reaches, found from the links noted above: each must be in the file.
-    java.util.Set<Cid> reachable = new java.util.HashSet<>();
-    java.util.ArrayDeque<Cid> todo = new java.util.ArrayDeque<>();
-    todo.push(root);
-    reachable.add(root);
-    boolean emptyTree = false;
-    while (!todo.isEmpty()) {
-      Cid cid = todo.pop();
-      if (!index.contains(cid)) {
-        if (cid.equals(EMPTY_TREE.cid())) {
-          emptyTree = true; // an empty tree need not be stored: its one node is known
-          continue;
-        }
-        throw refused(name, "its graph is incomplete: no block " + cid + " is linked from the commit but not in"
-            + " the file", new MissingBlockException(cid, name));
+    FileBlocks file1 = new FileBlocks(file, index, head);
+    try {
+      for (Block ignored : reachable(file1, root)) {
+        // read and verified again; the walk fails on the first block missing
       }
-      for (Cid link : links.getOrDefault(cid, List.of())) {
-        if (reachable.add(link)) {
-          todo.push(link);
-        }
+      if (format1) {
+        // an export of an older Kiln: imported in the current commit format. The migration's first
+        // pass runs here (it reads the old trees once); its second runs as the blocks are written.
+        FormatMigration.Migrated migrated = FormatMigration.migrate(file1, head);
+        return new Loaded(migrated.commit().cid(), migrated.roots(), migrated.commit(),
+            () -> file1.closingAtEnd(new WithFileBlocks(migrated.blocks().iterator(), file1)));
       }
+    } catch (MissingBlockException e) {
+      throw refused(name, "its graph is incomplete: no block " + e.cid() + " is linked from the commit but not in"
+          + " the file", e);
+    } catch (java.io.UncheckedIOException | CorruptBlockException | dev.kiln.engine.block.DagCborException e) {
+      throw refused(name, e.getMessage(), e);
+    } finally {
+      file1.close();
     }
-    List<Cid> install = new ArrayList<>(reachable.size());
-    for (Cid cid : order) {
-      if (!cid.equals(root) && reachable.remove(cid)) { // in file order, each once
-        install.add(cid);
-      }
-    }
-    FileBlocks blocks = new FileBlocks(file, index, install, emptyTree, head);
-    if (format1) {
-      // an export of an older Kiln: imported in the current commit format, its blocks read from the file
-      FormatMigration.Migrated migrated = FormatMigration.migrate(blocks::read, head);
-      // held in memory, as an import's blocks are installed as one list (a streaming import is not built yet)
-      List<Block> migratedBlocks = new ArrayList<>();
-      migrated.blocks().forEach(migratedBlocks::add);
-      return new Loaded(migrated.commit().cid(), migrated.roots(), migrated.commit(), migratedBlocks);
-    }
-    return new Loaded(root, commit, head, blocks);
+    return new Loaded(root, commit, head, () -> file1.closingAtEnd(reachable(file1, root).iterator()));
   }
 
   /**
-   * The blocks of a checked export, read from the file when asked for, each verified again: the
-   * file's blocks in file order, then the empty tree when the file left it out, then the commit.
-   * Not {@link java.util.RandomAccess}: a commit holding these does not keep them in its cache.
+   * Every block reachable from {@code root} in the file, each once, parents first, read one at a
+   * time (an export's blocks may be large: {@link BlockGraph#walk} reads a batch at once). Holds one
+   * block, the CIDs still to read and the CIDs met.
    */
-  private static final class FileBlocks extends java.util.AbstractList<Block> {
+  private static Iterable<Block> reachable(FileBlocks file, Cid root) {
+    return () -> new java.util.Iterator<>() {
+      private final CidSet seen = new CidSet();
+      private final java.util.ArrayDeque<Cid> todo = new java.util.ArrayDeque<>();
+      private final List<Cid> links = new ArrayList<>();
+
+      {
+        seen.add(root);
+        todo.push(root);
+      }
+
+      @Override
+      public boolean hasNext() {
+        return !todo.isEmpty();
+      }
+
+      @Override
+      public Block next() {
+        if (todo.isEmpty()) {
+          throw new java.util.NoSuchElementException();
+        }
+        Block block = file.get(todo.pop());
+        if (BlockGraph.mayHaveLinks(block)) {
+          links.clear();
+          BlockGraph.collectLinks(block.decode(), links);
+          for (int i = links.size() - 1; i >= 0; i--) {
+            if (seen.add(links.get(i))) {
+              todo.push(links.get(i));
+            }
+          }
+        }
+        return block;
+      }
+    };
+  }
+
+  /**
+   * The migrated blocks, each preceded by the blocks it links to that the migration does not make:
+   * the documents (with whatever they link to), read from the file. A block given twice (a node the
+   * old and new trees share) is written once by the CAR writer.
+   */
+  private static final class WithFileBlocks implements java.util.Iterator<Block> {
+    private final java.util.Iterator<Block> migrated;
+    private final FileBlocks file;
+    private final java.util.ArrayDeque<Block> ready = new java.util.ArrayDeque<>();
+    private final List<Cid> links = new ArrayList<>();
+
+    WithFileBlocks(java.util.Iterator<Block> migrated, FileBlocks file) {
+      this.migrated = migrated;
+      this.file = file;
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (ready.isEmpty() && migrated.hasNext()) {
+        Block block = migrated.next();
+        if (BlockGraph.mayHaveLinks(block)) {
+          links.clear();
+          BlockGraph.collectLinks(block.decode(), links);
+          for (Cid link : links) {
+            if (file.stores(link)) {
+              reachable(file, link).forEach(ready::add); // a document: one block, or a few
+            }
+          }
+        }
+        ready.add(block);
+      }
+      return !ready.isEmpty();
+    }
+
+    @Override
+    public Block next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      return ready.poll();
+    }
+  }
+
+  /**
+   * The blocks of a checked export, read from the file when asked for and verified again: the
+   * file's blocks, the empty tree when the file left it out, and the commit. One channel stays open
+   * across reads, closed at the end of each pass (and by the garbage collector when a pass is
+   * abandoned).
+   */
+  private static final class FileBlocks implements BlockSource {
     private final Path file;
     private final CarIndex index;
-    private final List<Cid> inFile;
-    private final boolean emptyTree;
     private final Block commit;
+    private FileChannel ch;
 
-    FileBlocks(Path file, CarIndex index, List<Cid> inFile, boolean emptyTree, Block commit) {
+    FileBlocks(Path file, CarIndex index, Block commit) {
       this.file = file;
       this.index = index;
-      this.inFile = inFile;
-      this.emptyTree = emptyTree;
       this.commit = commit;
     }
 
-    @Override
-    public int size() {
-      return inFile.size() + (emptyTree ? 1 : 0) + 1;
+    /** Whether the file holds this block, or it is one a file may leave out. */
+    boolean stores(Cid cid) {
+      return index.contains(cid) || cid.equals(EMPTY_TREE.cid());
     }
 
     @Override
-    public Block get(int i) {
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-        return get(i, ch);
-      } catch (IOException e) {
-        throw new java.io.UncheckedIOException("cannot read " + file + " again: " + e.getMessage(), e);
-      }
-    }
-
-    /** The block with this CID, read from the file and verified (the file's blocks, the empty tree, the commit). */
-    Block read(Cid cid) {
-      if (cid.equals(commit.cid())) {
+    public Block get(Cid cid) {
+      if (commit != null && cid.equals(commit.cid())) {
         return commit;
       }
       if (!index.contains(cid)) {
         if (cid.equals(EMPTY_TREE.cid())) {
-          return EMPTY_TREE;
+          return EMPTY_TREE; // an empty tree need not be stored: its one node is known
         }
         throw new MissingBlockException(cid, file.toString());
       }
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-        return read(cid, ch);
+      try {
+        if (ch == null) {
+          ch = FileChannel.open(file, StandardOpenOption.READ);
+        }
+        return read(cid);
       } catch (IOException e) {
+        close();
         throw new java.io.UncheckedIOException("cannot read " + file + " again: " + e.getMessage(), e);
       }
     }
 
-    private Block get(int i, FileChannel ch) throws IOException {
-      if (i < 0 || i >= size()) {
-        throw new IndexOutOfBoundsException(i);
-      }
-      if (i == size() - 1) {
-        return commit;
-      }
-      if (i == inFile.size()) {
-        return EMPTY_TREE;
-      }
-      return read(inFile.get(i), ch);
-    }
-
-    private Block read(Cid cid, FileChannel ch) throws IOException {
+    private Block read(Cid cid) throws IOException {
       dev.kiln.engine.car.BlockLocation at = index.find(cid);
       java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(at.length());
       long pos = at.offset();
@@ -254,17 +294,18 @@ public final class CarTransfer {
       return Block.verified(cid, buf.array(), file + " at offset " + at.offset());
     }
 
-    /** One open file for a whole pass, closed at its end. */
-    @Override
-    public java.util.Iterator<Block> iterator() {
+    /** {@code blocks}, closing the file when they end or fail. */
+    java.util.Iterator<Block> closingAtEnd(java.util.Iterator<Block> blocks) {
       return new java.util.Iterator<>() {
-        private int next;
-        private FileChannel ch;
-
         @Override
         public boolean hasNext() {
-          if (next < size()) {
-            return true;
+          try {
+            if (blocks.hasNext()) {
+              return true;
+            }
+          } catch (RuntimeException e) {
+            close();
+            throw e;
           }
           close();
           return false;
@@ -275,31 +316,20 @@ public final class CarTransfer {
           if (!hasNext()) {
             throw new java.util.NoSuchElementException();
           }
-          try {
-            if (ch == null) {
-              ch = FileChannel.open(file, StandardOpenOption.READ);
-            }
-            return get(next++, ch);
-          } catch (IOException e) {
-            close();
-            throw new java.io.UncheckedIOException("cannot read " + file + " again: " + e.getMessage(), e);
-          } catch (RuntimeException e) {
-            close();
-            throw e;
-          }
-        }
-
-        private void close() {
-          if (ch != null) {
-            try {
-              ch.close();
-            } catch (IOException ignored) {
-              // read only: nothing is lost
-            }
-            ch = null;
-          }
+          return blocks.next();
         }
       };
+    }
+
+    void close() {
+      if (ch != null) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // read only: nothing is lost
+        }
+        ch = null;
+      }
     }
   }
 

@@ -18,7 +18,6 @@ import dev.kiln.protocol.ErrorCode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -84,15 +83,13 @@ class CarTransferTest extends EmbeddedKilnTest {
     exportSome(file);
     byte[] bytes = Files.readAllBytes(file);
 
-    Path truncated = dir.resolve("truncated.car");
-    Files.write(truncated, Arrays.copyOf(bytes, bytes.length - 100));
-    Path tampered = dir.resolve("tampered.car");
-    byte[] flipped = bytes.clone();
-    flipped[bytes.length / 2] ^= 0x01;
-    Files.write(tampered, flipped);
+    List<Path> refused = KilnTestSupport.truncatedAndTampered(bytes, dir);
+    Path truncated = refused.get(0);
+    Path tampered = refused.get(1);
     Path incomplete = dir.resolve("incomplete.car");
     CarTransfer.Loaded loaded = CarTransfer.load(file);
-    List<Block> most = new ArrayList<>(loaded.blocks());
+    List<Block> most = new ArrayList<>();
+    loaded.blocks().forEach(most::add);
     most.remove(most.size() / 2);
     Files.write(incomplete, CarWriter.encode(List.of(loaded.root()), most).bytes());
 

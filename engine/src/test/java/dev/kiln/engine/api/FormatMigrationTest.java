@@ -6,9 +6,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.engine.block.Block;
+import dev.kiln.engine.car.CarReader;
+import dev.kiln.engine.car.CarVisitor;
+import dev.kiln.engine.car.CarWriter;
+import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
+import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
+import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -73,6 +82,57 @@ class FormatMigrationTest {
     try {
       Database db = kiln.open("imported");
       assertThat(await(db.importCar(fixture().resolve("export-format1.car"))).clock()).isEqualTo(replayed);
+      // every document came along, not only the new trees
+      JsonNode expected = JSON.readTree(fixture().resolve("expected.json").toFile());
+      assertThat(asJson(await(db.allDocs(AllDocsQuery.all().withIncludeDeleted(true)))).get("rows"))
+          .isEqualTo(expected.get("allDocs").get("rows"));
+      assertThat(asJson(await(db.changes(0, 0)).changes())).isEqualTo(expected.get("changes"));
+    } finally {
+      kiln.close();
+    }
+  }
+
+  @Test
+  void aTruncatedTamperedOrIncompleteFormat1ExportIsRefusedAndNothingIsStored(@TempDir Path tmp) throws Exception {
+    byte[] bytes = Files.readAllBytes(fixture().resolve("export-format1.car"));
+    List<Path> refused = KilnTestSupport.truncatedAndTampered(bytes, tmp);
+    Path truncated = refused.get(0);
+    Path tampered = refused.get(1);
+    // without one document's block: only the trees of format 1 name it, the migration's trees link it
+    List<Block> blocks = new ArrayList<>();
+    List<Cid> roots = new ArrayList<>();
+    try (InputStream in = new ByteArrayInputStream(bytes)) {
+      CarReader.read("export-format1.car", in, new CarVisitor() {
+        @Override
+        public void header(List<Cid> r) {
+          roots.addAll(r);
+        }
+
+        @Override
+        public void block(Cid cid, byte[] data, long offset) {
+          blocks.add(Block.verified(cid, data, "export-format1.car"));
+        }
+      });
+    }
+    Block document = blocks.stream().filter(b -> b.decode() instanceof Map<?, ?> m && "doc-001".equals(m.get("_id")))
+        .findFirst().orElseThrow();
+    blocks.remove(document);
+    Path incomplete = tmp.resolve("incomplete.car");
+    Files.write(incomplete, CarWriter.encode(roots, blocks).bytes());
+
+    Kiln kiln = Kiln.start(KilnTestSupport.config(tmp.resolve("import"), NO_AUTO_COMPACT));
+    try {
+      Database db = kiln.open("imported");
+      for (Path bad : List.of(truncated, tampered, incomplete)) {
+        String why = KilnTestSupport.failsWith(db.importCar(bad), ErrorCode.INVALID_DOCUMENT).getMessage();
+        assertThat(why).as(bad.toString()).contains(bad.getFileName().toString()).contains("nothing was stored");
+      }
+      assertThat(KilnTestSupport.failsWith(db.importCar(incomplete), ErrorCode.INVALID_DOCUMENT).getMessage())
+          .contains("incomplete").contains(document.cid().toString());
+      DatabaseStats stats = await(db.stats());
+      assertThat(stats.lastSeq()).isZero();
+      assertThat(stats.carFiles()).isZero();
+      assertThat(stats.clock()).isNull();
     } finally {
       kiln.close();
     }

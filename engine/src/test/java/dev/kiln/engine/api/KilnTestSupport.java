@@ -8,6 +8,7 @@ import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -46,5 +47,16 @@ final class KilnTestSupport {
       return k;
     }
     throw new AssertionError("expected a failure with " + code + ", but it succeeded");
+  }
+
+  /** Copies of a CAR's bytes that an import must refuse: {@code truncated.car} and {@code tampered.car} in {@code dir}. */
+  static List<Path> truncatedAndTampered(byte[] bytes, Path dir) throws java.io.IOException {
+    Path truncated = dir.resolve("truncated.car");
+    java.nio.file.Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+    Path tampered = dir.resolve("tampered.car");
+    byte[] flipped = bytes.clone();
+    flipped[bytes.length / 2] ^= 0x01;
+    java.nio.file.Files.write(tampered, flipped);
+    return List.of(truncated, tampered);
   }
 }

@@ -96,7 +96,7 @@ public final class SmallHeapChild {
     return d;
   }
 
-  private static long step(String name, long since) {
+  static long step(String name, long since) {
     long now = System.nanoTime();
     Runtime rt = Runtime.getRuntime();
     System.out.printf("step %s %d ms %d MiB%n", name, (now - since) / 1_000_000,
@@ -105,7 +105,7 @@ public final class SmallHeapChild {
     return now;
   }
 
-  private static void check(boolean ok, String problem) {
+  static void check(boolean ok, String problem) {
     if (!ok) {
       throw new IllegalStateException(problem);
     }

@@ -59,8 +59,8 @@ final class IndexedStore implements BlockSource {
     if (r.hasCommit()) {
       for (Block b : r.blocks()) {
         blocks.put(b.cid(), b);
+        writes++;
       }
-      writes += r.blocks().size();
       head = r.roots();
     }
     return r;
