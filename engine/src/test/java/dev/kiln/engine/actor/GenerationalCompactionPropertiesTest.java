@@ -45,9 +45,9 @@ import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
  * of puts, bulk puts, deletes, reverts to earlier content (values come from a small set, so old
  * blocks become live again), minor and major compactions, automatic ones under random settings,
  * and reopens. After every compaction and reopen, and at the end: every CAR the journal's CarLog
- * names is in the store, every block reachable from the head is in one of them (walked in an open
- * view, whose lease keeps its CARs however many automatic compactions install meanwhile, with no
- * cache, so nothing but the CarLog can answer), the documents are the model's, and, when nothing
+ * names is in the store, every block reachable from the head is in one of them (walked while an
+ * open view leases that generation, as a real reader would, so automatic compactions installing
+ * meanwhile cannot delete its CARs; with no cache, so nothing but the CarLog can answer), the documents are the model's, and, when nothing
  * compacts on its own, the live bytes a compaction recorded are at most the true live bytes of its
  * head (exact after a major one).
  */
