@@ -8,7 +8,7 @@ import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.http.HttpSettings;
 import dev.kiln.http.KilnHttpServer;
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
