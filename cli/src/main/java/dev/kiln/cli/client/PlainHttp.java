@@ -125,15 +125,21 @@ final class PlainHttp {
     return line.toString(StandardCharsets.ISO_8859_1);
   }
 
-  /** A body of a known length. */
-  private static final class Bounded extends InputStream {
-    private final InputStream in;
-    private long left;
+  /** A body read part by part, each of a known length: one part, or one a chunk. */
+  private abstract static class Parts extends InputStream {
+    final InputStream in;
+    long left;
+    boolean done;
 
-    Bounded(InputStream in, long length) {
+    Parts(InputStream in) {
       this.in = in;
-      this.left = length;
     }
+
+    /** Sets {@link #left} to the next part's length, or {@link #done} at the end of the body. */
+    abstract void nextPart() throws IOException;
+
+    /** Reads what follows a part's bytes, if anything. */
+    abstract void partEnded() throws IOException;
 
     @Override
     public int read() throws IOException {
@@ -143,7 +149,10 @@ final class PlainHttp {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      if (left == 0) {
+      if (!done && left == 0) {
+        nextPart();
+      }
+      if (done) {
         return -1;
       }
       int n = in.read(b, off, (int) Math.min(len, left));
@@ -151,52 +160,52 @@ final class PlainHttp {
         throw new IOException("the answer ended early");
       }
       left -= n;
+      if (left == 0) {
+        partEnded();
+      }
       return n;
     }
   }
 
+  /** A body of a known length. */
+  private static final class Bounded extends Parts {
+    Bounded(InputStream in, long length) {
+      super(in);
+      left = length;
+      done = length == 0;
+    }
+
+    @Override
+    void nextPart() {
+      done = true;
+    }
+
+    @Override
+    void partEnded() {}
+  }
+
   /** A chunked body, decoded as it arrives (a feed's events come one chunk at a time). */
-  private static final class Chunked extends InputStream {
-    private final InputStream in;
-    private long left;
-    private boolean done;
-
+  private static final class Chunked extends Parts {
     Chunked(InputStream in) {
-      this.in = in;
+      super(in);
     }
 
     @Override
-    public int read() throws IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      if (done) {
-        return -1;
-      }
+    void nextPart() throws IOException {
+      String size = line(in);
+      int semicolon = size.indexOf(';');
+      left = Long.parseLong((semicolon < 0 ? size : size.substring(0, semicolon)).trim(), 16);
       if (left == 0) {
-        String size = line(in);
-        int semicolon = size.indexOf(';');
-        left = Long.parseLong((semicolon < 0 ? size : size.substring(0, semicolon)).trim(), 16);
-        if (left == 0) {
-          while (!line(in).isEmpty()) {
-            // trailers: none that matter here
-          }
-          done = true;
-          return -1;
+        while (!line(in).isEmpty()) {
+          // trailers: none that matter here
         }
+        done = true;
       }
-      int n = in.read(b, off, (int) Math.min(len, left));
-      if (n < 0) {
-        throw new IOException("the answer ended early");
-      }
-      left -= n;
-      if (left == 0) {
-        line(in); // the CRLF after each chunk
-      }
-      return n;
+    }
+
+    @Override
+    void partEnded() throws IOException {
+      line(in); // the CRLF after each chunk
     }
   }
 }
