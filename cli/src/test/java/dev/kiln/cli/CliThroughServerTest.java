@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.kiln.cli.client.KilnServer;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.engine.config.KilnConfig;
 import dev.kiln.http.HttpSettings;
 import dev.kiln.http.KilnHttpServer;
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.io.ByteArrayInputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -56,6 +58,18 @@ class CliThroughServerTest {
       assertThat(get.status()).isEqualTo(1);
       assertThat(get.err()).startsWith("kiln: INVALID_ID: the id '..' is a dot segment");
       assertThat(it.kiln().open("notes").get("..").toCompletableFuture().join().path("_id").asText()).isEqualTo("..");
+    }
+  }
+
+  /** A server that asks for a token gets the configured one with each request; with a wrong one it is not used. */
+  @Test
+  void aServerThatAsksForATokenGetsItWithEachRequest() throws Exception {
+    Path served = temp.resolve("served");
+    try (Served it = Served.on(served, Map.of("kiln.http.token", "s3cret"))) {
+      it.kiln().open("notes").put(Map.of("_id", "a")).toCompletableFuture().join();
+      KilnServer server = KilnServer.find(served, () -> Optional.of("s3cret")).orElseThrow();
+      assertThat(server.get("/dbs", Map.of()).path("databases").toString()).isEqualTo("[\"notes\"]");
+      assertThat(KilnServer.find(served, () -> Optional.of("guess"))).as("a server that refuses /health").isEmpty();
     }
   }
 
@@ -195,8 +209,14 @@ class CliThroughServerTest {
   /** Kiln and its HTTP server on one data directory, with the address file {@code kiln serve} leaves. */
   record Served(Kiln kiln, KilnHttpServer server) implements AutoCloseable {
     static Served on(Path dataDir) {
-      Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(Map.of("kiln.data-dir", dataDir.toString(),
-          "kiln.http.port", 0)));
+      return on(dataDir, Map.of());
+    }
+
+    static Served on(Path dataDir, Map<String, Object> settings) {
+      Map<String, Object> all = new java.util.HashMap<>(settings);
+      all.put("kiln.data-dir", dataDir.toString());
+      all.put("kiln.http.port", 0);
+      Config config = KilnConfig.withDefaults(ConfigFactory.parseMap(all));
       Kiln kiln = Kiln.start(config);
       KilnHttpServer server = KilnHttpServer.start(kiln, HttpSettings.from(config)).toCompletableFuture().join();
       ServeCommand.writeAddress(dataDir.resolve(ServeCommand.ADDRESS_FILE), server);

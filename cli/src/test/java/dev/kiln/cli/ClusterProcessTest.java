@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.engine.car.TcpProxy;
 import dev.kiln.protocol.ErrorCode;
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import dev.kiln.testkit.torture.Anomaly;
 import dev.kiln.testkit.torture.History;
 import dev.kiln.testkit.torture.HistoryChecker;

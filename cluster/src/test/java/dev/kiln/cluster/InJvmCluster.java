@@ -3,7 +3,7 @@ package dev.kiln.cluster;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.kiln.engine.api.Kiln;
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;

@@ -4,9 +4,10 @@ import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 /**
- * Waits of the engine's tests, scaled by Pekko's test time factor ({@code -Dpekko.test.timefactor=3}
- * on a loaded machine; the build hands it to the test JVM). A wait is how long a test gives an event
- * that must come before it calls the run a failure, never a bound the code is measured against.
+ * Waits of Kiln's tests, every module's (the engine's test-jar carries this class), scaled by Pekko's
+ * test time factor ({@code -Dpekko.test.timefactor=3} on a loaded machine; the build hands it to the
+ * test JVM). A wait is how long a test gives an event that must come before it calls the run a
+ * failure, never a bound the code is measured against.
  */
 public final class TestTime {
   private TestTime() {}

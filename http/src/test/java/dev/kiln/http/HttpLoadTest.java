@@ -2,7 +2,7 @@ package dev.kiln.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import dev.kiln.testkit.torture.HttpTortureDb;
 import dev.kiln.testkit.torture.Torture;
 import java.nio.file.Path;

@@ -3,7 +3,7 @@ package dev.kiln.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;

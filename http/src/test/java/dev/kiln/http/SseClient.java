@@ -24,7 +24,7 @@ final class SseClient implements AutoCloseable {
   SseClient(int port, String path, String... headers) throws IOException {
     socket = new Socket("127.0.0.1", port);
     // a stream that goes silent fails the test instead of hanging it
-    socket.setSoTimeout((int) dev.kiln.testkit.TestTime.dilated(java.time.Duration.ofSeconds(60)).toMillis());
+    socket.setSoTimeout((int) dev.kiln.engine.TestTime.dilated(java.time.Duration.ofSeconds(60)).toMillis());
     StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n");
     for (int i = 0; i < headers.length; i += 2) {
       request.append(headers[i]).append(": ").append(headers[i + 1]).append("\r\n");

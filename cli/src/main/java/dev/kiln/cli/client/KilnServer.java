@@ -6,21 +6,18 @@ import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 /**
  * A running {@code kiln serve} on a data directory, found through the address file it leaves there
@@ -44,13 +41,13 @@ public final class KilnServer {
   private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(30);
 
   private final String url;
+  private final URI base;
   private final String authorization;
-  private final HttpClient http;
 
   private KilnServer(String url, String token) {
     this.url = url;
+    this.base = URI.create(url);
     this.authorization = token == null ? null : "Bearer " + token;
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT).build();
   }
 
   /**
@@ -81,15 +78,10 @@ public final class KilnServer {
   }
 
   private boolean healthy() {
-    try {
-      HttpResponse<Void> r = http.send(request("/health").timeout(HEALTH_TIMEOUT).GET().build(),
-          HttpResponse.BodyHandlers.discarding());
-      return r.statusCode() == 200;
+    try (PlainHttp.Response r = exchange("GET", "/health", null, (int) HEALTH_TIMEOUT.toMillis())) {
+      return r.status() == 200;
     } catch (IOException e) {
       return false; // nothing listens there any more (or it went away while we asked)
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
   }
 
@@ -117,23 +109,21 @@ public final class KilnServer {
    * (the database closed, say) is thrown as the error it carries, as the feed fails without a server.
    */
   public void events(String path, Map<String, ?> query, Predicate<String> each) {
-    HttpRequest request = request(path + Urls.queryString(query)).header("Accept", "text/event-stream").GET().build();
-    HttpResponse<Stream<String>> response = send(request, HttpResponse.BodyHandlers.ofLines());
-    try (Stream<String> lines = response.body()) {
-      if (response.statusCode() != 200) {
-        throw failure(response.statusCode(), String.join("\n", (Iterable<String>) lines::iterator));
+    try (PlainHttp.Response response = send("GET", path + Urls.queryString(query), null, "Accept", "text/event-stream")) {
+      BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8));
+      if (response.status() != 200) {
+        throw failure(response.status(), String.join("\n", (Iterable<String>) lines.lines()::iterator));
       }
       StringBuilder data = new StringBuilder();
       boolean any = false;
       String type = null;
-      for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
-        String line = it.next();
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
         if (line.isEmpty()) { // an event ends with a blank line
           if (any && "end".equals(type)) {
-            throw failure(response.statusCode(), data.toString());
+            throw failure(response.status(), data.toString());
           }
           if (any && !each.test(data.toString())) {
-            return; // closing the stream closes the connection: the server's feed ends
+            return; // closing the connection ends the server's feed
           }
           data.setLength(0);
           any = false;
@@ -148,43 +138,61 @@ public final class KilnServer {
           any = true;
         }
       }
+    } catch (IOException e) {
+      throw wentAway(e);
     }
   }
 
   private JsonNode call(String method, String path, Map<String, ?> query, JsonNode body) {
-    HttpRequest.Builder b = request(path + Urls.queryString(query));
-    if (body == null) {
-      b.method(method, HttpRequest.BodyPublishers.noBody());
-    } else {
-      try {
-        b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(
-            JSON.writeValueAsBytes(body)));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+    byte[] bytes;
+    try {
+      bytes = body == null ? null : JSON.writeValueAsBytes(body);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    HttpResponse<String> response = send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-    if (response.statusCode() != 200) {
-      throw failure(response.statusCode(), response.body());
+    String answer;
+    int status;
+    try (PlainHttp.Response response = bytes == null ? send(method, path + Urls.queryString(query), null)
+        : send(method, path + Urls.queryString(query), bytes, "Content-Type", "application/json")) {
+      status = response.status();
+      answer = new String(response.readBody(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw wentAway(e);
+    }
+    if (status != 200) {
+      throw failure(status, answer);
     }
     try {
-      return JSON.readTree(response.body());
+      return JSON.readTree(answer);
     } catch (IOException e) {
       throw new ServerError("BAD_ANSWER", "the server at " + url + " answered " + method + " " + path
           + " with something that is not JSON: " + e.getMessage(), e);
     }
   }
 
-  private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) {
+  /** An exchange with no read timeout: a command waits as long as its request takes. */
+  private PlainHttp.Response send(String method, String pathAndQuery, byte[] body, String... headers) {
     try {
-      return http.send(request, handler);
+      return exchange(method, pathAndQuery, body, 0, headers);
     } catch (IOException e) {
-      throw new ServerError("UNREACHABLE", "the server at " + url + " (from " + ADDRESS_FILE + ") went away: "
-          + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ServerError("UNREACHABLE", "interrupted while waiting for the server at " + url, e);
+      throw wentAway(e);
     }
+  }
+
+  private PlainHttp.Response exchange(String method, String pathAndQuery, byte[] body, int readTimeoutMillis,
+      String... headers) throws IOException {
+    String[] all = headers;
+    if (authorization != null) {
+      all = java.util.Arrays.copyOf(headers, headers.length + 2);
+      all[headers.length] = "Authorization";
+      all[headers.length + 1] = authorization;
+    }
+    return PlainHttp.exchange(base, method, pathAndQuery, body, (int) CONNECT_TIMEOUT.toMillis(), readTimeoutMillis, all);
+  }
+
+  private ServerError wentAway(IOException e) {
+    return new ServerError("UNREACHABLE", "the server at " + url + " (from " + ADDRESS_FILE + ") went away: "
+        + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
   }
 
   /** The server's {@code {"error", "reason"}} as the exception the command would have got from the engine. */
@@ -206,11 +214,4 @@ public final class KilnServer {
     return new ServerError(code, reason, null);
   }
 
-  private HttpRequest.Builder request(String pathAndQuery) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + pathAndQuery));
-    if (authorization != null) {
-      b.header("Authorization", authorization);
-    }
-    return b;
-  }
 }

@@ -11,10 +11,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,8 +24,8 @@ import java.util.regex.Pattern;
 
 /**
  * The common database commands through a running {@code kiln serve}, with nothing heavy loaded: no
- * picocli, no Jackson databind, no {@code java.net.http} (whose client builds the default TLS context
- * even for plain HTTP), no Kiln engine. Together they cost a JVM start about a second of CPU before
+ * picocli, no Jackson databind, no Kiln engine (its HTTP is {@link PlainHttp}, as the full command
+ * line's). Together they cost a JVM start about a second of CPU before
  * its one request (docs/benchmarks.md, "CLI latency").
  *
  * <p>It handles only what it can answer exactly as the full command line would: {@code get},
@@ -303,56 +299,8 @@ public final class QuickCommand {
     out.flush();
   }
 
-  /** A response: its status and its body (by length, chunked, or up to the end of the connection). */
-  private record Answer(int status, byte[] body) {
-    static Answer read(InputStream in) throws IOException {
-      String status = line(in);
-      if (!status.startsWith("HTTP/1.")) {
-        throw new IOException("not an HTTP response");
-      }
-      long length = -1;
-      boolean chunked = false;
-      for (String header = line(in); !header.isEmpty(); header = line(in)) {
-        int colon = header.indexOf(':');
-        String name = header.substring(0, Math.max(colon, 0)).trim().toLowerCase(java.util.Locale.ROOT);
-        String value = header.substring(colon + 1).trim();
-        if (name.equals("content-length")) {
-          length = Long.parseLong(value);
-        } else if (name.equals("transfer-encoding")) {
-          chunked = value.toLowerCase(java.util.Locale.ROOT).contains("chunked");
-        }
-      }
-      int code = Integer.parseInt(status.substring(9, 12));
-      if (chunked) {
-        ByteArrayOutputStream body = new ByteArrayOutputStream();
-        for (int size = chunkSize(line(in)); size > 0; size = chunkSize(line(in))) {
-          body.write(in.readNBytes(size));
-          line(in); // the CRLF after each chunk
-        }
-        return new Answer(code, body.toByteArray());
-      }
-      return new Answer(code, length >= 0 ? in.readNBytes((int) length) : in.readAllBytes());
-    }
-
-    private static int chunkSize(String line) {
-      int semicolon = line.indexOf(';');
-      return Integer.parseInt((semicolon < 0 ? line : line.substring(0, semicolon)).trim(), 16);
-    }
-
-    /** One header line without its CRLF. */
-    private static String line(InputStream in) throws IOException {
-      StringBuilder line = new StringBuilder();
-      for (int c = in.read(); c != '\n'; c = in.read()) {
-        if (c < 0) {
-          throw new IOException("the answer ended early");
-        }
-        if (c != '\r') {
-          line.append((char) c);
-        }
-      }
-      return line.toString();
-    }
-  }
+  /** A response: its status and its whole body. */
+  private record Answer(int status, byte[] body) {}
 
   /** The server of the address file, found as {@link KilnServer#find} finds it; null when there is none. */
   private static final class Server {
@@ -387,32 +335,16 @@ public final class QuickCommand {
       return server.call("GET", "/health", null).status() == 200 ? server : null;
     }
 
-    /**
-     * One HTTP/1.1 exchange on a socket of its own. {@code java.net.http} would build the default TLS
-     * context and {@code HttpURLConnection} would scan every jar on the class path for URL handlers,
-     * each costing more than the request.
-     */
     private static boolean alive(long pid) {
       java.util.Optional<ProcessHandle> process = ProcessHandle.of(pid);
       return process.isPresent() && process.get().isAlive();
     }
 
+    /** One exchange with the server (see {@link PlainHttp}). */
     Answer call(String method, String pathAndQuery, byte[] body) throws IOException {
-      URI uri = URI.create(url);
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), 2_000);
-        StringBuilder head = new StringBuilder(method).append(' ').append(pathAndQuery).append(" HTTP/1.1\r\nHost: ")
-            .append(uri.getHost()).append(':').append(uri.getPort()).append("\r\nConnection: close\r\n");
-        if (body != null) {
-          head.append("Content-Type: application/json\r\nContent-Length: ").append(body.length).append("\r\n");
-        }
-        OutputStream o = new BufferedOutputStream(socket.getOutputStream());
-        o.write(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
-        if (body != null) {
-          o.write(body);
-        }
-        o.flush();
-        return Answer.read(new BufferedInputStream(socket.getInputStream()));
+      String[] headers = body == null ? new String[0] : new String[] {"Content-Type", "application/json"};
+      try (PlainHttp.Response r = PlainHttp.exchange(URI.create(url), method, pathAndQuery, body, 2_000, 0, headers)) {
+        return new Answer(r.status(), r.readBody());
       }
     }
   }

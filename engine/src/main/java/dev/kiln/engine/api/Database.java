@@ -279,15 +279,27 @@ public final class Database {
    * Every commit from now on, as it is acknowledged. The source buffers {@code bufferSize} batches
    * and then fails (a subscriber too slow to keep up learns it rather than missing changes silently);
    * read {@link #changes} from the last sequence seen to catch up, or use {@link #liveChanges(Feed)},
-   * which replays from a sequence and then follows, at the reader's pace.
+   * which replays from a sequence and then follows, at the reader's pace. Like that feed, the
+   * stream fails with CLOSED when the database closes (or, on a cluster, passivates or moves).
    */
   public Source<ChangeBatch, NotUsed> liveChanges(int bufferSize) {
-    return ActorSource.<ChangeBatch>actorRef(
-            m -> false, m -> java.util.Optional.empty(), bufferSize, OverflowStrategy.fail())
+    if (closed) {
+      return Source.failed(new KilnException(ErrorCode.CLOSED, "database " + name + " is closed"));
+    }
+    return ActorSource.<Object>actorRef(
+            m -> false,
+            m -> m instanceof DatabaseProtocol.FeedEnded end ? java.util.Optional.of(end.toException())
+                : java.util.Optional.empty(),
+            bufferSize + 2, // the batches, the feed's start and its end
+            OverflowStrategy.fail())
         .mapMaterializedValue(subscriber -> {
-          recipient.tell(new DatabaseProtocol.Subscribe(subscriber));
+          // The end comes from a Follow feed that is never asked for a page (so it reads nothing): a
+          // child of the database, it stops with it and says so, after every batch the database sent.
+          recipient.tell(Feed.since(0).follow(subscriber.narrow()));
+          recipient.tell(new DatabaseProtocol.Subscribe(subscriber.narrow()));
           return NotUsed.getInstance();
-        });
+        })
+        .collectType(ChangeBatch.class);
   }
 
   /**

@@ -9,7 +9,6 @@ import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.BlockGraph;
 import dev.kiln.engine.block.CidSet;
 import dev.kiln.engine.car.CarIndex;
-import dev.kiln.engine.car.CarNotFoundException;
 import dev.kiln.engine.car.CarWriter;
 import dev.kiln.engine.car.MemoryCarStore;
 import dev.kiln.engine.commit.CommitRoots;
@@ -46,8 +45,9 @@ import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
  * of puts, bulk puts, deletes, reverts to earlier content (values come from a small set, so old
  * blocks become live again), minor and major compactions, automatic ones under random settings,
  * and reopens. After every compaction and reopen, and at the end: every CAR the journal's CarLog
- * names is in the store, every block reachable from the head is in one of them (walked with no
- * cache, so nothing but the CarLog can answer), the documents are the model's, and, when nothing
+ * names is in the store, every block reachable from the head is in one of them (walked while an
+ * open view leases that generation, as a real reader would, so automatic compactions installing
+ * meanwhile cannot delete its CARs; with no cache, so nothing but the CarLog can answer), the documents are the model's, and, when nothing
  * compacts on its own, the live bytes a compaction recorded are at most the true live bytes of its
  * head (exact after a major one).
  */
@@ -154,26 +154,43 @@ class GenerationalCompactionPropertiesTest {
   private static void check(String name, MemoryCarStore store, InvariantKit.Client db, Map<String, Integer> model,
       Setup setup) {
     db.barrier();
-    // Auto-compaction may be running: settle on a state the journal and the store agree on. One that
-    // had already started may still install during the walk and delete the CARs it replaced: a CAR
-    // may vanish only once a newer generation is persisted, and then the check starts again.
-    while (true) {
-      Events.State state = settledState(name, db);
-      try {
-        checkBlocks(name, store, state, setup);
-        break;
-      } catch (CarNotFoundException | AssertionError e) {
-        if (stateOf(name).generation() == state.generation()) {
-          throw e;
-        }
+    // Auto-compaction may be running: read through a view, as a real reader would. The view's lease
+    // keeps every CAR of its generation in the store however many compactions install meanwhile.
+    LeasedState leased = leasedState(name, db);
+    try {
+      checkBlocks(name, store, leased.state(), setup);
+      List<DocRow> rows = await(db.allDocsInView(leased.view())).rows();
+      Map<String, Integer> stored = new TreeMap<>();
+      for (DocRow row : rows) {
+        stored.put(row.id(), row.doc().get("v").asInt());
       }
+      assertThat(stored).isEqualTo(model);
+    } finally {
+      db.ref.tell(new DatabaseProtocol.CloseView(leased.view()));
     }
-    List<DocRow> rows = await(db.allDocs()).rows();
-    Map<String, Integer> stored = new TreeMap<>();
-    for (DocRow row : rows) {
-      stored.put(row.id(), row.doc().get("v").asInt());
+  }
+
+  /** An open view and the journal's state of the generation it leases. */
+  private record LeasedState(long view, Events.State state) {}
+
+  /**
+   * Opens a view between two reads of stats that agree with the journal: the view, opened in
+   * between, leases the snapshot of exactly that journal state. Otherwise a compaction installed
+   * meanwhile: the view is closed and taken again.
+   */
+  private static LeasedState leasedState(String name, InvariantKit.Client db) {
+    while (true) {
+      DatabaseProtocol.DatabaseStats before = await(db.stats());
+      long view = await(db.openView()).view();
+      DatabaseProtocol.DatabaseStats after = await(db.stats());
+      Events.State state = stateOf(name);
+      if (before.generation() == after.generation() && state.generation() == after.generation()
+          && before.carLogLength() == after.carLogLength() && after.carLogLength() == state.carLog().size()) {
+        return new LeasedState(view, state);
+      }
+      db.ref.tell(new DatabaseProtocol.CloseView(view));
+      Thread.onSpinWait();
     }
-    assertThat(stored).isEqualTo(model);
   }
 
   private static void checkBlocks(String name, MemoryCarStore store, Events.State state, Setup setup) {
@@ -196,20 +213,6 @@ class GenerationalCompactionPropertiesTest {
           assertThat(state.liveBytes()).as("a major compaction's live bytes are exact").isEqualTo(live);
         }
       }
-    }
-  }
-
-  /** The journal's state once no compaction is running: two reads of stats agree with it. */
-  private static Events.State settledState(String name, InvariantKit.Client db) {
-    while (true) {
-      DatabaseProtocol.DatabaseStats before = await(db.stats());
-      Events.State state = stateOf(name);
-      DatabaseProtocol.DatabaseStats after = await(db.stats());
-      if (before.generation() == after.generation() && state.generation() == after.generation()
-          && before.carLogLength() == state.carLog().size()) {
-        return state;
-      }
-      Thread.onSpinWait();
     }
   }
 

@@ -224,6 +224,14 @@ final class InvariantKit {
       return ask(r -> new DatabaseProtocol.AllDocs(AllDocsQuery.all(), r));
     }
 
+    CompletableFuture<DatabaseProtocol.ViewOpened> openView() {
+      return ask(DatabaseProtocol.OpenView::new);
+    }
+
+    CompletableFuture<AllDocsResult> allDocsInView(long view) {
+      return ask(r -> new DatabaseProtocol.InView(view, new DatabaseProtocol.AllDocs(AllDocsQuery.all(), r)));
+    }
+
     CompletableFuture<DatabaseProtocol.ChangesResult> changes(long since) {
       return ask(r -> new DatabaseProtocol.Changes(since, 0, r));
     }

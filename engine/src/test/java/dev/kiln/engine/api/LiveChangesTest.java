@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
@@ -158,6 +159,23 @@ class LiveChangesTest extends EmbeddedKilnTest {
     DatabaseProtocol.FeedEnded ended = probe.expectMessageClass(DatabaseProtocol.FeedEnded.class, within(10));
     assertThat(ended.code()).isEqualTo(ErrorCode.CLOSED);
     probe.expectTerminated(started.feed(), within(10));
+  }
+
+  /** The per-commit stream ends as the feed does: it fails with CLOSED when its database closes, after every batch. */
+  @Test
+  void thePerCommitStreamFailsWithClosedWhenTheDatabaseCloses() throws Exception {
+    Database db = kiln.open("batches-end");
+    SinkQueueWithCancel<DatabaseProtocol.ChangeBatch> batches = db.liveChanges(16).runWith(Sink.queue(1), kiln.system());
+    await(db.stats()); // the subscription is in place: the database handles its messages in order
+    await(db.put(doc("a", 1)));
+    await(db.close());
+    DatabaseProtocol.ChangeBatch first = batches.pull().toCompletableFuture().get(seconds(10), TimeUnit.SECONDS)
+        .orElseThrow();
+    assertThat(first.changes()).extracting(Change::id).containsExactly("a");
+    ExecutionException end = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> batches.pull().toCompletableFuture().get(seconds(10), TimeUnit.SECONDS));
+    assertThat(end.getCause()).isInstanceOf(KilnException.class);
+    assertThat(((KilnException) end.getCause()).code()).isEqualTo(ErrorCode.CLOSED);
   }
 
   /** A stale clock or a range on a missing index ends the feed with the error a read would give. */

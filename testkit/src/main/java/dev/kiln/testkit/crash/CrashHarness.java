@@ -1,6 +1,5 @@
 package dev.kiln.testkit.crash;
 
-import dev.kiln.testkit.TestTime;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -449,7 +448,7 @@ public final class CrashHarness {
     command.addAll(List.of("--data-dir", dataDir.toString(), "--db", db, "--seed", Long.toString(seed * 31 + cycle),
         "--run", Integer.toString(cycle), "--writers", Integer.toString(writers),
         "--compact-every", Integer.toString(compactEvery),
-        "--max-seconds", Long.toString(TestTime.dilated(killTimeout).toSeconds() + 60)));
+        "--max-seconds", Long.toString(killTimeout.toSeconds() + 60)));
     for (Map.Entry<String, Object> s : settings.entrySet()) {
       command.add("--set");
       command.add(s.getKey() + "=" + s.getValue());
@@ -475,7 +474,7 @@ public final class CrashHarness {
     reader.setDaemon(true);
     reader.start();
     try {
-      reader.join(TestTime.dilated(killTimeout).toMillis());
+      reader.join(killTimeout.toMillis());
       if (reader.isAlive()) {
         child.kill(false); // the plan's moment never came: kill it anyway, the check still holds
         reader.join(TimeUnit.SECONDS.toMillis(30));
@@ -625,7 +624,7 @@ public final class CrashHarness {
       return this;
     }
 
-    /** How long a child may run before it is killed even though its plan's moment did not come. */
+    /** How long a child may run before it is killed even though its plan's moment did not come (tests scale it by their time factor). */
     public Builder killTimeout(Duration timeout) {
       this.killTimeout = timeout;
       return this;

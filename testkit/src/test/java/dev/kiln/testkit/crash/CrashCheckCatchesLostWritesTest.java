@@ -8,7 +8,7 @@ import dev.kiln.engine.api.Database;
 import dev.kiln.engine.api.Kiln;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.testkit.TestKiln;
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -67,6 +67,7 @@ class CrashCheckCatchesLostWritesTest {
     assertTimeoutPreemptively(TestTime.dilated(Duration.ofSeconds(120)), () -> {
       ByteArrayOutputStream log = new ByteArrayOutputStream();
       CrashHarness harness = CrashHarness.builder(dir.resolve("data"))
+          .killTimeout(TestTime.dilated(Duration.ofSeconds(60)))
           .seed(5)
           .plans(List.of(KillPlan.afterAcks(60)))
           .ackBeforeWrite(true)

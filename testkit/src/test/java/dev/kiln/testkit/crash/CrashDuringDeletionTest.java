@@ -3,7 +3,7 @@ package dev.kiln.testkit.crash;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +25,7 @@ class CrashDuringDeletionTest {
     // A bound scaled by the test time factor (-Dpekko.test.timefactor), unlike @Timeout.
     assertTimeoutPreemptively(TestTime.dilated(Duration.ofSeconds(120)), () -> {
       CrashReport report = CrashHarness.builder(dir.resolve("data"))
+          .killTimeout(TestTime.dilated(Duration.ofSeconds(60)))
           .logDir(dir.resolve("logs"))
           .seed(5)
           .compactEvery(25)
@@ -52,8 +53,8 @@ class CrashDuringDeletionTest {
     // A bound scaled by the test time factor (-Dpekko.test.timefactor), unlike @Timeout.
     assertTimeoutPreemptively(TestTime.dilated(Duration.ofSeconds(120)), () -> {
       List<String> progress = new ArrayList<>();
-      CrashHarness.Config config = new CrashHarness.Config(11, 1, 4, 20, Duration.ofMillis(40), Duration.ofSeconds(60),
-          dir.resolve("run"), Map.of("kiln.compaction.max-wait", "200ms"));
+      CrashHarness.Config config = new CrashHarness.Config(11, 1, 4, 20, Duration.ofMillis(40),
+          TestTime.dilated(Duration.ofSeconds(60)), dir.resolve("run"), Map.of("kiln.compaction.max-wait", "200ms"));
 
       CrashFigures figures = CrashHarness.run(config, progress::add);
 

@@ -3,7 +3,7 @@ package dev.kiln.testkit.crash;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +42,7 @@ class CrashRecoveryTest {
     // A bound scaled by the test time factor (-Dpekko.test.timefactor), unlike @Timeout.
     assertTimeoutPreemptively(TestTime.dilated(Duration.ofSeconds(150)), () -> {
       CrashHarness.Builder builder = CrashHarness.builder(dir.resolve("data"))
+          .killTimeout(TestTime.dilated(Duration.ofSeconds(60)))
           .logDir(dir.resolve("logs"))
           .seed(seed)
           .cycles(3)

@@ -8,7 +8,7 @@ import dev.kiln.engine.api.Kiln;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import dev.kiln.testkit.TestKiln;
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

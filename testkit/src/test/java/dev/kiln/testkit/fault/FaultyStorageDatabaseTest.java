@@ -54,7 +54,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FaultyStorageDatabaseTest {
   static final long SEED = Long.getLong("kiln.faults.seed", 20261126L);
   // A bound for "every request is answered", not a speed target: generous, and scaled on a loaded machine.
-  static final Duration WAIT = dev.kiln.testkit.TestTime.dilated(Duration.ofSeconds(60));
+  static final Duration WAIT = dev.kiln.engine.TestTime.dilated(Duration.ofSeconds(60));
   static final int PUTS = 120;
 
   @TempDir Path dir;

@@ -13,7 +13,7 @@ import dev.kiln.protocol.DatabaseProtocol.ChangesResult;
 import dev.kiln.protocol.DatabaseProtocol.CompactResult;
 import dev.kiln.protocol.DatabaseProtocol.QueryResult;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -17,7 +17,7 @@ import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import dev.kiln.testkit.TestKiln;
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import dev.kiln.testkit.torture.FollowerChecker.Received;
 import dev.kiln.testkit.torture.FollowerChecker.Write;
 import java.nio.file.Path;

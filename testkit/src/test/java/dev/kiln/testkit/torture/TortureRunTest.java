@@ -2,7 +2,7 @@ package dev.kiln.testkit.torture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.testkit.TestTime;
+import dev.kiln.engine.TestTime;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
