@@ -314,13 +314,29 @@ public final class Kiln implements Extension, AutoCloseable {
    */
   private CarStore newCarStore(String name, DatabaseSettings settings) {
     if (postgres == null) {
-      return new FileCarStore(carsDir(settings.dataDir(), name), settings.fsync());
+      return fileStore(name, settings);
     }
     try {
       return postgres.store(name, postgres.claim(name, owner()));
     } catch (RuntimeException e) {
       throw new KilnException(ErrorCode.STORAGE, "database " + name + " cannot be opened: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A store of database {@code name}'s CARs in this Kiln's storage ({@code kiln.storage}: the files under
+   * the data directory, or its rows in PostgreSQL), for tools that read them beside the database
+   * ({@code kiln verify}). It claims nothing, so it is not fenced: use it to read, never to write or
+   * delete. The caller closes it.
+   */
+  public CarStore readStore(String name) {
+    validateName(name);
+    PostgresCarStorage cars = postgresCarStorage();
+    return cars != null ? cars.unfencedStore(name) : fileStore(name, defaults);
+  }
+
+  private static FileCarStore fileStore(String name, DatabaseSettings settings) {
+    return new FileCarStore(carsDir(settings.dataDir(), name), settings.fsync());
   }
 
   /** Who claims a database: this ActorSystem's address and this process. */
@@ -369,11 +385,6 @@ public final class Kiln implements Extension, AutoCloseable {
   }
 
   /**
-   * Whether a database of this name exists under {@code dataDir} (opening a name creates it), so a
-   * read-only tool can refuse a mistyped name without creating anything. Refuses a bad name with
-   * {@link ErrorCode#INVALID_NAME}.
-   */
-  /**
    * Whether database {@code name} exists in this Kiln's storage: its CAR directory under the data
    * directory, or (with {@code kiln.storage = "postgres"}, which every node of a cluster shares) a
    * claim on it in PostgreSQL. Refuses a bad name with {@link ErrorCode#INVALID_NAME}.
@@ -384,6 +395,11 @@ public final class Kiln implements Extension, AutoCloseable {
     return cars != null ? cars.epoch(name) > 0 : exists(persistence.dataDir(), name);
   }
 
+  /**
+   * Whether a database of this name exists under {@code dataDir} with the embedded storage (opening a
+   * name creates it), so a read-only tool can refuse a mistyped name without creating anything.
+   * Refuses a bad name with {@link ErrorCode#INVALID_NAME}.
+   */
   public static boolean exists(Path dataDir, String name) {
     validateName(name);
     return java.nio.file.Files.isDirectory(carsDir(dataDir, name));

@@ -142,24 +142,8 @@ public final class PostgresCarStore implements CarStore {
   @Override
   public CarIndex open(Cid car) {
     checkOpen();
-    PostgresCarIndex.Row row;
-    long size;
-    try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
-        "SELECT c.roots, c.byte_size, c.idx, c.idx_crc, " + SIZE_OF + " FROM kiln_car c WHERE c.db = ? AND c.car = ?")) {
-      s.setString(1, db);
-      s.setString(2, car.toString());
-      try (ResultSet r = s.executeQuery()) {
-        if (!r.next()) {
-          throw new CarNotFoundException(car, nameOf(car));
-        }
-        row = new PostgresCarIndex.Row(r.getString(1), r.getLong(2), r.getBytes(3), r.getInt(4));
-        size = r.getLong(5);
-      }
-    } catch (SQLException e) {
-      throw new CarStoreException(nameOf(car), "PostgreSQL: cannot open CAR " + car, e);
-    }
     try {
-      return PostgresCarIndex.decode(car, row, size);
+      return storedIndex(car);
     } catch (IllegalArgumentException e) {
       // Damaged or stale: the CAR's bytes are the truth.
     }
@@ -178,6 +162,39 @@ public final class PostgresCarStore implements CarStore {
       // Best effort: the next open rebuilds it again.
     }
     return index;
+  }
+
+  /** The CAR's stored index row, checked against the CAR's size now; IllegalArgumentException says why it does not fit. */
+  private CarIndex storedIndex(Cid car) {
+    PostgresCarIndex.Row row;
+    long size;
+    try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
+        "SELECT c.roots, c.byte_size, c.idx, c.idx_crc, " + SIZE_OF + " FROM kiln_car c WHERE c.db = ? AND c.car = ?")) {
+      s.setString(1, db);
+      s.setString(2, car.toString());
+      try (ResultSet r = s.executeQuery()) {
+        if (!r.next()) {
+          throw new CarNotFoundException(car, nameOf(car));
+        }
+        row = new PostgresCarIndex.Row(r.getString(1), r.getLong(2), r.getBytes(3), r.getInt(4));
+        size = r.getLong(5);
+      }
+    } catch (SQLException e) {
+      throw new CarStoreException(nameOf(car), "PostgreSQL: cannot open CAR " + car, e);
+    }
+    return PostgresCarIndex.decode(car, row, size);
+  }
+
+  /** The stored index row against the index read from the CAR's bytes (an open would trust the row). */
+  @Override
+  public String storedIndexProblem(Cid car, CarIndex truth) {
+    checkOpen();
+    String where = "the stored index of CAR " + car + " (kiln_car row of " + nameOf(car) + ")";
+    try {
+      return storedIndex(car).equals(truth) ? null : where + " is wrong: it does not match the CAR's blocks";
+    } catch (IllegalArgumentException e) {
+      return where + " is wrong: " + e.getMessage();
+    }
   }
 
   /** Streams every chunk (one in memory at a time), verifies every block and the whole CAR against {@code car}. */
