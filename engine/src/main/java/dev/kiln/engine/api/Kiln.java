@@ -120,7 +120,8 @@ public final class Kiln implements Extension, AutoCloseable {
     PostgresCarStorage cars = null;
     if (persistence.storage().postgres()) {
       try {
-        cars = PostgresCarStorage.start(persistence.storage(), "kiln-cars-" + system.name());
+        cars = PostgresCarStorage.start(persistence.storage(), "kiln-cars-" + system.name(),
+            persistence.dataDir().resolve("spool"));
       } catch (RuntimeException e) {
         if (acquired != null) {
           acquired.close();
