@@ -225,13 +225,7 @@ class ShardedDatabasesTest {
     ActorSystem<Void> b = cluster.start();
     join(Kiln.get(a).open("idle").put(doc("kept", 7)));
     assertThat(InJvmCluster.databasesOn(a).contains("idle") || InJvmCluster.databasesOn(b).contains("idle")).isTrue();
-    InJvmCluster.await("the idle database is passivated", () -> {
-      try {
-        return !InJvmCluster.databasesOn(a).contains("idle") && !InJvmCluster.databasesOn(b).contains("idle");
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    });
+    awaitPassivated("idle", a, b);
     ObjectNode got = join(Kiln.get(b).open("idle").get("kept"));
     assertThat(got.get("v").asInt()).isEqualTo(7);
     assertThat(InJvmCluster.databasesOn(a).contains("idle") || InJvmCluster.databasesOn(b).contains("idle")).isTrue();
@@ -257,13 +251,7 @@ class ShardedDatabasesTest {
         reader).toCompletableFuture();
     assertThat(seen.poll(2, TimeUnit.MINUTES)).extracting(DatabaseProtocol.Change::id).isEqualTo("first");
 
-    InJvmCluster.await("the followed database is passivated", () -> {
-      try {
-        return !InJvmCluster.databasesOn(a).contains("followed") && !InJvmCluster.databasesOn(b).contains("followed");
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
-    });
+    awaitPassivated("followed", a, b);
     KilnException ended = failure(feed);
     assertThat(ended.code()).as(ended.toString()).isEqualTo(ErrorCode.CLOSED);
     assertThat(ended.getMessage()).contains("resume from sequence 1");
@@ -274,5 +262,22 @@ class ShardedDatabasesTest {
         .runWith(Sink.seq(), reader).toCompletableFuture();
     join(Kiln.get(a).open("followed").put(doc("second", 2)));
     assertThat(join(resumed)).extracting(DatabaseProtocol.Change::id).containsExactly("second");
+  }
+
+  /** Until no node runs database {@code name}. */
+  @SafeVarargs
+  private static void awaitPassivated(String name, ActorSystem<Void>... nodes) {
+    InJvmCluster.await("database " + name + " is passivated", () -> {
+      try {
+        for (ActorSystem<Void> node : nodes) {
+          if (InJvmCluster.databasesOn(node).contains(name)) {
+            return false;
+          }
+        }
+        return true;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
   }
 }
