@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The offline commands with {@code kiln.storage = "postgres"}: they use the storage Kiln is configured
  * with, not the data directory's files. {@code kiln verify} hashes the CARs in PostgreSQL with progress,
- * reports a damaged stored index and a damaged CAR, and a name nobody opened is NOT_FOUND. The settings
+ * reports a damaged stored index and a damaged CAR, {@code dbs} lists the databases PostgreSQL holds,
+ * and a name nobody opened is NOT_FOUND. The settings
  * go in as system properties (as {@code -D} on a real command line), set and cleared around each test.
  */
 @Tag("postgres")
@@ -76,6 +77,9 @@ class PostgresVerifyCommandTest {
     CliRun stats = kiln("stats", db);
     assertThat(stats.status()).as(stats.err()).isZero();
     assertThat(stats.json().path("carFiles").asInt()).isEqualTo(2);
+    CliRun dbs = kiln("dbs");
+    assertThat(dbs.status()).as(dbs.err()).isZero();
+    assertThat(dbs.json().path("databases").toString()).as("listed from PostgreSQL").contains("\"" + db + "\"");
 
     // a stored index that no longer fits its CAR: a problem (which the open in that same run repairs)
     assertThat(sql("UPDATE kiln_car SET idx_crc = idx_crc + 1 WHERE db = ? AND car = (SELECT min(car) FROM kiln_car"

@@ -25,6 +25,7 @@ import dev.kiln.protocol.KilnException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
@@ -394,6 +395,28 @@ public final class Kiln implements Extension, AutoCloseable {
     validateName(name);
     PostgresCarStorage cars = postgresCarStorage();
     return cars != null ? cars.epoch(name) > 0 : exists(persistence.dataDir(), name);
+  }
+
+  /**
+   * The databases of this Kiln's storage, sorted: on PostgreSQL every name ever opened there (what
+   * {@link #exists(String)} answers true for), else the data directory's ({@link #databases(Path)}).
+   */
+  public List<String> databases() {
+    PostgresCarStorage cars = postgresCarStorage();
+    return cars != null ? cars.databases() : databases(persistence.dataDir());
+  }
+
+  /** The databases under {@code dataDir} with the embedded storage (a directory with a {@code cars} directory), sorted. */
+  public static List<String> databases(Path dataDir) {
+    if (!java.nio.file.Files.isDirectory(dataDir)) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> entries = java.nio.file.Files.list(dataDir)) {
+      return entries.filter(p -> java.nio.file.Files.isDirectory(p.resolve("cars"))).map(p -> p.getFileName().toString())
+          .sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**

@@ -207,6 +207,20 @@ public final class PostgresCarStorage implements AutoCloseable {
     }
   }
 
+  /** Every database name ever claimed (opened) on this PostgreSQL, sorted. */
+  public List<String> databases() {
+    List<String> names = new java.util.ArrayList<>();
+    try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT db FROM kiln_car_owner ORDER BY db")) {
+      while (r.next()) {
+        names.add(r.getString(1));
+      }
+    } catch (SQLException e) {
+      throw failure("cannot list the databases", e);
+    }
+    return names;
+  }
+
   /** The current epoch of database {@code db}, or 0 when nobody has claimed it. */
   public long epoch(String db) {
     try (Connection c = pool.getConnection();
