@@ -2,6 +2,8 @@ package dev.kiln.cli;
 
 import dev.kiln.cli.client.KilnServer;
 import dev.kiln.engine.api.Database;
+import dev.kiln.engine.api.Kiln;
+import dev.kiln.engine.config.StorageSettings;
 import dev.kiln.http.DataDirectory;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -27,12 +29,22 @@ final class DirectoryCommands {
     @Override
     public Integer call() throws Exception {
       Optional<KilnServer> server = dataDir.server();
-      Object answer = server.isPresent() ? server.get().get("/dbs", Map.of())
-          : Map.of("databases", DataDirectory.databases(dataDir.dataDir));
+      Object answer = server.isPresent() ? server.get().get("/dbs", Map.of()) : Map.of("databases", offline());
       PrintWriter out = spec.commandLine().getOut();
       out.println(KilnCli.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(answer));
       out.flush();
       return 0;
+    }
+
+    /** Without a server: the data directory's, or (kiln.storage = postgres) PostgreSQL's, which only a started Kiln reads. */
+    private java.util.List<String> offline() {
+      com.typesafe.config.Config config = dataDir.config();
+      if (!StorageSettings.from(config).postgres()) {
+        return DataDirectory.databases(dataDir.dataDir);
+      }
+      try (Kiln kiln = Kiln.start(config)) {
+        return kiln.databases();
+      }
     }
   }
 

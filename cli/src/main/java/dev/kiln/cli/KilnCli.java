@@ -21,6 +21,7 @@ import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.Expected;
 import dev.kiln.protocol.DatabaseProtocol.WriteResult;
 import dev.kiln.protocol.DatabaseProtocol.IndexQuery;
+import dev.kiln.engine.config.StorageSettings;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.io.InputStream;
@@ -128,6 +129,21 @@ public final class KilnCli implements Runnable {
       return KilnConfig.withDefaults(overrides.withFallback(file).withFallback(ConfigFactory.defaultApplication()));
     }
 
+    /**
+     * Whether database {@code db} may exist, as far as can be told before starting Kiln: with the
+     * embedded storage its directory is there (so a mistyped name creates nothing); with PostgreSQL
+     * only a started Kiln can tell ({@link Kiln#exists(String)}), so true.
+     */
+    boolean mayHold(Config config, String db) {
+      return StorageSettings.from(config).postgres() || Kiln.exists(dataDir, db);
+    }
+
+    /** Where the databases are, for messages: the data directory, or PostgreSQL's URL. */
+    String where() {
+      StorageSettings storage = StorageSettings.from(config());
+      return storage.postgres() ? storage.url() : dataDir.toAbsolutePath().toString();
+    }
+
     /** The {@code kiln serve} running on this directory, if one is (its address file, alive). */
     Optional<KilnServer> server() {
       // the configuration is read only for a server that asks for a token: reading it costs more than the request
@@ -182,10 +198,9 @@ public final class KilnCli implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      if (!createsDatabase() && !Kiln.exists(dataDir.dataDir, db)) {
+      if (!createsDatabase() && !Kiln.exists(dataDir.dataDir, db) && !postgres()) {
         // checked before starting Kiln, so that a mistyped name leaves nothing behind
-        throw new KilnException(ErrorCode.NOT_FOUND, "no database named " + db + " in " + dataDir.dataDir
-            + " (a put creates one)");
+        throw notFound();
       }
       Optional<KilnServer> server = throughServer() ? dataDir.server() : Optional.empty();
       if (server.isPresent()) {
@@ -193,10 +208,23 @@ public final class KilnCli implements Runnable {
         return 0;
       }
       try (Kiln started = Kiln.start(dataDir.config())) {
+        if (!createsDatabase() && !started.exists(db)) {
+          throw notFound(); // on PostgreSQL: nobody ever opened it
+        }
         kiln = started;
         print(call(started.open(db)).toCompletableFuture().join());
       }
       return 0;
+    }
+
+    /** With {@code kiln.storage = "postgres"}, whose databases only a started Kiln can see. */
+    private boolean postgres() {
+      return StorageSettings.from(dataDir.config()).postgres();
+    }
+
+    private KilnException notFound() {
+      return new KilnException(ErrorCode.NOT_FOUND, "no database named " + db + " in " + dataDir.where()
+          + " (a put creates one)");
     }
 
     private void print(Object answer) throws JsonProcessingException {

@@ -1,14 +1,13 @@
 package dev.kiln.cli;
 
 import dev.kiln.engine.api.Kiln;
-import dev.kiln.engine.car.FileCarStore;
+import com.typesafe.config.Config;
+import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.verify.DatabaseVerifier;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
 import dev.kiln.protocol.KilnException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
@@ -46,30 +45,20 @@ final class VerifyCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Path cars = dataDir.dataDir.resolve(db).resolve("cars");
-    if (!Files.isDirectory(cars)) {
-      err.println("kiln: NOT_FOUND: no database '" + db + "' in " + dataDir.dataDir.toAbsolutePath());
-      err.flush();
-      return 1;
+    Config config = dataDir.config();
+    if (!dataDir.mayHold(config, db)) {
+      return notFound(err);
     }
     DatabaseVerifier.Report report;
-    try (FileCarStore store = new FileCarStore(cars, false)) {
-      DatabaseVerifier verifier = new DatabaseVerifier(store, new Ticker(err)).checkFiles();
-      Cid head = null;
-      try (Kiln kiln = Kiln.start(dataDir.config())) {
-        DatabaseStats stats = kiln.open(db).stats().toCompletableFuture().get(OPEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        head = stats.clock().isEmpty() ? null : Cid.parse(stats.clock());
-        if (stats.carLogLength() != stats.carFiles()) {
-          verifier.problem("the CarLog names " + stats.carLogLength() + " CARs but " + stats.carFiles() + " are stored");
-        }
-      } catch (ExecutionException | CompletionException e) {
-        Throwable t = e.getCause() != null ? e.getCause() : e;
-        verifier.problem("the database does not open: "
-            + (t instanceof KilnException k ? k.code() + ": " + k.getMessage() : t.toString()));
-      } catch (TimeoutException e) {
-        verifier.problem("the database did not open within " + OPEN_TIMEOUT_SECONDS + " s");
+    // the store kiln.storage configures (files or PostgreSQL), read beside the database the same Kiln opens
+    try (Kiln kiln = Kiln.start(config)) {
+      if (!kiln.exists(db)) {
+        return notFound(err);
       }
-      report = verifier.checkGraph(head).report();
+      try (CarStore store = kiln.readStore(db)) {
+        DatabaseVerifier verifier = new DatabaseVerifier(store, new Ticker(err)).checkFiles();
+        report = verifier.checkGraph(head(kiln, verifier)).report();
+      }
     }
     out.printf(Locale.ROOT, "verify %s: %d CARs, %d bytes, %d blocks hashed; %d blocks reachable from the head%n",
         db, report.cars(), report.carBytes(), report.blocks(), report.reachable());
@@ -82,6 +71,30 @@ final class VerifyCommand implements Callable<Integer> {
     out.println(report.healthy() ? "verify " + db + ": OK" : "verify " + db + ": " + report.problems().size() + " problem(s)");
     out.flush();
     return report.healthy() ? 0 : 1;
+  }
+
+  /** Opens the database for its head (null: empty or not opening, which is then one of the problems). */
+  private Cid head(Kiln kiln, DatabaseVerifier verifier) throws InterruptedException {
+    try {
+      DatabaseStats stats = kiln.open(db).stats().toCompletableFuture().get(OPEN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      if (stats.carLogLength() != stats.carFiles()) {
+        verifier.problem("the CarLog names " + stats.carLogLength() + " CARs but " + stats.carFiles() + " are stored");
+      }
+      return stats.clock().isEmpty() ? null : Cid.parse(stats.clock());
+    } catch (ExecutionException | CompletionException e) {
+      Throwable t = e.getCause() != null ? e.getCause() : e;
+      verifier.problem("the database does not open: "
+          + (t instanceof KilnException k ? k.code() + ": " + k.getMessage() : t.toString()));
+    } catch (TimeoutException e) {
+      verifier.problem("the database did not open within " + OPEN_TIMEOUT_SECONDS + " s");
+    }
+    return null;
+  }
+
+  private int notFound(PrintWriter err) {
+    err.println("kiln: NOT_FOUND: no database '" + db + "' in " + dataDir.where());
+    err.flush();
+    return 1;
   }
 
   /** Progress on stderr, at most one line a second per pass, and the last one always. */

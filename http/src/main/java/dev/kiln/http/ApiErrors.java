@@ -57,7 +57,9 @@ final class ApiErrors {
       case NOT_FOUND -> StatusCodes.NOT_FOUND;
       case CONFLICT -> StatusCodes.CONFLICT;
       case DOCUMENT_TOO_LARGE -> StatusCodes.PAYLOAD_TOO_LARGE;
-      case OVERLOADED, JOURNAL, CLOSED, LOCKED -> StatusCodes.SERVICE_UNAVAILABLE;
+      // FENCED: the database is served by another node now; nothing was stored and the same request,
+      // sent again, reaches the new owner, so "unavailable here, retry" rather than a server fault (500)
+      case OVERLOADED, JOURNAL, CLOSED, LOCKED, FENCED -> StatusCodes.SERVICE_UNAVAILABLE;
       case TIMEOUT -> StatusCodes.GATEWAY_TIMEOUT;
       case CORRUPT, STORAGE, INTERNAL -> StatusCodes.INTERNAL_SERVER_ERROR;
     };

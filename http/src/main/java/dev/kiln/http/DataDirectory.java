@@ -6,7 +6,6 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 /** The databases of a data directory as the HTTP API and the command line list and remove them. */
 public final class DataDirectory {
@@ -14,14 +13,7 @@ public final class DataDirectory {
 
   /** Names of the databases in the data directory (a directory with a {@code cars} directory), sorted. */
   public static List<String> databases(Path dataDir) {
-    if (!Files.isDirectory(dataDir)) {
-      return List.of();
-    }
-    try (Stream<Path> entries = Files.list(dataDir)) {
-      return entries.filter(p -> Files.isDirectory(p.resolve("cars"))).map(p -> p.getFileName().toString()).sorted().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return dev.kiln.engine.api.Kiln.databases(dataDir);
   }
 
   /** After a destroy, the name's empty directories go too, so it no longer lists or answers. */

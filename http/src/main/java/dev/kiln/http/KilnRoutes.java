@@ -412,7 +412,7 @@ final class KilnRoutes extends AllDirectives {
   }
 
   private List<String> databases() {
-    return DataDirectory.databases(dataDir);
+    return kiln.databases(); // the configured storage's: PostgreSQL's on a cluster
   }
 
   private Route respondDoc(String name, String id, boolean withVersion) {

@@ -30,6 +30,12 @@ public enum ErrorCode {
   /** The journal could not persist or be reached. Nothing of this request was acknowledged. */
   JOURNAL,
   /**
+   * This node no longer owns the database: a newer owner (another node of a cluster, or a later open on
+   * the same PostgreSQL) claimed it, and the store refused to write or delete under the old claim. Nothing
+   * of this request was stored. Ask again: on a cluster the request then reaches the database's new owner.
+   */
+  FENCED,
+  /**
    * The data directory is in use by another process (or another Kiln of this process); the message
    * names the process. Nothing was opened or changed.
    */

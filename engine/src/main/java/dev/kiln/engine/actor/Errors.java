@@ -5,6 +5,7 @@ import dev.kiln.engine.block.DagCborException;
 import dev.kiln.engine.block.MissingBlockException;
 import dev.kiln.engine.car.CarFormatException;
 import dev.kiln.engine.car.CarStoreException;
+import dev.kiln.engine.car.CarStoreFencedException;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
 import java.io.IOException;
@@ -36,6 +37,12 @@ public final class Errors {
     }
     if (t instanceof CorruptBlockException || t instanceof DagCborException || t instanceof CarFormatException) {
       return new KilnException(ErrorCode.CORRUPT, t.getMessage(), t);
+    }
+    if (t instanceof CarStoreFencedException f) {
+      // Before the generic store failure: a fenced store refused before anything was committed.
+      return new KilnException(ErrorCode.FENCED, "database " + f.db() + " moved to another owner (claimed again at"
+          + " epoch " + f.current() + ", this node's claim is epoch " + f.epoch() + "), so nothing was stored here;"
+          + " ask again to reach its new owner", t);
     }
     // a database driver's failure (PostgreSQL away, a pool with no connection) that no store wrapped
     if (t instanceof IOException || t instanceof UncheckedIOException || t instanceof CarStoreException

@@ -117,10 +117,17 @@ final class Opening {
 
   /**
    * Opening failed: what requests are answered with meanwhile. A disk failure (nothing known to be
-   * damaged) is STORAGE and a {@link RetryLoad} is scheduled; anything else is CORRUPT, for good.
+   * damaged) is STORAGE and a {@link RetryLoad} is scheduled; a fenced store (a newer owner claimed the
+   * database) is FENCED, for good; anything else is CORRUPT, for good.
    */
   KilnException failed(long epoch, Throwable error) {
     KilnException cause = Errors.toKiln(error);
+    if (cause.code() == ErrorCode.FENCED) {
+      // A newer owner claimed the database while this one opened (its sweep or migration was refused):
+      // the store stays fenced, so trying again cannot help and nothing is damaged.
+      db.actor().getLog().warn("database {}: opening refused, {}", db.name(), cause.getMessage());
+      return cause;
+    }
     if (cause.code() == ErrorCode.STORAGE && !(Errors.unwrap(error) instanceof CarNotFoundException)) {
       // The disk failed while opening (a read error, say): callers get STORAGE meanwhile, and the
       // database opens once the disk works again.

@@ -27,6 +27,7 @@ import dev.kiln.protocol.KilnException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
@@ -122,7 +123,8 @@ public final class Kiln implements Extension, AutoCloseable {
     PostgresCarStorage cars = null;
     if (persistence.storage().postgres()) {
       try {
-        cars = PostgresCarStorage.start(persistence.storage(), "kiln-cars-" + system.name());
+        cars = PostgresCarStorage.start(persistence.storage(), "kiln-cars-" + system.name(),
+            persistence.dataDir().resolve("spool"));
       } catch (RuntimeException e) {
         if (acquired != null) {
           acquired.close();
@@ -317,13 +319,29 @@ public final class Kiln implements Extension, AutoCloseable {
    */
   private CarStore newCarStore(String name, DatabaseSettings settings) {
     if (postgres == null) {
-      return new FileCarStore(carsDir(settings.dataDir(), name), settings.fsync());
+      return fileStore(name, settings);
     }
     try {
       return postgres.store(name, postgres.claim(name, owner()));
     } catch (RuntimeException e) {
       throw new KilnException(ErrorCode.STORAGE, "database " + name + " cannot be opened: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A store of database {@code name}'s CARs in this Kiln's storage ({@code kiln.storage}: the files under
+   * the data directory, or its rows in PostgreSQL), for tools that read them beside the database
+   * ({@code kiln verify}). It claims nothing, so it is not fenced: use it to read, never to write or
+   * delete. The caller closes it.
+   */
+  public CarStore readStore(String name) {
+    validateName(name);
+    PostgresCarStorage cars = postgresCarStorage();
+    return cars != null ? cars.unfencedStore(name) : fileStore(name, defaults);
+  }
+
+  private static FileCarStore fileStore(String name, DatabaseSettings settings) {
+    return new FileCarStore(carsDir(settings.dataDir(), name), settings.fsync());
   }
 
   /** Who claims a database: this ActorSystem's address and this process. */
@@ -372,11 +390,6 @@ public final class Kiln implements Extension, AutoCloseable {
   }
 
   /**
-   * Whether a database of this name exists under {@code dataDir} (opening a name creates it), so a
-   * read-only tool can refuse a mistyped name without creating anything. Refuses a bad name with
-   * {@link ErrorCode#INVALID_NAME}.
-   */
-  /**
    * Whether database {@code name} exists in this Kiln's storage: its CAR directory under the data
    * directory, or (with {@code kiln.storage = "postgres"}, which every node of a cluster shares) a
    * claim on it in PostgreSQL. Refuses a bad name with {@link ErrorCode#INVALID_NAME}.
@@ -394,6 +407,33 @@ public final class Kiln implements Extension, AutoCloseable {
     }
   }
 
+  /**
+   * The databases of this Kiln's storage, sorted: on PostgreSQL every name ever opened there (what
+   * {@link #exists(String)} answers true for), else the data directory's ({@link #databases(Path)}).
+   */
+  public List<String> databases() {
+    PostgresCarStorage cars = postgresCarStorage();
+    return cars != null ? cars.databases() : databases(persistence.dataDir());
+  }
+
+  /** The databases under {@code dataDir} with the embedded storage (a directory with a {@code cars} directory), sorted. */
+  public static List<String> databases(Path dataDir) {
+    if (!java.nio.file.Files.isDirectory(dataDir)) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> entries = java.nio.file.Files.list(dataDir)) {
+      return entries.filter(p -> java.nio.file.Files.isDirectory(p.resolve("cars"))).map(p -> p.getFileName().toString())
+          .sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Whether a database of this name exists under {@code dataDir} with the embedded storage (opening a
+   * name creates it), so a read-only tool can refuse a mistyped name without creating anything.
+   * Refuses a bad name with {@link ErrorCode#INVALID_NAME}.
+   */
   public static boolean exists(Path dataDir, String name) {
     validateName(name);
     return java.nio.file.Files.isDirectory(carsDir(dataDir, name));

@@ -62,6 +62,16 @@ public interface CarStore extends AutoCloseable {
     return out;
   }
 
+  /**
+   * For {@code kiln verify}: what the index this store keeps of the CAR (the one {@link #open} loads
+   * instead of reading the CAR) says against {@code truth}, the index {@link #check} built from the
+   * CAR's bytes. Null when it is right, or when the store keeps none; {@code "missing"} when it is gone;
+   * else a sentence naming where the stored index is and what is wrong with it.
+   */
+  default String storedIndexProblem(Cid car, CarIndex truth) {
+    return null;
+  }
+
   boolean exists(Cid car);
 
   /** Every CAR the store holds, in CID order (unfinished writes are not CARs). */

@@ -245,6 +245,13 @@ public final class FileCarStore implements CarStore {
     return indexFiles.problem(car, truth);
   }
 
+  @Override
+  public String storedIndexProblem(Cid car, CarIndex truth) {
+    String problem = indexFileProblem(car, truth);
+    return problem == null || "missing".equals(problem) ? problem
+        : "index file " + indexPathOf(car) + " is wrong: " + problem;
+  }
+
   private InputStream counted(Path file, InputStream in) {
     if (readHooks == ReadHooks.NONE) {
       return in;

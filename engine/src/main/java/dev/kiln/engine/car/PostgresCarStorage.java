@@ -3,6 +3,10 @@ package dev.kiln.engine.car;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.kiln.engine.config.StorageSettings;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -50,6 +54,8 @@ public final class PostgresCarStorage implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresCarStorage.class);
   /** Advisory lock key of the CAR tables' DDL ("kilncar"). */
   private static final long SCHEMA_LOCK = 0x6b696c6e636172L;
+  private static final String SPOOL_SEPARATOR = "+";
+  private static final String SPOOL_SUFFIX = ".car-spool";
   private static final List<String> SCHEMA = List.of(
       "CREATE TABLE IF NOT EXISTS kiln_car ("
           + " db TEXT NOT NULL, car TEXT NOT NULL, upload BIGINT NOT NULL UNIQUE, chunk_bytes INTEGER NOT NULL,"
@@ -65,12 +71,14 @@ public final class PostgresCarStorage implements AutoCloseable {
   private final HikariDataSource ownPool;
   private final String url;
   private final int chunkBytes;
+  private final Path spoolDir;
 
-  private PostgresCarStorage(DataSource pool, HikariDataSource ownPool, String url, int chunkBytes) {
+  private PostgresCarStorage(DataSource pool, HikariDataSource ownPool, String url, int chunkBytes, Path spoolDir) {
     this.pool = pool;
     this.ownPool = ownPool;
     this.url = url;
     this.chunkBytes = chunkBytes;
+    this.spoolDir = spoolDir;
   }
 
   /**
@@ -78,6 +86,14 @@ public final class PostgresCarStorage implements AutoCloseable {
    * tables; fails with a {@link CarStoreException} naming the URL when PostgreSQL cannot be used.
    */
   public static PostgresCarStorage start(StorageSettings settings, String poolName) {
+    return start(settings, poolName, defaultSpoolDir());
+  }
+
+  /**
+   * As {@link #start(StorageSettings, String)}, spooling CARs whose blocks are made while they are
+   * written ({@link PostgresCarStore#write}) to files in {@code spoolDir} (created when needed).
+   */
+  public static PostgresCarStorage start(StorageSettings settings, String poolName, Path spoolDir) {
     HikariConfig config = new HikariConfig();
     config.setPoolName(poolName);
     config.setJdbcUrl(settings.url());
@@ -89,7 +105,7 @@ public final class PostgresCarStorage implements AutoCloseable {
     // Start even when PostgreSQL is down at this instant; every operation meanwhile fails typed.
     config.setInitializationFailTimeout(-1);
     HikariDataSource pool = new HikariDataSource(config);
-    PostgresCarStorage storage = new PostgresCarStorage(pool, pool, settings.url(), settings.carChunkBytes());
+    PostgresCarStorage storage = new PostgresCarStorage(pool, pool, settings.url(), settings.carChunkBytes(), spoolDir);
     try {
       if (settings.createSchema()) {
         storage.createSchema();
@@ -103,12 +119,43 @@ public final class PostgresCarStorage implements AutoCloseable {
     return storage;
   }
 
-  /** Over a data source the caller owns (and closes); for tests and applications with a pool of their own. */
+  /**
+   * Over a data source the caller owns (and closes); for tests and applications with a pool of their
+   * own. Spools to {@code java.io.tmpdir}.
+   */
   public static PostgresCarStorage over(DataSource pool, String url, int chunkBytes) {
     if (chunkBytes < StorageSettings.MIN_CHUNK_BYTES || chunkBytes > StorageSettings.MAX_CHUNK_BYTES) {
       throw new IllegalArgumentException("chunk of " + chunkBytes + " bytes");
     }
-    return new PostgresCarStorage(Objects.requireNonNull(pool, "pool"), null, url, chunkBytes);
+    return new PostgresCarStorage(Objects.requireNonNull(pool, "pool"), null, url, chunkBytes, defaultSpoolDir());
+  }
+
+  private static Path defaultSpoolDir() {
+    return Path.of(System.getProperty("java.io.tmpdir"));
+  }
+
+  /** A new spool file of database {@code db}: its name starts with {@code db+}, which no database name holds. */
+  Path spoolFile(String db) throws IOException {
+    Files.createDirectories(spoolDir);
+    return Files.createTempFile(spoolDir, db + SPOOL_SEPARATOR, SPOOL_SUFFIX);
+  }
+
+  /** Removes the spool files of database {@code db} (a crash mid-write left them); how many. */
+  int removeSpoolFiles(String db) {
+    if (!Files.isDirectory(spoolDir)) {
+      return 0;
+    }
+    int removed = 0;
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(spoolDir, db + SPOOL_SEPARATOR + "*" + SPOOL_SUFFIX)) {
+      for (Path file : files) {
+        if (Files.deleteIfExists(file)) {
+          removed++;
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot remove the spool files of database {} in {}: {}", db, spoolDir, e.toString());
+    }
+    return removed;
   }
 
   /** Creates the CAR tables that are missing; changes nothing that is there. */
@@ -158,6 +205,20 @@ public final class PostgresCarStorage implements AutoCloseable {
     } catch (SQLException e) {
       throw failure("cannot claim database " + db, e);
     }
+  }
+
+  /** Every database name ever claimed (opened) on this PostgreSQL, sorted. */
+  public List<String> databases() {
+    List<String> names = new java.util.ArrayList<>();
+    try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT db FROM kiln_car_owner ORDER BY db")) {
+      while (r.next()) {
+        names.add(r.getString(1));
+      }
+    } catch (SQLException e) {
+      throw failure("cannot list the databases", e);
+    }
+    return names;
   }
 
   /** The current epoch of database {@code db}, or 0 when nobody has claimed it. */

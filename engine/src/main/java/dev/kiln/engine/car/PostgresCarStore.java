@@ -3,16 +3,20 @@ package dev.kiln.engine.car;
 import dev.kiln.engine.block.Block;
 import dev.kiln.protocol.Cid;
 import dev.kiln.protocol.InvalidCidException;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -88,9 +92,47 @@ public final class PostgresCarStore implements CarStore {
     return "postgres:" + db + "/" + car + ".car";
   }
 
+  /**
+   * One transaction: chunks, fence, the {@code kiln_car} row, commit. Blocks already in memory (a
+   * {@link Collection}: a commit's) stream straight into it. Blocks made as they are asked for (a format
+   * migration's second pass, a compaction's walk) read this store's other CARs meanwhile, for as long
+   * as the pass takes: they are spooled to a local file first, so that the transaction, and the
+   * connection it holds, span only the copy. Held across the pass, it would sit idle in transaction
+   * (which {@code idle_in_transaction_session_timeout} ends), hold back vacuum, and keep a connection
+   * from the reads the pass itself makes (with a pool of one, they would wait for it and fail).
+   */
   @Override
   public CarIndex write(List<Cid> roots, Iterable<Block> blocks) {
     checkOpen();
+    if (blocks instanceof Collection<?>) {
+      return commit(out -> CarWriter.write(roots, blocks, out));
+    }
+    Path spool = null;
+    try {
+      spool = storage.spoolFile(db);
+      CarIndex index;
+      try (OutputStream file = new BufferedOutputStream(Files.newOutputStream(spool))) {
+        index = CarWriter.write(roots, blocks, file);
+      }
+      Path written = spool;
+      return commit(out -> {
+        Files.copy(written, out);
+        return index;
+      });
+    } catch (IOException e) {
+      throw new CarStoreException(spool == null ? "postgres:" + db + "/(new CAR)" : spool.toString(),
+          "cannot spool a new CAR before it goes to PostgreSQL", e);
+    } finally {
+      deleteQuietly(spool);
+    }
+  }
+
+  /** Writes a CAR's bytes into {@code out}; returns its index. */
+  private interface CarBytes {
+    CarIndex writeTo(OutputStream out) throws IOException;
+  }
+
+  private CarIndex commit(CarBytes bytes) {
     String step = "cannot write a new CAR";
     String name = "postgres:" + db + "/(new CAR)";
     try (Connection c = connection()) {
@@ -99,7 +141,7 @@ public final class PostgresCarStore implements CarStore {
         long upload = RANDOM.nextLong() & Long.MAX_VALUE;
         CarIndex index;
         try (ChunkOutput out = new ChunkOutput(c, upload, storage.chunkBytes())) {
-          index = CarWriter.write(roots, blocks, out);
+          index = bytes.writeTo(out);
           out.finish();
         }
         name = nameOf(index.car());
@@ -142,24 +184,8 @@ public final class PostgresCarStore implements CarStore {
   @Override
   public CarIndex open(Cid car) {
     checkOpen();
-    PostgresCarIndex.Row row;
-    long size;
-    try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
-        "SELECT c.roots, c.byte_size, c.idx, c.idx_crc, " + SIZE_OF + " FROM kiln_car c WHERE c.db = ? AND c.car = ?")) {
-      s.setString(1, db);
-      s.setString(2, car.toString());
-      try (ResultSet r = s.executeQuery()) {
-        if (!r.next()) {
-          throw new CarNotFoundException(car, nameOf(car));
-        }
-        row = new PostgresCarIndex.Row(r.getString(1), r.getLong(2), r.getBytes(3), r.getInt(4));
-        size = r.getLong(5);
-      }
-    } catch (SQLException e) {
-      throw new CarStoreException(nameOf(car), "PostgreSQL: cannot open CAR " + car, e);
-    }
     try {
-      return PostgresCarIndex.decode(car, row, size);
+      return storedIndex(car);
     } catch (IllegalArgumentException e) {
       // Damaged or stale: the CAR's bytes are the truth.
     }
@@ -178,6 +204,39 @@ public final class PostgresCarStore implements CarStore {
       // Best effort: the next open rebuilds it again.
     }
     return index;
+  }
+
+  /** The CAR's stored index row, checked against the CAR's size now; IllegalArgumentException says why it does not fit. */
+  private CarIndex storedIndex(Cid car) {
+    PostgresCarIndex.Row row;
+    long size;
+    try (Connection c = connection(); PreparedStatement s = c.prepareStatement(
+        "SELECT c.roots, c.byte_size, c.idx, c.idx_crc, " + SIZE_OF + " FROM kiln_car c WHERE c.db = ? AND c.car = ?")) {
+      s.setString(1, db);
+      s.setString(2, car.toString());
+      try (ResultSet r = s.executeQuery()) {
+        if (!r.next()) {
+          throw new CarNotFoundException(car, nameOf(car));
+        }
+        row = new PostgresCarIndex.Row(r.getString(1), r.getLong(2), r.getBytes(3), r.getInt(4));
+        size = r.getLong(5);
+      }
+    } catch (SQLException e) {
+      throw new CarStoreException(nameOf(car), "PostgreSQL: cannot open CAR " + car, e);
+    }
+    return PostgresCarIndex.decode(car, row, size);
+  }
+
+  /** The stored index row against the index read from the CAR's bytes (an open would trust the row). */
+  @Override
+  public String storedIndexProblem(Cid car, CarIndex truth) {
+    checkOpen();
+    String where = "the stored index of CAR " + car + " (kiln_car row of " + nameOf(car) + ")";
+    try {
+      return storedIndex(car).equals(truth) ? null : where + " is wrong: it does not match the CAR's blocks";
+    } catch (IllegalArgumentException e) {
+      return where + " is wrong: " + e.getMessage();
+    }
   }
 
   /** Streams every chunk (one in memory at a time), verifies every block and the whole CAR against {@code car}. */
@@ -374,6 +433,23 @@ public final class PostgresCarStore implements CarStore {
 
   private Connection connection() throws SQLException {
     return storage.pool().getConnection();
+  }
+
+  private static void deleteQuietly(Path file) {
+    if (file == null) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      // removeTempFiles takes it at the next open
+    }
+  }
+
+  /** Spool files a write cut off by a crash left behind (see {@link #write}); the rows need nothing: a cut-off transaction left none. */
+  @Override
+  public int removeTempFiles() {
+    return storage.removeSpoolFiles(db);
   }
 
   private static void rollbackQuietly(Connection c) {

@@ -7,7 +7,7 @@ import dev.kiln.engine.block.CorruptBlockException;
 import dev.kiln.engine.block.MissingBlockException;
 import dev.kiln.engine.car.CarException;
 import dev.kiln.engine.car.CarIndex;
-import dev.kiln.engine.car.FileCarStore;
+import dev.kiln.engine.car.CarStore;
 import dev.kiln.engine.snapshot.CarLogBlocks;
 import dev.kiln.engine.snapshot.Snapshot;
 import dev.kiln.protocol.Cid;
@@ -20,9 +20,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Checks one database's CAR directory in two passes, collecting every problem instead of stopping
+ * Checks one database's CARs (in whatever store holds them: files, PostgreSQL) in two passes, collecting every problem instead of stopping
  * at the first: {@link #checkFiles} reads every CAR whole (each block and the file hashed against
- * their CIDs) and compares each index file with the index rebuilt from its CAR; {@link #checkGraph}
+ * their CIDs) and compares each stored index (an index file, a PostgreSQL row) with the index rebuilt from its CAR; {@link #checkGraph}
  * walks from the head and reports every link that no CAR holds. The walk keeps CIDs, not blocks.
  */
 public final class DatabaseVerifier {
@@ -31,7 +31,7 @@ public final class DatabaseVerifier {
     void update(String pass, long done, long total);
   }
 
-  private final FileCarStore store;
+  private final CarStore store;
   private final Progress progress;
   private final Map<Cid, CarIndex> good = new LinkedHashMap<>();
   private final List<String> problems = new ArrayList<>();
@@ -41,7 +41,7 @@ public final class DatabaseVerifier {
   private long blocks;
   private long reachable;
 
-  public DatabaseVerifier(FileCarStore store, Progress progress) {
+  public DatabaseVerifier(CarStore store, Progress progress) {
     this.store = store;
     this.progress = progress;
   }
@@ -53,7 +53,7 @@ public final class DatabaseVerifier {
     }
   }
 
-  /** Every CAR in the directory, whole, and its index file. */
+  /** Every CAR of the store, whole, and its stored index. */
   public DatabaseVerifier checkFiles() {
     List<Cid> all = store.list();
     long total = 0;
@@ -68,12 +68,11 @@ public final class DatabaseVerifier {
         CarIndex index = store.check(car);
         good.put(car, index);
         blocks += index.blockCount();
-        String indexProblem = store.indexFileProblem(car, index);
+        String indexProblem = store.storedIndexProblem(car, index);
         if ("missing".equals(indexProblem)) {
           notes.add("index file of CAR " + car + " is missing (the next open rebuilds it from the CAR)");
         } else if (indexProblem != null) {
-          problems.add("index file " + store.indexPathOf(car) + " is wrong: " + indexProblem
-              + " (the next open rebuilds it from the CAR)");
+          problems.add(indexProblem + " (the next open rebuilds it from the CAR)");
         }
       } catch (CarException | CorruptBlockException e) {
         problems.add("CAR " + car + " is damaged: " + e.getMessage());

@@ -12,7 +12,9 @@ import dev.kiln.engine.block.Block;
 import dev.kiln.engine.car.CarIndex;
 import dev.kiln.engine.car.ForwardingCarStore;
 import dev.kiln.protocol.Cid;
+import dev.kiln.engine.car.PostgresCarStorage;
 import dev.kiln.engine.car.PostgresTestDatabase;
+import dev.kiln.engine.config.StorageSettings;
 import dev.kiln.engine.car.TcpProxy;
 import dev.kiln.protocol.ErrorCode;
 import dev.kiln.protocol.KilnException;
@@ -91,6 +93,35 @@ class PostgresStorageTest {
     try (Stream<Path> files = Files.walk(dir)) {
       assertThat(files.filter(p -> p.toString().endsWith(".car") || p.toString().endsWith(".mv.db")).toList())
           .as("no CAR file and no H2 journal on disk").isEmpty();
+    }
+  }
+
+  /**
+   * A database claimed again behind an open's back (a new owner on another node) refuses the former
+   * owner's writes with FENCED, not STORAGE, and none of them is stored: the fence is checked in the
+   * CAR's transaction, before the CAR is committed and before any event names it.
+   */
+  @Test
+  @Timeout(120)
+  void aFormerOwnersWriteIsRefusedWithFencedAndNothingIsStored() throws Exception {
+    String name = PostgresTestDatabase.uniqueName("fenced");
+    Map<String, Object> settings = postgres(PostgresTestDatabase.url());
+    settings.put("kiln.auto-compact", 0);
+    try (Kiln kiln = Kiln.start(KilnTestSupport.config(dir.resolve("a"), settings))) {
+      Database db = kiln.open(name);
+      await(db.put(doc("kept", 1)));
+      try (HikariDataSource pool = PostgresTestDatabase.pool(PostgresTestDatabase.url(), 1)) {
+        PostgresCarStorage.over(pool, PostgresTestDatabase.url(), StorageSettings.MIN_CHUNK_BYTES).claim(name, "new owner");
+      }
+      KilnException refused = KilnTestSupport.failsWith(db.put(doc("refused", 2)), ErrorCode.FENCED);
+      assertThat(refused.getMessage()).contains(name).contains("moved to another owner");
+      KilnTestSupport.failsWith(db.delete("kept"), ErrorCode.FENCED);
+    }
+    try (Kiln kiln = Kiln.start(KilnTestSupport.config(dir.resolve("b"), settings))) {
+      Database db = kiln.open(name);
+      assertThat(await(db.get("kept")).get("n").asInt()).isEqualTo(1);
+      KilnTestSupport.failsWith(db.get("refused"), ErrorCode.NOT_FOUND);
+      assertThat(await(db.allDocs()).rows()).hasSize(1);
     }
   }
 

@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -169,23 +170,23 @@ class PostgresCarStoreTest extends CarStoreContract {
       random.nextBytes(bytes);
       blocks.add(Block.raw(bytes));
     }
-    Iterable<Block> killedMidway = () -> new Iterator<>() {
-      private int next;
-
+    // A list (blocks in memory, as a commit's are) streams straight into the transaction; a lazy
+    // Iterable would be spooled first and never leave the transaction idle between its chunks.
+    List<Block> killedMidway = new AbstractList<>() {
       @Override
-      public boolean hasNext() {
-        return next < blocks.size();
+      public int size() {
+        return blocks.size();
       }
 
       @Override
-      public Block next() {
-        if (next == 90) {
+      public Block get(int i) {
+        if (i == 90) {
           // The writer is between two chunk inserts, idle in its transaction: end its backend.
           long ended = query("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
               + " WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()");
           assertThat(ended).as("the writer's backend was ended").isEqualTo(1);
         }
-        return blocks.get(next++);
+        return blocks.get(i);
       }
     };
 

@@ -28,17 +28,19 @@ import java.util.TreeSet;
  * </ul>
  * A write whose outcome is unknown (a timeout, CLOSED while in flight, a journal failure) may or may
  * not have happened, at any time after its invocation: it only widens what a read may return. A write
- * refused with a typed error that says nothing was stored (STORAGE, OVERLOADED, a validation error)
+ * refused with a typed error that says nothing was stored (STORAGE, FENCED, OVERLOADED, a validation error)
  * never happened: a read that sees it is an anomaly.
  */
 public final class HistoryChecker {
   /**
    * Errors that mean the write never happened. STORAGE is one: the commit's CAR did not reach the
    * disk, so the engine drops the whole commit ("a commit failed, N writes not stored"); a write that
-   * failed so and is seen later is an anomaly.
+   * failed so and is seen later is an anomaly. FENCED is another: the store checks its claim inside the
+   * CAR's transaction, before the CAR commits and so before any event can name it; the commit is dropped
+   * whole as for STORAGE.
    */
   private static final Set<ErrorCode> NOT_APPLIED = EnumSet.of(ErrorCode.INVALID_DOCUMENT, ErrorCode.INVALID_ID,
-      ErrorCode.DOCUMENT_TOO_LARGE, ErrorCode.OVERLOADED, ErrorCode.NOT_FOUND, ErrorCode.STORAGE);
+      ErrorCode.DOCUMENT_TOO_LARGE, ErrorCode.OVERLOADED, ErrorCode.NOT_FOUND, ErrorCode.STORAGE, ErrorCode.FENCED);
 
   private final Set<ErrorCode> expected;
 

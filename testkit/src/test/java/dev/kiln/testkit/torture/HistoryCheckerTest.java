@@ -6,6 +6,7 @@ import dev.kiln.protocol.ErrorCode;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The checker on small hand-written histories: what it must flag, and what it must let pass. */
@@ -201,6 +202,15 @@ class HistoryCheckerTest {
     h.add("w", OpKind.PUT, "a", 2, 0, 20, 30, new Outcome.Failed(ErrorCode.STORAGE, "storage failed: disk full"));
     h.get("a", 2L, 40, 41);
     assertThat(kinds(HistoryChecker.check(h.ops, true))).containsExactly("failed write visible");
+  }
+
+  @Test
+  void aWriteThatAFencedFormerOwnerRefusedIsNeverSeen() {
+    H h = new H().put("a", 1, 0, 10, 1, "c1");
+    h.add("w", OpKind.PUT, "a", 2, 0, 20, 30, new Outcome.Failed(ErrorCode.FENCED, "database t moved to another owner"));
+    h.get("a", 2L, 40, 41);
+    assertThat(kinds(new HistoryChecker(Set.of(ErrorCode.FENCED)).check(h.ops)))
+        .containsExactly("failed write visible");
   }
 
   @Test
