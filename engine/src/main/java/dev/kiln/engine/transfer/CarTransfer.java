@@ -52,23 +52,36 @@ public final class CarTransfer {
     if (head == null) {
       throw new KilnException(ErrorCode.NOT_FOUND, "the database has no commit yet: nothing to export");
     }
-    List<Block> blocks = new ArrayList<>(BlockGraph.reachable(src, head));
-    blocks.add(blocks.remove(0)); // reachable lists the root first
-    long bytes = 0;
-    for (Block b : blocks) {
-      bytes += b.size();
-    }
+    // streamed: blocks go to the file as the walk reads them, and the walk keeps CIDs, not bytes
+    long[] bytes = {0};
+    Iterable<Block> walk = BlockGraph.walk(src, head, cid -> false, new CidSet());
+    Iterable<Block> counted = () -> new java.util.Iterator<>() {
+      private final java.util.Iterator<Block> blocks = walk.iterator();
+
+      @Override
+      public boolean hasNext() {
+        return blocks.hasNext();
+      }
+
+      @Override
+      public Block next() {
+        Block b = blocks.next();
+        bytes[0] += b.size();
+        return b;
+      }
+    };
     Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+    CarIndex written;
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
           StandardOpenOption.WRITE);
            OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-        CarWriter.write(List.of(head), blocks, out);
+        written = CarWriter.write(List.of(head), counted, out);
         out.flush();
         ch.force(true);
       }
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      return new Exported(file.toString(), head.toString(), blocks.size(), Files.size(file), bytes);
+      return new Exported(file.toString(), head.toString(), written.blockCount(), Files.size(file), bytes[0]);
     } catch (IOException e) {
       try {
         Files.deleteIfExists(tmp);

@@ -8,6 +8,7 @@ import dev.kiln.engine.commit.Format1Content;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.DatabaseStats;
 import dev.kiln.protocol.DatabaseProtocol.DocRow;
+import dev.kiln.protocol.DatabaseProtocol.Exported;
 import dev.kiln.protocol.DatabaseProtocol.Imported;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,7 +18,8 @@ import java.util.Map;
  * The child JVM of {@link Format1SmallHeapTest}: {@code Format1SmallHeapChild DATA_DIR EXPORT DOCS}
  * opens the database {@code legacy} of commit format 1 in DATA_DIR (migrated as it opens), imports
  * EXPORT (an export of format 1) into the empty database {@code imported}, and checks every document
- * of both against {@link Format1Content}, printing one line per step and {@code done} at the end.
+ * of both against {@link Format1Content}, exports the imported database and imports that export again,
+ * printing one line per step and {@code done} at the end.
  * Any failure, an OutOfMemoryError included, ends it without {@code done}.
  */
 public final class Format1SmallHeapChild {
@@ -46,7 +48,16 @@ public final class Format1SmallHeapChild {
       check(got.documents() == content.liveDocuments(), "imported " + got.documents() + " documents");
       t = step("import", t);
       checkEveryDocument(imported, docs);
-      step("all-docs-imported", t);
+      t = step("all-docs-imported", t);
+
+      // and out again: the export streams the database to a file, and that file imports to the same head
+      Path again = export.resolveSibling("again.car");
+      Exported out = KilnTestSupport.await(imported.exportCar(again));
+      check(out.root().equals(got.root()), "the export's root " + out.root() + " is not the head " + got.root());
+      t = step("export", t);
+      Imported back = KilnTestSupport.await(kiln.open("reimported").importCar(again));
+      check(back.clock().equals(migrated.clock()), "the export imports to " + back.clock());
+      step("import-export", t);
     }
     System.out.println("done");
   }
