@@ -96,7 +96,7 @@ public final class PostgresCarStorage implements AutoCloseable {
   public static PostgresCarStorage start(StorageSettings settings, String poolName, Path spoolDir) {
     HikariConfig config = new HikariConfig();
     config.setPoolName(poolName);
-    config.setJdbcUrl(settings.url());
+    config.setJdbcUrl(settings.jdbcUrl());
     config.setUsername(settings.user());
     config.setPassword(settings.password());
     config.setMaximumPoolSize(settings.poolSize());

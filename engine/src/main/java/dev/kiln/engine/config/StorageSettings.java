@@ -16,9 +16,11 @@ import java.util.Locale;
  * @param createSchema create the missing tables at start (idempotent; safe from several nodes at once)
  * @param carChunkBytes CAR bytes per row: what one write statement sends and what memory a CAR write needs
  * @param connectionTimeout how long an operation waits for a connection before it fails
+ * @param idleInTransactionTimeout how long PostgreSQL keeps a session of Kiln's that sits in an open
+ *     transaction without a statement (a node paused mid-commit) before it ends it and frees its locks
  */
 public record StorageSettings(Kind kind, String url, String user, String password, int poolSize,
-    boolean createSchema, int carChunkBytes, Duration connectionTimeout) {
+    boolean createSchema, int carChunkBytes, Duration connectionTimeout, Duration idleInTransactionTimeout) {
 
   /** The two kinds of storage. */
   public enum Kind {
@@ -53,7 +55,22 @@ public record StorageSettings(Kind kind, String url, String user, String passwor
     Config pg = k.getConfig("postgres");
     return new StorageSettings(parsed, pg.getString("url"), pg.getString("user"), pg.getString("password"),
         pg.getInt("pool-size"), pg.getBoolean("create-schema"), (int) Math.min(Integer.MAX_VALUE, pg.getBytes("car-chunk-bytes")),
-        pg.getDuration("connection-timeout"));
+        pg.getDuration("connection-timeout"), pg.getDuration("idle-in-transaction-timeout"));
+  }
+
+  /**
+   * The URL both of Kiln's pools (journal and CARs) connect with: {@link #url} asking PostgreSQL to end
+   * a session idle in a transaction after {@link #idleInTransactionTimeout}. A node paused (or cut off)
+   * in the middle of a commit holds row locks that the next owner's claim of the database waits for;
+   * this bounds that wait. A URL that sets {@code options} itself is used as it is.
+   */
+  public String jdbcUrl() {
+    if (url.contains("options=") || idleInTransactionTimeout.isZero()) {
+      return url;
+    }
+    String options = "-c idle_in_transaction_session_timeout=" + idleInTransactionTimeout.toMillis();
+    return url + (url.contains("?") ? "&" : "?") + "options="
+        + java.net.URLEncoder.encode(options, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   public boolean postgres() {

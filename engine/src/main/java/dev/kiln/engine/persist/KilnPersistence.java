@@ -52,7 +52,7 @@ public final class KilnPersistence {
     this.snapshotPluginId = k.getString("journal.snapshot-plugin-id");
     String configured = k.getString("journal.url");
     if (storage.postgres()) {
-      this.url = storage.url();
+      this.url = storage.jdbcUrl();
       this.driver = POSTGRES_DRIVER;
     } else {
       this.url = configured.isEmpty() ? embeddedUrl(dataDir) : configured;

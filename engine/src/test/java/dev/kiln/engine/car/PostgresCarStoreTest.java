@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.kiln.engine.block.Block;
 import dev.kiln.engine.block.CorruptBlockException;
+import dev.kiln.engine.config.StorageSettings;
 import dev.kiln.protocol.Cid;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -258,5 +259,32 @@ class PostgresCarStoreTest extends CarStoreContract {
 
     assertThatThrownBy(write::join).hasCauseInstanceOf(CarStoreFencedException.class);
     assertThat(store.list()).isEmpty();
+  }
+  /**
+   * A former owner paused in the middle of a commit holds the row lock its write took on the database's
+   * owner row; the next owner's claim waits for it. PostgreSQL ends that idle transaction after Kiln's
+   * idle-in-transaction timeout, so the claim goes through instead of waiting for as long as the pause.
+   */
+  @Test
+  void aClaimDoesNotWaitForeverForAFormerOwnerPausedInTheMiddleOfACommit() throws Exception {
+    StorageSettings settings = new StorageSettings(StorageSettings.Kind.POSTGRES, PostgresTestDatabase.url(),
+        PostgresTestDatabase.user(), PostgresTestDatabase.password(), 2, false, CHUNK, java.time.Duration.ofSeconds(5),
+        java.time.Duration.ofSeconds(1));
+    String db = PostgresTestDatabase.uniqueName("paused");
+    try (PostgresCarStorage former = PostgresCarStorage.start(settings, "paused-former");
+        PostgresCarStorage next = PostgresCarStorage.start(settings, "paused-next")) {
+      former.claim(db, "former");
+      try (Connection paused = former.pool().getConnection()) {
+        paused.setAutoCommit(false);
+        try (PreparedStatement s = paused.prepareStatement("SELECT epoch FROM kiln_car_owner WHERE db = ? FOR SHARE")) {
+          s.setString(1, db);
+          s.executeQuery().close();
+        }
+        // the former owner now sends nothing more: paused with its transaction open
+        long claimed = CompletableFuture.supplyAsync(() -> next.claim(db, "next")).get(2, TimeUnit.MINUTES);
+        assertThat(claimed).isEqualTo(2);
+        assertThatThrownBy(paused::commit).as("the paused session was ended").isInstanceOf(SQLException.class);
+      }
+    }
   }
 }
