@@ -44,13 +44,25 @@ class StorageSettingsTest {
     plugins.forEach((id, runtime) -> {
       Config slick = runtime.withFallback(config).getConfig(id + ".slick");
       assertThat(slick.getString("profile")).isEqualTo("slick.jdbc.PostgresProfile$");
-      assertThat(slick.getString("db.url")).isEqualTo("jdbc:postgresql://db.example:5433/k");
+      // PostgreSQL ends a session left idle in a transaction (a paused node's) after 10 s
+      assertThat(slick.getString("db.url")).isEqualTo(
+          "jdbc:postgresql://db.example:5433/k?options=-c%20idle_in_transaction_session_timeout%3D10000");
       assertThat(slick.getString("db.driver")).isEqualTo(KilnPersistence.POSTGRES_DRIVER);
       assertThat(slick.getString("db.user")).isEqualTo("u");
       assertThat(slick.getString("db.password")).isEqualTo("p");
     });
     assertThat(config.getString("pekko.persistence.journal.plugin"))
         .as("no global pekko setting changed").isEqualTo(ConfigFactory.load().getString("pekko.persistence.journal.plugin"));
+  }
+
+  @Test
+  void theIdleInTransactionTimeoutJoinsTheUrlUnlessTheUrlSetsItsOwnOptions() {
+    assertThat(StorageSettings.from(with("kiln.postgres.url", "jdbc:postgresql://h/k?ssl=true")).jdbcUrl())
+        .isEqualTo("jdbc:postgresql://h/k?ssl=true&options=-c%20idle_in_transaction_session_timeout%3D10000");
+    assertThat(StorageSettings.from(with("kiln.postgres.url", "jdbc:postgresql://h/k?options=-c%20x%3D1")).jdbcUrl())
+        .isEqualTo("jdbc:postgresql://h/k?options=-c%20x%3D1");
+    assertThat(StorageSettings.from(with("kiln.postgres.idle-in-transaction-timeout", "0s")).jdbcUrl())
+        .isEqualTo(StorageSettings.from(with("kiln.postgres.idle-in-transaction-timeout", "0s")).url());
   }
 
   @Test
