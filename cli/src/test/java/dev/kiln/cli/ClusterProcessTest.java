@@ -275,6 +275,9 @@ class ClusterProcessTest {
         + " ms after its node was paused with SIGSTOP");
     loadThrough(new int[] {0, 1}, 30);
     compactEverywhere(0); // the new owners replace CARs the paused node had open
+    // paused past the failure detector: the survivors have downed it (when it held no database, answering
+    // again above took no time, and resuming now would find it still a member)
+    awaitDownedBySurvivors(2, new int[] {0, 1});
 
     nodes.signal(2, "CONT");
     // the resumed node learns it was downed and exits: it serves no database any more
@@ -337,6 +340,24 @@ class ClusterProcessTest {
       // nothing acknowledged is lost, before, during or after
       checkHistories(1, Set.of(ErrorCode.STORAGE, ErrorCode.JOURNAL, ErrorCode.FENCED));
     }
+  }
+
+  /** Waits until a survivor's log says the cluster marked node {@code i} down or removed it. */
+  private void awaitDownedBySurvivors(int i, int[] survivors) throws Exception {
+    String address = "node [pekko://kiln@127.0.0.1:" + nodes.clusterPorts[i] + "]";
+    TestTime.await("node " + i + " downed by the survivors", () -> {
+      for (int s : survivors) {
+        try {
+          String log = java.nio.file.Files.readString(nodes.logs().resolve("node" + s + ".err"));
+          if (log.contains("unreachable " + address + " as [Down]") || log.contains("removing unreachable " + address)) {
+            return true;
+          }
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+      return false;
+    }, Duration.ofMinutes(3));
   }
 
   /** The operations through {@code process} invoked after {@code since} that did not succeed. */
