@@ -3,6 +3,7 @@ package dev.kiln.engine.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.engine.actor.Errors;
 import dev.kiln.protocol.DatabaseProtocol;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsQuery;
 import dev.kiln.protocol.DatabaseProtocol.AllDocsResult;
@@ -569,7 +570,7 @@ public final class Database {
     if (t instanceof StatusReply.ErrorMessage) {
       return new KilnException(ErrorCode.INTERNAL, t.getMessage(), t);
     }
-    return new KilnException(ErrorCode.INTERNAL, t.toString(), t);
+    return Errors.toKiln(t); // a store or driver failure is STORAGE here too, as in ApiErrors
   }
 
   /** A value as a JSON object, or INVALID_DOCUMENT saying what it was instead. */
